@@ -1,0 +1,124 @@
+import { OutboxError, type OutboxErrorCode } from '../sw/outbox-error.js';
+import {
+  CHANNEL_NAME,
+  isChannelMessage,
+  PROTOCOL_NAME,
+  PROTOCOL_VERSION,
+  type ChannelMessage,
+  type Command,
+  type CommandReply,
+  type Snapshot,
+  type StatusMessage,
+} from '../sw/protocol.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type Listener = (message: StatusMessage) => void;
+
+/**
+ * A page's handle on the outbox: status messages in, commands out. It listens from the
+ * moment it is made, asks the worker to replay when the page comes online or becomes
+ * visible, and at the time the worker said its next retry is due (the worker's own
+ * timer dies with the worker, which Firefox and Safari stop soon after it goes idle).
+ */
+export class OutboxClient {
+  readonly #channel = new BroadcastChannel(CHANNEL_NAME);
+  readonly #listeners = new Set<Listener>();
+  readonly #configErrorListeners = new Set<(error: OutboxError) => void>();
+  #latest: StatusMessage | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  readonly #onOnline = () => void this.replay().catch(() => {});
+  readonly #onVisible = () => {
+    if (document.visibilityState === 'visible') void this.replay().catch(() => {});
+  };
+
+  constructor() {
+    this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
+    addEventListener('online', this.#onOnline);
+    document.addEventListener('visibilitychange', this.#onVisible);
+  }
+
+  /** The latest status message seen, if any: enough to render counts at once. */
+  get latest(): StatusMessage | undefined {
+    return this.#latest;
+  }
+
+  /** Calls `listener` with every status message; returns the function that stops it. */
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Called when a worker fails to install because its options are invalid. */
+  onConfigError(listener: (error: OutboxError) => void): () => void {
+    this.#configErrorListeners.add(listener);
+    return () => this.#configErrorListeners.delete(listener);
+  }
+
+  /** The whole state: waiting entries, dead letters, next attempt, last error. */
+  async snapshot(): Promise<Snapshot> {
+    const reply = await this.#send({ type: 'snapshot' });
+    if (!reply.snapshot) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a snapshot request without one.');
+    return reply.snapshot;
+  }
+
+  /**
+   * Asks the worker to send what waits now. With `force` (the default), writes that
+   * wait only because the network failed are tried at once; waits a server asked for
+   * (Retry-After, 5xx) still hold. Resolves when that replay is over.
+   */
+  async replay(force = true): Promise<void> {
+    await this.#send({ type: 'replay', force });
+  }
+
+  /** Sends a dead letter again, after the writes already waiting. */
+  async retry(id: number): Promise<void> {
+    await this.#send({ type: 'retry', id });
+  }
+
+  /** Deletes a dead letter for good. */
+  async discard(id: number): Promise<void> {
+    await this.#send({ type: 'discard', id });
+  }
+
+  /** Stops listening and triggering. */
+  close(): void {
+    this.#channel.close();
+    clearTimeout(this.#retryTimer);
+    removeEventListener('online', this.#onOnline);
+    document.removeEventListener('visibilitychange', this.#onVisible);
+    this.#listeners.clear();
+    this.#configErrorListeners.clear();
+  }
+
+  #receive(data: unknown): void {
+    if (!isChannelMessage(data)) return;
+    const message: ChannelMessage = data;
+    if (message.type === 'config-error') {
+      const error = new OutboxError(message.error.code as OutboxErrorCode, message.error.message);
+      for (const listener of this.#configErrorListeners) listener(error);
+      return;
+    }
+    this.#latest = message;
+    if (message.type === 'retry-scheduled') {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => void this.replay(false).catch(() => {}), Math.max(0, message.retryAt - Date.now()));
+    }
+    for (const listener of this.#listeners) listener(message);
+  }
+
+  async #send(command: DistributiveOmit<Command, 'protocol' | 'version'>): Promise<CommandReply & { ok: true }> {
+    const registration = await navigator.serviceWorker.ready;
+    const worker = navigator.serviceWorker.controller ?? registration.active;
+    if (!worker) throw new OutboxError('no-worker', 'sw-outbox: no active worker to talk to. Register /outbox-sw.js first.');
+    const { port1, port2 } = new MessageChannel();
+    const reply = new Promise<CommandReply>((resolve) => {
+      port1.onmessage = (event: MessageEvent<CommandReply>) => resolve(event.data);
+    });
+    worker.postMessage({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, ...command }, [port2]);
+    const answer = await reply;
+    port1.close();
+    if (!answer.ok) throw new OutboxError(answer.error.code as OutboxErrorCode, answer.error.message);
+    return answer;
+  }
+}

@@ -1,0 +1,23 @@
+// Builds the three things users load:
+//   dist/outbox-sw.js     the drop-in worker: one classic script, no imports, so it works
+//                         registered on its own or through importScripts()
+//   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
+//   dist/client/index.js  the page helper as an ES module
+// Type declarations come from tsc (npm run build).
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  // Service workers with module-free classic scripts reach back to these engines.
+  target: ['chrome100', 'firefox102', 'safari15.4'],
+  // Workbox keeps its development logs and assertions behind this check.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.js', format: 'iife' }),
+  build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
+  build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
+]);

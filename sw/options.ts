@@ -1,0 +1,229 @@
+import { OutboxError } from './outbox-error.js';
+
+export const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type WriteMethod = (typeof WRITE_METHODS)[number];
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_RETRY_BASE_MS = 1_000;
+export const DEFAULT_RETRY_MAX_MS = 60_000;
+export const DEFAULT_MAX_ATTEMPTS = 10;
+export const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
+
+/** How the outbox is configured. Every field is optional; the defaults suit most apps. */
+export interface OutboxOptions {
+  /**
+   * Paths whose writes go through the outbox. An entry without `*` is a prefix
+   * (`/api/`); an entry with `*` is a pattern for the whole path, `*` standing for any
+   * characters (`/api/*.json`). Every entry starts with `/`.
+   * @default ['/'] (every same-origin path)
+   */
+  include: string[];
+  /** Paths left alone even when `include` matches them; same syntax. @default [] */
+  exclude: string[];
+  /** Methods handled: any of POST, PUT, PATCH, DELETE. @default all four */
+  methods: WriteMethod[];
+  /**
+   * Other origins whose writes also go through the outbox, as `scheme://host[:port]`
+   * (for example `https://api.example.com`). Their servers must allow the outbox's
+   * headers in CORS. @default [] (same origin only)
+   */
+  origins: string[];
+  /**
+   * How long one attempt may wait for the response headers before it is abandoned, and
+   * how long a page waits for its write's answer before it gets the queued answer.
+   * @default 10_000 (ms)
+   */
+  timeoutMs: number;
+  /**
+   * What the page's `fetch()` gets when its write is kept for later: `accept`, a
+   * `202 Accepted` with a small JSON body; `reject`, a network error, as with Workbox's
+   * background sync. Either way the write stays in the outbox. @default 'accept'
+   */
+  whenQueued: 'accept' | 'reject';
+  /** First retry delay ceiling; doubles each attempt, with full jitter. @default 1_000 (ms) */
+  retryBaseMs: number;
+  /** Largest retry delay ceiling, unless the server's Retry-After asks for more. @default 60_000 (ms) */
+  retryMaxMs: number;
+  /**
+   * How many retryable answers (408, 425, 429, 5xx) a write may get before it becomes a
+   * dead letter. Attempts that get no answer (offline, refused, timed out) don't count:
+   * `maxAgeMs` bounds those, so a device offline for a day keeps its writes.
+   * @default 10
+   */
+  maxAttempts: number;
+  /** Age after which an undelivered write becomes a dead letter. @default 604_800_000 (7 days) */
+  maxAgeMs: number;
+  /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
+  debug: boolean;
+}
+
+export type OutboxOptionsInput = Partial<OutboxOptions>;
+
+const DEFAULTS: OutboxOptions = {
+  include: ['/'],
+  exclude: [],
+  methods: [...WRITE_METHODS],
+  origins: [],
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  whenQueued: 'accept',
+  retryBaseMs: DEFAULT_RETRY_BASE_MS,
+  retryMaxMs: DEFAULT_RETRY_MAX_MS,
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  maxAgeMs: DEFAULT_MAX_AGE_MS,
+  debug: false,
+};
+
+type Kind = 'paths' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'flag';
+
+const KINDS: Record<keyof OutboxOptions, Kind> = {
+  include: 'paths',
+  exclude: 'paths',
+  methods: 'methods',
+  origins: 'origins',
+  timeoutMs: 'ms',
+  whenQueued: 'whenQueued',
+  retryBaseMs: 'ms',
+  retryMaxMs: 'ms',
+  maxAttempts: 'count',
+  maxAgeMs: 'ms',
+  debug: 'flag',
+};
+
+const NAMES = Object.keys(KINDS) as (keyof OutboxOptions)[];
+
+function isOptionName(name: string): name is keyof OutboxOptions {
+  return Object.hasOwn(KINDS, name);
+}
+
+function invalid(name: string, problem: string, fix: string): OutboxError {
+  return new OutboxError('invalid-option', `sw-outbox option "${name}" ${problem}. ${fix}`);
+}
+
+/** Checks every option a caller gave and fills in the defaults. Throws {@link OutboxError}. */
+export function resolveOptions(input: OutboxOptionsInput = {}): OutboxOptions {
+  if (typeof input !== 'object' || input === null) {
+    throw new OutboxError('invalid-option', 'sw-outbox options must be an object, such as { include: ["/api/"] }.');
+  }
+  const options: Record<string, unknown> = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(input)) {
+    if (!isOptionName(name)) {
+      throw new OutboxError(
+        'unknown-option',
+        `sw-outbox has no option "${name}". Known options: ${NAMES.join(', ')}.`,
+      );
+    }
+    if (value !== undefined) options[name] = check(name, value);
+  }
+  const resolved = options as unknown as OutboxOptions;
+  if (resolved.retryMaxMs < resolved.retryBaseMs) {
+    throw invalid('retryMaxMs', `(${resolved.retryMaxMs}) is below retryBaseMs (${resolved.retryBaseMs})`, 'Make it at least retryBaseMs.');
+  }
+  return resolved;
+}
+
+function check(name: keyof OutboxOptions, value: unknown): unknown {
+  switch (KINDS[name]) {
+    case 'paths': {
+      const paths = stringList(name, value);
+      if (name === 'include' && paths.length === 0) throw invalid(name, 'is empty', 'List at least one path, or leave it out to handle every path.');
+      return paths.map((path) => {
+        if (!path.startsWith('/')) throw invalid(name, `has "${path}", which does not start with "/"`, 'Write paths from the root, such as "/api/".');
+        return path;
+      });
+    }
+    case 'methods': {
+      const methods = stringList(name, value).map((method) => method.toUpperCase());
+      if (methods.length === 0) throw invalid(name, 'is empty', `List at least one of ${WRITE_METHODS.join(', ')}.`);
+      for (const method of methods) {
+        if (!(WRITE_METHODS as readonly string[]).includes(method)) {
+          throw invalid(name, `has "${method}"`, `Use only ${WRITE_METHODS.join(', ')}: other methods are not writes.`);
+        }
+      }
+      return [...new Set(methods)];
+    }
+    case 'origins':
+      return stringList(name, value).map((origin) => {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+          throw invalid(name, `has "${origin}", which is not an origin`, 'Write scheme://host[:port] with no path or trailing slash, such as "https://api.example.com".');
+        }
+        return origin;
+      });
+    case 'ms':
+    case 'count': {
+      const min = name === 'retryBaseMs' ? 0 : 1;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+        const unit = KINDS[name] === 'ms' ? 'milliseconds' : 'a count';
+        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a whole number of ${unit}, ${min} or more.`);
+      }
+      return value;
+    }
+    case 'whenQueued':
+      if (value !== 'accept' && value !== 'reject') {
+        throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "accept" (answer 202) or "reject" (a network error).');
+      }
+      return value;
+    case 'flag':
+      if (typeof value !== 'boolean') throw invalid(name, `is ${JSON.stringify(value)}`, 'Use true or false.');
+      return value;
+  }
+}
+
+function stringList(name: string, value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw invalid(name, `is ${JSON.stringify(value)}`, 'Give a list of strings.');
+  }
+  return value;
+}
+
+/**
+ * Reads options from a worker script's query string, the zero-build way to configure
+ * the drop-in worker: `/outbox-sw.js?include=/api/&timeoutMs=5000&debug`.
+ * Lists are comma-separated or repeated (`include=/a/,/b/` or `include=/a/&include=/b/`).
+ */
+export function parseOptionsQuery(search: string): OutboxOptionsInput {
+  const params = new URLSearchParams(search);
+  const input: Record<string, unknown> = {};
+  for (const name of new Set(params.keys())) {
+    if (!isOptionName(name)) {
+      throw new OutboxError('unknown-option', `sw-outbox has no option "${name}" (in the worker's query string). Known options: ${NAMES.join(', ')}.`);
+    }
+    const values = params.getAll(name);
+    const last = values[values.length - 1] ?? '';
+    switch (KINDS[name]) {
+      case 'paths':
+      case 'methods':
+      case 'origins':
+        input[name] = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);
+        break;
+      case 'ms':
+      case 'count':
+        input[name] = /^\d+$/.test(last) ? Number(last) : last;
+        break;
+      case 'flag':
+        input[name] = last === '' || last === '1' || last === 'true' ? true : last === '0' || last === 'false' ? false : last;
+        break;
+      case 'whenQueued':
+        input[name] = last;
+        break;
+    }
+  }
+  return input;
+}
+
+/** Writes options as a query string that {@link parseOptionsQuery} reads back. */
+export function toOptionsQuery(input: OutboxOptionsInput): string {
+  resolveOptions(input);
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(name, String(item));
+    else params.set(name, String(value));
+  }
+  return params.toString();
+}

@@ -1,0 +1,20 @@
+/** Stable codes: tests and apps branch on these, never on message text. */
+export type OutboxErrorCode =
+  | 'invalid-option'
+  | 'unknown-option'
+  | 'not-found'
+  | 'not-a-dead-letter'
+  | 'no-worker'
+  | 'worker-error';
+
+/** The one error type sw-outbox throws. The message names what is at fault and how to fix it. */
+export class OutboxError extends Error {
+  override readonly name = 'OutboxError';
+
+  constructor(
+    readonly code: OutboxErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

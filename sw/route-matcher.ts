@@ -1,0 +1,21 @@
+import type { OutboxOptions } from './options.js';
+
+/** Decides which requests are writes for the outbox, from the options' paths and origins. */
+export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exclude' | 'origins'>) {
+  const include = options.include.map(toPathTest);
+  const exclude = options.exclude.map(toPathTest);
+  const origins = new Set(options.origins);
+  return ({ url, sameOrigin, request }: { url: URL; sameOrigin: boolean; request: Request }): boolean =>
+    // A navigation (a form post) wants a page back, not a queued answer.
+    request.mode !== 'navigate' &&
+    (sameOrigin || origins.has(url.origin)) &&
+    include.some((test) => test(url.pathname)) &&
+    !exclude.some((test) => test(url.pathname));
+}
+
+function toPathTest(path: string): (pathname: string) => boolean {
+  if (!path.includes('*')) return (pathname) => pathname.startsWith(path);
+  const source = path.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const pattern = new RegExp(`^${source}$`);
+  return (pathname) => pattern.test(pathname);
+}
