@@ -1,0 +1,236 @@
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** A write the server applied. */
+export interface Commit {
+  key: string;
+  method: string;
+  path: string;
+  body: string;
+  clientId: string | undefined;
+  seq: number | undefined;
+}
+
+/** A request that reached an /api/ route, whatever happened to it next. */
+export interface Arrival {
+  key: string | undefined;
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  at: number;
+}
+
+/**
+ * A fault for the next matching write:
+ * - reset: the connection is destroyed before anything is applied;
+ * - status: answered with that status (and Retry-After), nothing applied;
+ * - lose-response: applied, then the connection is destroyed before any byte of the answer;
+ * - hold: applied, and the answer waits until `release()` (or the client goes away).
+ */
+export type Fault =
+  | { kind: 'reset' }
+  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'lose-response' }
+  | { kind: 'hold' };
+
+interface Armed {
+  fault: Fault;
+  match: (arrival: Arrival) => boolean;
+}
+
+interface Stored {
+  fingerprint: string;
+  state: 'in-flight' | 'done';
+  status: number;
+  body: string;
+}
+
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
+
+/**
+ * A real HTTP server for the end-to-end tests: serves the built files and a test page,
+ * and an /api/ that honours Idempotency-Key as the IETF httpapi draft says (the stored
+ * answer for a repeated key, 422 for a key reused with another payload, 409 while the
+ * first is in flight), counting arrivals and commits per key.
+ */
+export class TestServer {
+  readonly arrivals: Arrival[] = [];
+  readonly commits: Commit[] = [];
+  readonly #stored = new Map<string, Stored>();
+  #armed: Armed[] = [];
+  readonly #held: (() => void)[] = [];
+  readonly #watchers = new Set<() => void>();
+  readonly #server: http.Server;
+  #port = 0;
+
+  private constructor() {
+    this.#server = http.createServer((req, res) => void this.#handle(req, res));
+  }
+
+  static async start(port = 0): Promise<TestServer> {
+    const server = new TestServer();
+    await server.listen(port);
+    return server;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  listen(port = this.#port): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#port = (this.#server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting connections and drops the open ones: the server is down. */
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Arms a fault for the next write that matches (default: any write). */
+  fail(fault: Fault, match: (arrival: Arrival) => boolean = () => true): void {
+    this.#armed.push({ fault, match });
+  }
+
+  /** Lets every held answer go. */
+  release(): void {
+    for (const send of this.#held.splice(0)) send();
+  }
+
+  commitsFor(key: string): Commit[] {
+    return this.commits.filter((commit) => commit.key === key);
+  }
+
+  arrivalsFor(key: string): Arrival[] {
+    return this.arrivals.filter((arrival) => arrival.key === key);
+  }
+
+  /** Resolves when `predicate` holds, checked after every arrival and commit. */
+  waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#watchers.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.commits.length} commits, ${this.arrivals.length} arrivals)`));
+      }, timeoutMs);
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.#watchers.delete(check);
+        resolve();
+      };
+      this.#watchers.add(check);
+    });
+  }
+
+  waitForCommits(count: number, timeoutMs?: number): Promise<void> {
+    return this.waitFor(() => this.commits.length >= count, `${count} commits`, timeoutMs);
+  }
+
+  waitForArrivals(count: number, timeoutMs?: number): Promise<void> {
+    return this.waitFor(() => this.arrivals.length >= count, `${count} arrivals`, timeoutMs);
+  }
+
+  #notify(): void {
+    for (const watcher of [...this.#watchers]) watcher();
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+
+    if (url.pathname.startsWith('/api/')) return this.#api(req, res, url, body);
+    if (url.pathname === '/') return this.#file(res, join(ROOT, 'test/fixtures/index.html'));
+    if (url.pathname === '/outbox-sw.js') return this.#file(res, join(ROOT, 'dist/outbox-sw.js'));
+    if (url.pathname === '/no-sync-sw.js') return this.#file(res, join(ROOT, 'test/fixtures/no-sync-sw.js'));
+    if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
+    res.writeHead(404).end();
+  }
+
+  async #file(res: http.ServerResponse, path: string): Promise<void> {
+    try {
+      const content = await readFile(path);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' }).end(content);
+    } catch {
+      res.writeHead(404).end();
+    }
+  }
+
+  #api(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): void {
+    // Every answer closes its connection: Chromium silently re-sends a request whose
+    // reused keep-alive connection drops before the answer, which would hide a lost answer.
+    res.setHeader('Connection', 'close');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE', 'Access-Control-Allow-Headers': '*' }).end();
+      return;
+    }
+    const key = header(req, 'idempotency-key');
+    const arrival: Arrival = { key, method: req.method ?? 'GET', path: url.pathname, headers: req.headers, at: Date.now() };
+    this.arrivals.push(arrival);
+    this.#notify();
+
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits: this.commits.length }));
+      return;
+    }
+    if (!key) {
+      problem(res, 400, 'Idempotency-Key is missing', 'This API applies writes only with an Idempotency-Key.');
+      return;
+    }
+    const fingerprint = `${req.method} ${url.pathname} ${body}`;
+    const stored = this.#stored.get(key);
+    if (stored) {
+      if (stored.fingerprint !== fingerprint) return problem(res, 422, 'Idempotency-Key reused', 'This key was used for another request.');
+      if (stored.state === 'in-flight') return problem(res, 409, 'Request in flight', 'A request with this key is still being processed.');
+      res.writeHead(stored.status, { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' }).end(stored.body);
+      return;
+    }
+
+    const armed = this.#armed.find((candidate) => candidate.match(arrival));
+    if (armed) this.#armed.splice(this.#armed.indexOf(armed), 1);
+    const fault = armed?.fault;
+    if (fault?.kind === 'reset') return void res.socket?.destroy();
+    if (fault?.kind === 'status') {
+      const headers: http.OutgoingHttpHeaders = fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {};
+      return problem(res, fault.status, `Fault ${fault.status}`, 'Injected by the test.', headers);
+    }
+
+    const seq = header(req, 'outbox-sequence');
+    this.commits.push({ key, method: arrival.method, path: url.pathname, body, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined });
+    const answer = JSON.stringify({ committed: this.commits.length, key });
+    this.#stored.set(key, { fingerprint, state: 'done', status: 201, body: answer });
+    this.#notify();
+
+    if (fault?.kind === 'lose-response') return void res.socket?.destroy();
+    const send = () => {
+      if (!res.destroyed) res.writeHead(201, { 'Content-Type': 'application/json', 'X-Commit': String(this.commits.length) }).end(answer);
+    };
+    if (fault?.kind === 'hold') this.#held.push(send);
+    else send();
+  }
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function problem(res: http.ServerResponse, status: number, title: string, detail: string, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/problem+json', ...headers }).end(JSON.stringify({ title, status, detail }));
+}
