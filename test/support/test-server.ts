@@ -21,6 +21,7 @@ export interface Arrival {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
+  body: string;
   at: number;
 }
 
@@ -110,6 +111,17 @@ export class TestServer {
     for (const send of this.#held.splice(0)) send();
   }
 
+  /** Matches the write whose JSON body has `field` equal to `value`. */
+  static bodyHas(field: string, value: unknown): (arrival: Arrival) => boolean {
+    return (arrival) => {
+      try {
+        return (JSON.parse(arrival.body) as Record<string, unknown>)[field] === value;
+      } catch {
+        return false;
+      }
+    };
+  }
+
   commitsFor(key: string): Commit[] {
     return this.commits.filter((commit) => commit.key === key);
   }
@@ -153,6 +165,9 @@ export class TestServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
+    // Every answer closes its connection: Chromium silently re-sends a request whose
+    // reused keep-alive connection drops before the answer, which would hide a lost answer.
+    res.setHeader('Connection', 'close');
 
     if (url.pathname.startsWith('/api/')) return this.#api(req, res, url, body);
     if (url.pathname === '/') return this.#file(res, join(ROOT, 'test/fixtures/index.html'));
@@ -172,16 +187,13 @@ export class TestServer {
   }
 
   #api(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): void {
-    // Every answer closes its connection: Chromium silently re-sends a request whose
-    // reused keep-alive connection drops before the answer, which would hide a lost answer.
-    res.setHeader('Connection', 'close');
     res.setHeader('Access-Control-Allow-Origin', '*');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE', 'Access-Control-Allow-Headers': '*' }).end();
       return;
     }
     const key = header(req, 'idempotency-key');
-    const arrival: Arrival = { key, method: req.method ?? 'GET', path: url.pathname, headers: req.headers, at: Date.now() };
+    const arrival: Arrival = { key, method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, at: Date.now() };
     this.arrivals.push(arrival);
     this.#notify();
 
