@@ -1,0 +1,71 @@
+import { expect, openApp, test, write } from '../support/fixtures.js';
+import { TestServer } from '../support/test-server.js';
+import type { QueuedBody, Snapshot } from '../../sw/protocol.js';
+import type { Page } from '@playwright/test';
+
+const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => window.outbox.snapshot());
+
+test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a dead letter the page can retry and discard', async ({ context, server }) => {
+  const page = await openApp(context, server);
+  await context.setOffline(true);
+  const keys: string[] = [];
+  for (let i = 1; i <= 3; i++) keys.push((JSON.parse((await write(page, 'POST', '/api/items', { i })).text) as QueuedBody).idempotencyKey);
+  server.fail({ kind: 'status', status: 400 }, TestServer.bodyHas('i', 2));
+
+  await context.setOffline(false);
+  await server.waitForCommits(2);
+  expect(server.commits.map((commit) => commit.key)).toEqual([keys[0], keys[2]]);
+
+  await expect.poll(() => snapshot(page).then((s) => s.counts)).toEqual({ pending: 0, deadLetters: 1 });
+  const [dead] = (await snapshot(page)).deadLetters;
+  expect(dead).toMatchObject({ method: 'POST', url: `${server.url}/api/items`, state: 'dead', lastStatus: 400, deadReason: 'HTTP 400' });
+
+  // The app fixed what the server objected to: retry sends it again, with the same key.
+  await page.evaluate((id) => window.outbox.retry(id), dead!.id);
+  await server.waitForCommits(3);
+  expect(server.commits[2]?.key).toBe(keys[1]);
+  // Retried at the tail, with a new sequence number: the server sees the order it happens in.
+  expect(server.commits[2]!.seq).toBeGreaterThan(server.commits[1]!.seq!);
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+
+  // Discard deletes another dead letter for good.
+  await context.setOffline(true);
+  await write(page, 'POST', '/api/items', { i: 4 });
+  server.fail({ kind: 'status', status: 422 });
+  await context.setOffline(false);
+  await expect.poll(() => snapshot(page).then((s) => s.deadLetters.length)).toBe(1);
+  const [unwanted] = (await snapshot(page)).deadLetters;
+  await page.evaluate((id) => window.outbox.discard(id), unwanted!.id);
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+  expect(server.commits).toHaveLength(3);
+
+  // Only dead letters can be retried or discarded; the error says so by code.
+  const codes = await page.evaluate(async () => {
+    const code = (error: unknown) => (error as { code: string }).code;
+    return [await window.outbox.discard(9_999).catch(code), await window.outbox.retry(9_999).catch(code)];
+  });
+  expect(codes).toEqual(['not-found', 'not-found']);
+});
+
+test('a 4xx answer to a page that is still waiting goes to that page, not to the dead letters', async ({ context, server }) => {
+  const page = await openApp(context, server);
+  server.fail({ kind: 'status', status: 400 });
+  const answer = await write(page, 'POST', '/api/items', { invalid: true });
+  expect(answer.status).toBe(400);
+  expect(JSON.parse(answer.text)).toMatchObject({ status: 400 });
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+});
+
+test('a write retried past maxAttempts becomes a dead letter with its reason, and blocks nothing behind it', async ({ context, server }) => {
+  const page = await openApp(context, server, { maxAttempts: 2, retryBaseMs: 0 });
+  await context.setOffline(true);
+  await write(page, 'POST', '/api/items', { i: 1 });
+  await write(page, 'POST', '/api/items', { i: 2 });
+  server.fail({ kind: 'status', status: 500 }, TestServer.bodyHas('i', 1));
+  server.fail({ kind: 'status', status: 500 }, TestServer.bodyHas('i', 1));
+  await context.setOffline(false);
+  await server.waitForCommits(1);
+  expect(JSON.parse(server.commits[0]!.body)).toEqual({ i: 2 });
+  const [dead] = (await snapshot(page)).deadLetters;
+  expect(dead?.deadReason).toBe('gave up after 2 retryable answers, the last HTTP 500');
+});

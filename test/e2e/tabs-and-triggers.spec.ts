@@ -1,0 +1,58 @@
+import { expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+
+test('two tabs writing offline at once: every write committed once', async ({ context, server }) => {
+  const tabs = [await openApp(context, server), await openApp(context, server)];
+  await context.setOffline(true);
+  await Promise.all(
+    tabs.map(async (tab, t) => {
+      for (let i = 1; i <= 10; i++) expect((await write(tab, 'POST', '/api/items', { tab: t, i })).status).toBe(202);
+    }),
+  );
+  await context.setOffline(false);
+  await server.waitForCommits(20);
+
+  expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(20);
+  expect(server.arrivals).toHaveLength(20);
+  const bodies = server.commits.map((commit) => JSON.parse(commit.body) as { tab: number; i: number });
+  for (const t of [0, 1]) expect(bodies.filter((body) => body.tab === t).map((body) => body.i)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const seqs = server.commits.map((commit) => commit.seq!);
+  expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+});
+
+test('with no SyncManager in the worker (as in Firefox and Safari), writes replay after reconnecting through page messages', async ({ context, server }) => {
+  // A long backoff, so that no worker timer replays: only the page's "online" message can.
+  const page = await openApp(context, server, { retryBaseMs: 600_000, retryMaxMs: 600_000 }, '/no-sync-sw.js');
+  const [worker] = context.serviceWorkers();
+  expect(worker?.url()).toContain('/no-sync-sw.js');
+  expect(await worker!.evaluate(() => 'SyncManager' in self || (self as unknown as { registration: { sync?: unknown } }).registration.sync !== undefined)).toBe(false);
+
+  await context.setOffline(true);
+  for (let i = 1; i <= 3; i++) await write(page, 'POST', '/api/items', { i });
+  await context.setOffline(false);
+  await server.waitForCommits(3);
+  expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3]);
+});
+
+test('the page helper receives queued, sending, sent, retry-scheduled, dead-lettered and drained, without bodies or header values', async ({ context, server }) => {
+  const page = await openApp(context, server);
+  await write(page, 'POST', '/api/items', { secret: 'body-online' });
+  await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'sent', 'drained']);
+
+  await page.evaluate(() => (window.statusLog.length = 0));
+  await context.setOffline(true);
+  await write(page, 'POST', '/api/items', { secret: 'body-offline' });
+  expect(await statusTypes(page)).toEqual(['queued', 'sending', 'retry-scheduled']);
+
+  server.fail({ kind: 'status', status: 403 });
+  await context.setOffline(false);
+  await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'retry-scheduled', 'sending', 'dead-lettered', 'drained']);
+
+  const log = await page.evaluate(() => window.statusLog);
+  expect(log.at(-1)?.counts).toEqual({ pending: 0, deadLetters: 1 });
+  expect(log[0]?.counts).toEqual({ pending: 1, deadLetters: 0 });
+  for (const message of log) expect(message).toMatchObject({ protocol: 'sw-outbox', version: 1 });
+  const text = JSON.stringify(log);
+  expect(text).not.toContain('body-offline');
+  expect(text).not.toContain(server.arrivals[0]!.headers['idempotency-key']);
+  expect(text).not.toContain(server.arrivals[0]!.headers['outbox-client-id']);
+});
