@@ -175,7 +175,7 @@ export class Outbox {
       if (!next) {
         this.#answerAll();
         if (claim.waitUntil !== undefined) this.#wakeAt(claim.waitUntil);
-        else if (worked) this.#publish({ type: 'drained' });
+        else if (worked) this.#drained();
         return;
       }
       worked = true;
@@ -207,10 +207,13 @@ export class Outbox {
       if (verdict.kind === 'settle' || this.#waiters.has(entry.seq)) {
         // Settled; or a final 4xx that the waiting page receives itself, as it would
         // without the outbox: the app handles that answer, so it is no dead letter.
+        // The page is answered first: should the worker die before the delete, the
+        // write goes again with the same key and the server answers it from its store.
+        this.#answer(entry.seq, verdict.response);
         await this.#store.delete(entry.seq);
         this.#counts.pending -= 1;
-        this.#answer(entry.seq, verdict.response);
         this.#publish({ type: 'sent', entry: toMeta(entry), status: verdict.response.status });
+        if (this.#counts.pending === 0) return this.#drained();
         continue;
       }
       cancelBody(verdict.response);
@@ -220,7 +223,14 @@ export class Outbox {
       entry.deadReason = verdict.reason;
       await this.#store.put(entry);
       this.#deadLettered(entry, verdict.reason);
+      if (this.#counts.pending === 0) return this.#drained();
     }
+  }
+
+  #drained(): void {
+    clearTimeout(this.#timer);
+    this.#answerAll();
+    this.#publish({ type: 'drained' });
   }
 
   #deadLettered(entry: OutboxEntry, reason: string): void {

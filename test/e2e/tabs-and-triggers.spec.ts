@@ -20,15 +20,20 @@ test('two tabs writing offline at once: every write committed once', async ({ co
 });
 
 test('with no SyncManager in the worker (as in Firefox and Safari), writes replay after reconnecting through page messages', async ({ context, server }) => {
-  // A long backoff, so that no worker timer replays: only the page's "online" message can.
+  // A long backoff, so that no worker timer replays: only the page's message can.
   const page = await openApp(context, server, { retryBaseMs: 600_000, retryMaxMs: 600_000 }, '/no-sync-sw.js');
   const [worker] = context.serviceWorkers();
   expect(worker?.url()).toContain('/no-sync-sw.js');
   expect(await worker!.evaluate(() => 'SyncManager' in self || (self as unknown as { registration: { sync?: unknown } }).registration.sync !== undefined)).toBe(false);
 
-  await context.setOffline(true);
-  for (let i = 1; i <= 3; i++) await write(page, 'POST', '/api/items', { i });
-  await context.setOffline(false);
+  // The outage is at the server (connections refused). Playwright's setOffline(false)
+  // would tell the page before the worker, and the page's replay could beat the network.
+  await server.stop();
+  for (let i = 1; i <= 3; i++) expect((await write(page, 'POST', '/api/items', { i })).status).toBe(202);
+  await server.listen();
+  expect(server.arrivals).toHaveLength(0);
+
+  await page.evaluate(() => dispatchEvent(new Event('online'))); // what the browser fires on reconnecting
   await server.waitForCommits(3);
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3]);
 });
@@ -39,12 +44,13 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'sent', 'drained']);
 
   await page.evaluate(() => (window.statusLog.length = 0));
-  await context.setOffline(true);
+  await server.stop();
   await write(page, 'POST', '/api/items', { secret: 'body-offline' });
   expect(await statusTypes(page)).toEqual(['queued', 'sending', 'retry-scheduled']);
 
+  await server.listen();
   server.fail({ kind: 'status', status: 403 });
-  await context.setOffline(false);
+  await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'retry-scheduled', 'sending', 'dead-lettered', 'drained']);
 
   const log = await page.evaluate(() => window.statusLog);

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { OutboxError } from '../../sw/outbox-error.js';
+import { parseOptionsQuery, resolveOptions, toOptionsQuery, type OutboxOptionsInput } from '../../sw/options.js';
+
+const fails = (fn: () => unknown, code: string, mention: string) =>
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof OutboxError);
+    assert.equal(error.code, code);
+    assert.ok(error.message.includes(mention), `"${error.message}" should mention ${mention}`);
+    return true;
+  });
+
+test('no options give the documented defaults', () => {
+  assert.deepEqual(resolveOptions(), {
+    include: ['/'],
+    exclude: [],
+    methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    origins: [],
+    timeoutMs: 10_000,
+    whenQueued: 'accept',
+    retryBaseMs: 1_000,
+    retryMaxMs: 60_000,
+    maxAttempts: 10,
+    maxAgeMs: 604_800_000,
+    debug: false,
+  });
+});
+
+test('the query string: lists comma-separated or repeated, numbers, flags', () => {
+  const input = parseOptionsQuery('?include=/api/,/v2/&include=/rpc/*&methods=post,put&timeoutMs=5000&debug&whenQueued=reject');
+  assert.deepEqual(input, { include: ['/api/', '/v2/', '/rpc/*'], methods: ['post', 'put'], timeoutMs: 5_000, debug: true, whenQueued: 'reject' });
+  assert.deepEqual(resolveOptions(input).methods, ['POST', 'PUT']);
+  assert.equal(parseOptionsQuery('debug=0').debug, false);
+  assert.deepEqual(parseOptionsQuery(''), {});
+});
+
+test('toOptionsQuery writes what parseOptionsQuery reads back', () => {
+  const input: OutboxOptionsInput = { include: ['/api/', '/rpc/*'], origins: ['https://api.example.com'], maxAttempts: 3, debug: true };
+  assert.deepEqual(resolveOptions(parseOptionsQuery(toOptionsQuery(input))), resolveOptions(input));
+});
+
+test('every invalid option is named, with how to fix it', () => {
+  fails(() => resolveOptions({ methods: ['GET'] } as unknown as OutboxOptionsInput), 'invalid-option', '"methods" has "GET"');
+  fails(() => resolveOptions({ methods: [] }), 'invalid-option', '"methods" is empty');
+  fails(() => resolveOptions({ include: ['api/'] }), 'invalid-option', 'does not start with "/"');
+  fails(() => resolveOptions({ include: [] }), 'invalid-option', '"include" is empty');
+  fails(() => resolveOptions({ exclude: '/api/' } as unknown as OutboxOptionsInput), 'invalid-option', 'list of strings');
+  fails(() => resolveOptions({ origins: ['https://api.example.com/'] }), 'invalid-option', 'not an origin');
+  fails(() => resolveOptions({ origins: ['ftp://files.example.com'] }), 'invalid-option', 'not an origin');
+  fails(() => resolveOptions({ timeoutMs: 0 }), 'invalid-option', '"timeoutMs" is 0');
+  fails(() => resolveOptions({ maxAttempts: 2.5 }), 'invalid-option', 'whole number');
+  fails(() => resolveOptions({ retryBaseMs: 5_000, retryMaxMs: 1_000 }), 'invalid-option', 'below retryBaseMs');
+  fails(() => resolveOptions({ whenQueued: 'drop' } as unknown as OutboxOptionsInput), 'invalid-option', '"accept"');
+  fails(() => resolveOptions({ debug: 'yes' } as unknown as OutboxOptionsInput), 'invalid-option', 'true or false');
+  fails(() => resolveOptions(null as unknown as OutboxOptionsInput), 'invalid-option', 'must be an object');
+  fails(() => resolveOptions(parseOptionsQuery('timeoutMs=soon')), 'invalid-option', '"timeoutMs" is "soon"');
+});
+
+test('an unknown option is refused, never ignored', () => {
+  fails(() => resolveOptions({ timeout: 5 } as unknown as OutboxOptionsInput), 'unknown-option', '"timeout"');
+  fails(() => parseOptionsQuery('tmeoutMs=5'), 'unknown-option', 'Known options: include');
+});

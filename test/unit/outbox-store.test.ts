@@ -1,0 +1,88 @@
+import 'fake-indexeddb/auto';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { OutboxStore, type EntryDraft } from '../../sw/outbox-store.js';
+import { OutboxError } from '../../sw/outbox-error.js';
+
+let dbCount = 0;
+const freshStore = () => new OutboxStore(`test-${++dbCount}`);
+const draft = (n: number): EntryDraft => ({
+  method: 'POST',
+  url: `https://app.test/api/${n}`,
+  headers: [['content-type', 'application/json']],
+  body: new TextEncoder().encode(`{"n":${n}}`).buffer as ArrayBuffer,
+  credentials: 'same-origin',
+  mode: 'cors',
+  redirect: 'follow',
+  referrer: '',
+  idempotencyKey: `"key-${n}"`,
+});
+const rules = { now: 1_000, maxAgeMs: 10_000, force: false };
+
+test('entries get consecutive sequence numbers and are claimed in that order', async () => {
+  const store = freshStore();
+  const a = await store.add(draft(1), 0);
+  const b = await store.add(draft(2), 0);
+  assert.deepEqual([a.seq, b.seq], [1, 2]);
+  const claim = await store.claimNext(rules);
+  assert.equal(claim.next?.entry.seq, 1);
+  assert.equal(claim.next?.entry.attempts, 1);
+  assert.equal(claim.next?.previousUnanswered, false);
+  // The attempt is on disk before the request goes out.
+  assert.deepEqual([(await store.get(1))?.attempts, (await store.get(1))?.unanswered], [1, true]);
+  assert.equal(new TextDecoder().decode((await store.get(2))!.body!), '{"n":2}');
+});
+
+test('the sequence keeps counting after the queue empties', async () => {
+  const store = freshStore();
+  await store.add(draft(1), 0);
+  await store.delete(1);
+  assert.equal((await store.add(draft(2), 0)).seq, 2);
+});
+
+test('a head that is not due stops the claim; force skips only waits for an answer', async () => {
+  const store = freshStore();
+  const head = await store.add(draft(1), 0);
+  await store.add(draft(2), 0);
+  await store.put({ ...head, nextAttemptAt: 5_000, unanswered: false });
+  assert.deepEqual(await store.claimNext(rules), { expired: [], waitUntil: 5_000 });
+  assert.equal((await store.claimNext({ ...rules, force: true })).waitUntil, 5_000);
+  await store.put({ ...head, nextAttemptAt: 5_000, unanswered: true });
+  assert.equal((await store.claimNext({ ...rules, force: true })).next?.entry.seq, 1);
+});
+
+test('dead letters never block; entries past maxAgeMs become dead letters', async () => {
+  const store = freshStore();
+  const old = await store.add(draft(1), 0);
+  const dead = await store.add(draft(2), 500);
+  await store.add(draft(3), 500);
+  await store.put({ ...dead, state: 'dead', deadReason: 'HTTP 400' });
+  const claim = await store.claimNext({ ...rules, now: 10_200 });
+  assert.deepEqual(claim.expired.map((entry) => [entry.seq, entry.state]), [[old.seq, 'dead']]);
+  assert.equal(claim.next?.entry.seq, 3);
+  assert.match((await store.get(1))!.deadReason!, /maxAgeMs/);
+});
+
+test('requeue moves a dead letter to the tail with a new sequence and the same key; discard deletes it', async () => {
+  const store = freshStore();
+  const first = await store.add(draft(1), 0);
+  await store.add(draft(2), 0);
+  await store.put({ ...first, state: 'dead', deadReason: 'HTTP 400', lastStatus: 400, attempts: 3 });
+  const again = await store.requeue(1, 2_000);
+  assert.deepEqual([again.seq, again.state, again.attempts, again.idempotencyKey, again.deadReason], [3, 'pending', 0, '"key-1"', undefined]);
+  assert.equal(await store.get(1), undefined);
+
+  await store.put({ ...again, state: 'dead' });
+  await store.discard(3);
+  assert.deepEqual((await store.all()).map((entry) => entry.seq), [2]);
+  await assert.rejects(store.discard(2), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
+  await assert.rejects(store.requeue(42, 0), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
+});
+
+test('the client id is made once and kept', async () => {
+  const store = freshStore();
+  const id = await store.clientId();
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  await store.add(draft(1), 0);
+  assert.equal(await new OutboxStore(`test-${dbCount}`).clientId(), id);
+});
