@@ -39,19 +39,24 @@ test('with no SyncManager in the worker (as in Firefox and Safari), writes repla
 });
 
 test('the page helper receives queued, sending, sent, retry-scheduled, dead-lettered and drained, without bodies or header values', async ({ context, server }) => {
-  const page = await openApp(context, server);
+  // A long backoff, so that only the steps below make the worker try again.
+  const page = await openApp(context, server, { retryBaseMs: 600_000, retryMaxMs: 600_000 });
   await write(page, 'POST', '/api/items', { secret: 'body-online' });
   await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'sent', 'drained']);
 
   await page.evaluate(() => (window.statusLog.length = 0));
   await server.stop();
   await write(page, 'POST', '/api/items', { secret: 'body-offline' });
-  expect(await statusTypes(page)).toEqual(['queued', 'sending', 'retry-scheduled']);
+  // Chromium, which thinks it is online, may fire the sync event registered on failure at
+  // once: one more attempt, also refused.
+  const refused = await statusTypes(page);
+  expect(refused.slice(0, 3)).toEqual(['queued', 'sending', 'retry-scheduled']);
+  expect(refused.slice(3).join()).toMatch(/^(sending(,retry-scheduled)?)?$/);
 
   await server.listen();
   server.fail({ kind: 'status', status: 403 });
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'retry-scheduled', 'sending', 'dead-lettered', 'drained']);
+  await expect.poll(() => statusTypes(page).then((types) => types.slice(-3))).toEqual(['sending', 'dead-lettered', 'drained']);
 
   const log = await page.evaluate(() => window.statusLog);
   expect(log.at(-1)?.counts).toEqual({ pending: 0, deadLetters: 1 });
