@@ -67,13 +67,16 @@ export class TestServer {
   readonly #watchers = new Set<() => void>();
   readonly #server: http.Server;
   #port = 0;
+  readonly #page: string;
 
-  private constructor() {
+  private constructor(page: string) {
+    this.#page = page;
     this.#server = http.createServer((req, res) => void this.#handle(req, res));
   }
 
-  static async start(port = 0): Promise<TestServer> {
-    const server = new TestServer();
+  /** Starts on `port` (0: any free one), serving `page` (from the repository root) at `/`. */
+  static async start({ port = 0, page = 'test/fixtures/index.html' } = {}): Promise<TestServer> {
+    const server = new TestServer(page);
     await server.listen(port);
     return server;
   }
@@ -170,7 +173,7 @@ export class TestServer {
     res.setHeader('Connection', 'close');
 
     if (url.pathname.startsWith('/api/')) return this.#api(req, res, url, body);
-    if (url.pathname === '/') return this.#file(res, join(ROOT, 'test/fixtures/index.html'));
+    if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
     if (url.pathname === '/outbox-sw.js') return this.#file(res, join(ROOT, 'dist/outbox-sw.js'));
     if (url.pathname === '/no-sync-sw.js') return this.#file(res, join(ROOT, 'test/fixtures/no-sync-sw.js'));
     if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
@@ -198,7 +201,8 @@ export class TestServer {
     this.#notify();
 
     if (req.method === 'GET' || req.method === 'HEAD') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits: this.commits.length }));
+      const commits = this.commits.filter((commit) => commit.path === url.pathname).map(({ method, body, seq }) => ({ method, body, seq }));
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits }));
       return;
     }
     if (!key) {
