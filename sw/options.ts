@@ -156,10 +156,10 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
       });
     case 'ms':
     case 'count': {
-      const min = name === 'retryBaseMs' ? 0 : 1;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      // retryBaseMs 0 too: a zero backoff stays zero however often it doubles.
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
         const unit = KINDS[name] === 'ms' ? 'milliseconds' : 'a count';
-        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a whole number of ${unit}, ${min} or more.`);
+        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a whole number of ${unit}, 1 or more.`);
       }
       return value;
     }

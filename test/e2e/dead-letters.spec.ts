@@ -57,7 +57,7 @@ test('a 4xx answer to a page that is still waiting goes to that page, not to the
 });
 
 test('a write retried past maxAttempts becomes a dead letter with its reason, and blocks nothing behind it', async ({ context, server }) => {
-  const page = await openApp(context, server, { maxAttempts: 2, retryBaseMs: 0 });
+  const page = await openApp(context, server, { maxAttempts: 2, retryBaseMs: 1, retryMaxMs: 50 });
   await context.setOffline(true);
   await write(page, 'POST', '/api/items', { i: 1 });
   await write(page, 'POST', '/api/items', { i: 2 });

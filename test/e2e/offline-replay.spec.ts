@@ -41,7 +41,8 @@ test("a write whose answer is lost after the server applied it is applied once",
 });
 
 test('503 with Retry-After during replay: nothing dropped, retried after the delay, then committed', async ({ context, server }) => {
-  const page = await openApp(context, server);
+  // Backoff of at most 50 ms: only the server's Retry-After can hold the retry for 2 s.
+  const page = await openApp(context, server, { retryBaseMs: 1, retryMaxMs: 50 });
   await context.setOffline(true);
   for (let i = 1; i <= 3; i++) await write(page, 'POST', '/api/items', { i });
   server.fail({ kind: 'status', status: 503, retryAfter: '2' });

@@ -49,6 +49,7 @@ test('every invalid option is named, with how to fix it', () => {
   fails(() => resolveOptions({ origins: ['https://api.example.com/'] }), 'invalid-option', 'not an origin');
   fails(() => resolveOptions({ origins: ['ftp://files.example.com'] }), 'invalid-option', 'not an origin');
   fails(() => resolveOptions({ timeoutMs: 0 }), 'invalid-option', '"timeoutMs" is 0');
+  fails(() => resolveOptions({ retryBaseMs: 0 }), 'invalid-option', '1 or more');
   fails(() => resolveOptions({ maxAttempts: 2.5 }), 'invalid-option', 'whole number');
   fails(() => resolveOptions({ retryBaseMs: 5_000, retryMaxMs: 1_000 }), 'invalid-option', 'below retryBaseMs');
   fails(() => resolveOptions({ whenQueued: 'drop' } as unknown as OutboxOptionsInput), 'invalid-option', '"accept"');
