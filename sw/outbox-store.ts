@@ -84,20 +84,7 @@ export class OutboxStore {
   /** Adds a write at the tail of the queue, with the next sequence number. */
   add(draft: EntryDraft, now: number): Promise<OutboxEntry> {
     return this.#store('readwrite', async (store) => {
-      const meta = await this.#meta(store);
-      meta.lastSeq += 1;
-      const entry: OutboxEntry = {
-        ...draft,
-        seq: meta.lastSeq,
-        state: 'pending',
-        createdAt: now,
-        nextAttemptAt: now,
-        attempts: 0,
-        retryableResponses: 0,
-        unanswered: false,
-      };
-      store.put(meta, META_KEY);
-      store.put(entry, entry.seq);
+      const entry = await this.#append(store, draft, now);
       await promisifyRequest(store.transaction);
       return entry;
     });
@@ -184,23 +171,9 @@ export class OutboxStore {
    */
   requeue(seq: number, now: number): Promise<OutboxEntry> {
     return this.#store('readwrite', async (store) => {
-      const dead = await deadLetter(store, seq);
-      const meta = await this.#meta(store);
-      meta.lastSeq += 1;
-      const { deadReason: _reason, lastStatus: _status, lastError: _error, ...rest } = dead;
-      const entry: OutboxEntry = {
-        ...rest,
-        seq: meta.lastSeq,
-        state: 'pending',
-        createdAt: now,
-        nextAttemptAt: now,
-        attempts: 0,
-        retryableResponses: 0,
-        unanswered: false,
-      };
+      const { method, url, headers, body, credentials, mode, redirect, referrer, idempotencyKey } = await deadLetter(store, seq);
       store.delete(seq);
-      store.put(entry, entry.seq);
-      store.put(meta, META_KEY);
+      const entry = await this.#append(store, { method, url, headers, body, credentials, mode, redirect, referrer, idempotencyKey }, now);
       await promisifyRequest(store.transaction);
       return entry;
     });
@@ -214,6 +187,25 @@ export class OutboxStore {
       await promisifyRequest(store.transaction);
       return dead;
     });
+  }
+
+  /** Puts a write at the tail of the queue, with the next sequence, in the caller's transaction. */
+  async #append(store: IDBObjectStore, draft: EntryDraft, now: number): Promise<OutboxEntry> {
+    const meta = await this.#meta(store);
+    meta.lastSeq += 1;
+    const entry: OutboxEntry = {
+      ...draft,
+      seq: meta.lastSeq,
+      state: 'pending',
+      createdAt: now,
+      nextAttemptAt: now,
+      attempts: 0,
+      retryableResponses: 0,
+      unanswered: false,
+    };
+    store.put(meta, META_KEY);
+    store.put(entry, entry.seq);
+    return entry;
   }
 
   async #meta(store: IDBObjectStore): Promise<Meta> {
