@@ -95,22 +95,30 @@ export class Outbox {
    * one beside it. Triggers that arrive meanwhile make the running replay look again.
    */
   replay(trigger: Trigger): Promise<void> {
-    if (this.#replaying) {
-      if (!this.#again || FORCING.has(trigger)) this.#again = trigger;
-      return this.#replaying;
-    }
-    this.#again = trigger;
-    const run = async () => {
+    if (!this.#again || FORCING.has(trigger)) this.#again = trigger;
+    if (this.#replaying) return this.#replaying;
+    const drain = async () => {
       await this.#countsLoaded;
       while (this.#again) {
-        const next = this.#again;
+        const force = FORCING.has(this.#again);
         this.#again = undefined;
-        await this.#pass(FORCING.has(next));
+        await this.#pass(force);
       }
     };
     const locks = (navigator as { locks?: LockManager }).locks;
-    const locked = locks ? locks.request('sw-outbox-replay', run).then(() => {}) : run();
-    this.#replaying = locked.finally(() => (this.#replaying = undefined));
+    const locked = locks ? locks.request('sw-outbox-replay', drain) : drain();
+    this.#replaying = locked.then(
+      // A trigger that came after the last pass looked, but before this point, was
+      // handed this promise: it chains onto a replay of its own.
+      () => {
+        this.#replaying = undefined;
+        return this.#again ? this.replay(this.#again) : undefined;
+      },
+      (error: unknown) => {
+        this.#replaying = undefined;
+        throw error;
+      },
+    );
     return this.#replaying;
   }
 
