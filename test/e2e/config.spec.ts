@@ -1,4 +1,4 @@
-import { expect, test } from '../support/fixtures.js';
+import { expect, openApp, test, write } from '../support/fixtures.js';
 import type { ChannelMessage } from '../../sw/protocol.js';
 
 test('invalid options are refused by the page helper with an error naming the option', async ({ page, server }) => {
@@ -22,4 +22,24 @@ test('a worker registered with an invalid query string fails to install and says
   expect(report.state).toBe('redundant');
   expect(report.message).toMatchObject({ type: 'config-error', error: { code: 'invalid-option' } });
   expect(report.message.type === 'config-error' && report.message.error.message).toContain('"timeoutMs"');
+});
+
+test('the worker logs each step, prefixed [sw-outbox], only with debug', async ({ browser, server }) => {
+  const logsOf = async (options: { debug?: boolean }) => {
+    const context = await browser.newContext();
+    const logs: string[] = [];
+    context.on('console', (message) => logs.push(message.text()));
+    const page = await openApp(context, server, options);
+    server.fail({ kind: 'reset' });
+    await write(page, 'POST', '/api/items', {});
+    await page.evaluate(() => window.outbox.replay());
+    await write(page, 'POST', '/api/items', {});
+    await context.close();
+    return logs.filter((text) => text.includes('sw-outbox'));
+  };
+  expect(await logsOf({})).toEqual([]);
+  const debug = await logsOf({ debug: true });
+  expect(debug.length).toBeGreaterThanOrEqual(4);
+  for (const line of debug) expect(line).toMatch(/^\[sw-outbox\] /);
+  expect(debug.join('\n')).toContain('-> retry');
 });
