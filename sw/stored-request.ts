@@ -21,7 +21,7 @@ export async function toDraft(request: Request): Promise<EntryDraft> {
     headers,
     body: request.body === null ? null : await request.arrayBuffer(),
     credentials: request.credentials,
-    mode: request.mode,
+    mode: modeFor(request),
     redirect: request.redirect,
     referrer: request.referrer,
     idempotencyKey: idempotencyKey ?? `"${crypto.randomUUID()}"`,
@@ -52,4 +52,13 @@ export function toRequest(entry: EntryDraft, stamp?: Stamp, signal?: AbortSignal
     referrer: entry.referrer,
     signal: signal ?? null,
   });
+}
+
+/**
+ * In no-cors mode the Headers guard silently drops every header that is not
+ * CORS-safelisted, the outbox's own among them. For a same-origin URL, same-origin mode
+ * behaves alike and keeps them. (A no-cors write to another origin cannot carry them.)
+ */
+function modeFor(request: Request): RequestMode {
+  return request.mode === 'no-cors' && new URL(request.url).origin === location.origin ? 'same-origin' : request.mode;
 }

@@ -66,3 +66,12 @@ test('include and exclude narrow what the outbox handles', async ({ context, ser
     ['POST', '/api/other', false],
   ]);
 });
+
+test("a same-origin no-cors write still carries the outbox's headers", async ({ context, server }) => {
+  const page = await openApp(context, server);
+  // In no-cors mode the Headers guard drops every header that is not CORS-safelisted.
+  await page.evaluate(() => fetch('/api/items', { method: 'POST', mode: 'no-cors', body: '{}' }));
+  await server.waitForCommits(1);
+  expect(server.commits[0]?.key).toBeTruthy();
+  expect(server.commits[0]?.seq).toBe(1);
+});
