@@ -40,18 +40,27 @@ export async function registerOutbox(register: RegisterOptions = {}): Promise<Ou
 }
 
 /** Waits for a new worker to activate, or fails with its reason if it cannot install. */
-function installed(registration: ServiceWorkerRegistration, client: OutboxClient, url: string): Promise<void> {
+async function installed(registration: ServiceWorkerRegistration, client: OutboxClient, url: string): Promise<void> {
   const worker = registration.installing ?? registration.waiting;
-  if (!worker) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    client.onConfigError(reject);
-    const check = () => {
-      if (worker.state === 'activated') resolve();
-      if (worker.state === 'redundant') reject(new OutboxError('worker-error', `sw-outbox: the worker ${url} failed to install; its console in DevTools says why.`));
-    };
-    worker.addEventListener('statechange', check);
-    check();
-  });
+  if (!worker) return;
+  let stop = () => {};
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (worker.state === 'activated') resolve();
+        if (worker.state === 'redundant') reject(new OutboxError('worker-error', `sw-outbox: the worker ${url} failed to install; its console in DevTools says why.`));
+      };
+      const stopConfigErrors = client.onConfigError(reject);
+      worker.addEventListener('statechange', check);
+      stop = () => {
+        stopConfigErrors();
+        worker.removeEventListener('statechange', check);
+      };
+      check();
+    });
+  } finally {
+    stop();
+  }
 }
 
 function controlled(): Promise<void> {

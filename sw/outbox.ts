@@ -182,8 +182,14 @@ export class Outbox {
       const next = claim.next;
       if (!next) {
         this.#answerAll();
-        if (claim.waitUntil !== undefined) this.#wakeAt(claim.waitUntil);
-        else if (worked) this.#drained();
+        if (claim.waitUntil !== undefined) {
+          this.#wakeAt(claim.waitUntil);
+          return;
+        }
+        // The store holds nothing pending: whatever the running count says (another
+        // worker of the origin may have sent some), it is 0.
+        this.#counts.pending = 0;
+        if (worked) this.#drained();
         return;
       }
       worked = true;
