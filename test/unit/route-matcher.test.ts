@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createRouteMatcher } from '../../sw/route-matcher.js';
+
+const ORIGIN = 'https://app.example';
+const check = (options: Parameters<typeof createRouteMatcher>[0], href: string, mode: RequestMode = 'cors') => {
+  const url = new URL(href, ORIGIN);
+  return createRouteMatcher(options)({ url, sameOrigin: url.origin === ORIGIN, request: { mode } as Request });
+};
+const everything = { include: ['/'], exclude: [], origins: [] };
+
+test('every same-origin path by default, never a navigation', () => {
+  assert.equal(check(everything, '/api/items'), true);
+  assert.equal(check(everything, '/'), true);
+  assert.equal(check(everything, '/form', 'navigate'), false);
+});
+
+test('other origins only when allowed', () => {
+  assert.equal(check(everything, 'https://api.example/items'), false);
+  assert.equal(check({ ...everything, origins: ['https://api.example'] }, 'https://api.example/items'), true);
+  assert.equal(check({ ...everything, origins: ['https://api.example'] }, 'https://api.example:8443/items'), false);
+});
+
+test('prefixes, and patterns that must match the whole path', () => {
+  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [] };
+  assert.equal(check(options, '/api/items'), true);
+  assert.equal(check(options, '/apix'), false);
+  assert.equal(check(options, '/lists/42/items'), true);
+  assert.equal(check(options, '/lists/42/items/7'), false);
+  assert.equal(check(options, '/api/auth/login'), false);
+  assert.equal(check(options, '/api/export.json'), false);
+  assert.equal(check(options, '/api/exportXjson'), true); // "." in a pattern is a dot, not any character
+});
