@@ -24,7 +24,6 @@ export class OutboxClient {
   readonly #channel = new BroadcastChannel(CHANNEL_NAME);
   readonly #listeners = new Set<Listener>();
   readonly #configErrorListeners = new Set<(error: OutboxError) => void>();
-  #latest: StatusMessage | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #onOnline = () => void this.replay().catch(() => {});
@@ -36,11 +35,6 @@ export class OutboxClient {
     this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
     addEventListener('online', this.#onOnline);
     document.addEventListener('visibilitychange', this.#onVisible);
-  }
-
-  /** The latest status message seen, if any: enough to render counts at once. */
-  get latest(): StatusMessage | undefined {
-    return this.#latest;
   }
 
   /** Calls `listener` with every status message; returns the function that stops it. */
@@ -99,7 +93,6 @@ export class OutboxClient {
       for (const listener of this.#configErrorListeners) listener(error);
       return;
     }
-    this.#latest = message;
     if (message.type === 'retry-scheduled') {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = setTimeout(() => void this.replay(false).catch(() => {}), Math.max(0, message.retryAt - Date.now()));

@@ -53,8 +53,8 @@ interface Meta {
   lastSeq: number;
 }
 
-export const DB_NAME = 'sw-outbox';
-export const STORE_NAME = 'entries';
+const DB_NAME = 'sw-outbox';
+const STORE_NAME = 'entries';
 const META_KEY = 'meta';
 // Entries have number keys, the meta record a string key; IndexedDB sorts every number
 // before every string, so this range holds exactly the entries, in sequence order.
@@ -153,10 +153,6 @@ export class OutboxStore {
       store.delete(seq);
       return promisifyRequest(store.transaction);
     });
-  }
-
-  get(seq: number): Promise<OutboxEntry | undefined> {
-    return this.#store('readonly', (store) => promisifyRequest(store.get(seq)));
   }
 
   /** Every entry, pending and dead, in sequence order. */

@@ -106,8 +106,6 @@ export interface ConfigErrorMessage {
 
 export type ChannelMessage = StatusMessage | ConfigErrorMessage;
 
-export type StatusType = StatusMessage['type'];
-
 /** The whole state, sent in answer to a `snapshot` command. */
 export interface Snapshot {
   counts: Counts;

@@ -37,7 +37,7 @@ test("a key the app set is kept", async ({ context, server }) => {
   expect(server.commits[0]?.key).toBe('"app-chosen-key"');
 });
 
-test('cross-origin writes are untouched unless their origin is allowed', async ({ context, server }) => {
+test('cross-origin writes are untouched unless their origin is allowed', async ({ browser, context, server }) => {
   const other = await TestServer.start();
   try {
     const otherOrigin = other.url.replace('127.0.0.1', 'localhost');
@@ -45,9 +45,11 @@ test('cross-origin writes are untouched unless their origin is allowed', async (
     expect((await write(plain, 'POST', `${otherOrigin}/api/items`, { a: 1 })).status).toBe(400);
     expect(other.arrivals.at(-1)?.key).toBeUndefined();
 
-    const page = await openApp(await context.browser()!.newContext(), server, { origins: [otherOrigin] });
+    const allowed = await browser.newContext();
+    const page = await openApp(allowed, server, { origins: [otherOrigin] });
     expect((await write(page, 'POST', `${otherOrigin}/api/items`, { a: 2 })).status).toBe(201);
     expect(other.commits[0]?.key).toMatch(SF_UUID);
+    await allowed.close();
   } finally {
     await other.stop();
   }
