@@ -25,6 +25,7 @@ test('prefixes, and patterns that must match the whole path', () => {
   const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [] };
   assert.equal(check(options, '/api/items'), true);
   assert.equal(check(options, '/apix'), false);
+  assert.equal(check(options, '/v2/api/items'), false); // a prefix, not a substring
   assert.equal(check(options, '/lists/42/items'), true);
   assert.equal(check(options, '/lists/42/items/7'), false);
   assert.equal(check(options, '/api/auth/login'), false);
