@@ -3,6 +3,7 @@
 //                         registered on its own or through importScripts()
 //   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
 //   dist/client/index.js  the page helper as an ES module
+//   dist/server/index.js  the Idempotency-Key module for Node servers
 // Type declarations come from tsc (npm run build).
 import { build } from 'esbuild';
 
@@ -20,4 +21,5 @@ await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.js', format: 'iife' }),
   build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
+  build({ ...common, entryPoints: ['server/index.ts'], outfile: 'dist/server/index.js', format: 'esm', platform: 'node', target: 'node20' }),
 ]);

@@ -1,0 +1,22 @@
+/** A reply the server sends: what a handler returns, and what the module stores. */
+export interface Reply {
+  status: number;
+  /** Header names in lower case. Transport headers (Connection, Date) are the server's business. */
+  headers: Record<string, string>;
+  /** Text: the APIs this module serves answer JSON or nothing. */
+  body: string;
+}
+
+/** A JSON reply. */
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
+}
+
+/** An RFC 9457 problem+json reply: `title` says what went wrong, `detail` how to fix it. */
+export function problem(status: number, title: string, detail: string, headers: Record<string, string> = {}): Reply {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    body: JSON.stringify({ type: 'about:blank', title, status, detail }),
+  };
+}

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Idempotency, idempotent, json, MemoryIdempotencyStore, parseIdempotencyKey, type KeyedRequest, type Reply } from '../../server/index.js';
+
+/** A real server whose POST /things applies once per key, and can be held mid-write. */
+describe('idempotent() on a node:http server', () => {
+  let server: http.Server;
+  let base: string;
+  let applied: string[] = [];
+  let hold: Promise<void> | undefined;
+  let onEnter = () => {};
+
+  before(async () => {
+    server = http.createServer(
+      idempotent(async (request) => {
+        if (request.method === 'GET') return json(200, applied);
+        onEnter();
+        await hold;
+        if (request.body === 'explode') return json(503, { error: 'try later' });
+        applied.push(request.body);
+        return json(201, { n: applied.length }, { location: `/things/${applied.length}` });
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+  beforeEach(() => {
+    applied = [];
+    hold = undefined;
+    onEnter = () => {};
+  });
+
+  const post = (key: string | undefined, body: string) =>
+    fetch(`${base}/things`, { method: 'POST', body, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
+
+  test('a retry gets the stored reply, status, headers and body, and is not applied again', async () => {
+    const first = await post('"k1"', 'milk');
+    const again = await post('"k1"', 'milk');
+    assert.equal(first.status, 201);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get('location'), first.headers.get('location'));
+    assert.equal(again.headers.get('idempotent-replayed'), '?1');
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    assert.deepEqual(await again.json(), await first.json());
+    assert.deepEqual(applied, ['milk']);
+  });
+
+  test('the same key with another payload gets 422 problem+json', async () => {
+    await post('"k2"', 'eggs');
+    const reused = await post('"k2"', 'bread');
+    assert.equal(reused.status, 422);
+    assert.equal(reused.headers.get('content-type'), 'application/problem+json');
+    const body = (await reused.json()) as { title: string; status: number };
+    assert.equal(body.status, 422);
+    assert.match(body.title, /already used/);
+    assert.deepEqual(applied, ['eggs']);
+  });
+
+  test('a retry while the first is in flight gets 409; once answered, the stored reply', async () => {
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    const entered = new Promise<void>((resolve) => (onEnter = resolve));
+    const first = post('"k3"', 'tea');
+    await entered;
+    let retry = await post('"k3"', 'tea');
+    assert.equal(retry.status, 409);
+    assert.equal(((await retry.json()) as { status: number }).status, 409);
+    release();
+    assert.equal((await first).status, 201);
+    retry = await post('"k3"', 'tea');
+    assert.equal(retry.status, 201);
+    assert.deepEqual(applied, ['tea']);
+  });
+
+  test('concurrent requests with one key: exactly one is applied, the others get 409 or its reply', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post('"k4"', 'jam')));
+    const statuses = answers.map((answer) => answer.status);
+    assert.deepEqual(applied, ['jam']);
+    assert.ok(statuses.every((status) => status === 201 || status === 409), statuses.join());
+    assert.equal(answers.filter((answer) => answer.status === 201 && !answer.headers.get('idempotent-replayed')).length, 1);
+  });
+
+  test('a 5xx is not stored: the retry is processed afresh', async () => {
+    assert.equal((await post('"k5"', 'explode')).status, 503);
+    assert.equal((await post('"k5"', 'explode')).headers.get('idempotent-replayed'), null);
+    assert.deepEqual(applied, []);
+  });
+
+  test('a write without a key gets 400 naming the header; a malformed key gets 400 saying why', async () => {
+    const missing = await post(undefined, 'salt');
+    assert.equal(missing.status, 400);
+    assert.match(((await missing.json()) as { detail: string }).detail, /POST \/things .*Idempotency-Key/);
+    const malformed = await post('"open', 'salt');
+    assert.equal(malformed.status, 400);
+    assert.match(((await malformed.json()) as { detail: string }).detail, /not closed/);
+    assert.deepEqual(applied, []);
+  });
+
+  test('reads pass through without a key', async () => {
+    await post('"k6"', 'rice');
+    const read = await fetch(`${base}/things`);
+    assert.deepEqual(await read.json(), ['rice']);
+  });
+});
+
+describe('Idempotency', () => {
+  const request = (key: string, body = 'b'): KeyedRequest => ({ method: 'POST', path: '/x', key, body });
+  const created = (n: number): Reply => ({ status: 201, headers: {}, body: String(n) });
+
+  test('a key expires ttlMs after its first request; then it is a new request', async () => {
+    let now = 1_000;
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency({ ttlMs: 100, now: () => now, store });
+    let runs = 0;
+    const run = () => idempotency.run(request('"e"'), () => created(++runs));
+    assert.equal((await run()).body, '1');
+    now = 1_099;
+    assert.equal((await run()).body, '1');
+    now = 1_100;
+    assert.equal((await run()).body, '2');
+    assert.equal(runs, 2);
+    assert.equal(store.size, 1);
+  });
+
+  test('expired keys are swept, so memory stays bounded', async () => {
+    let now = 0;
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency({ ttlMs: 10, now: () => now, store });
+    for (let i = 0; i < 100; i++) {
+      now = i;
+      await idempotency.run(request(`"s${i}"`), () => created(i));
+    }
+    assert.equal(store.size, 10);
+  });
+
+  test('a throw releases the key', async () => {
+    const idempotency = new Idempotency();
+    await assert.rejects(idempotency.run(request('"t"'), () => Promise.reject(new Error('db down'))), /db down/);
+    assert.equal((await idempotency.run(request('"t"'), () => created(1))).status, 201);
+  });
+
+  test('scopes keep one client from reading another client\'s reply', async () => {
+    const idempotency = new Idempotency();
+    await idempotency.run({ ...request('"same"'), scope: 'alice' }, () => created(1));
+    const bob = await idempotency.run({ ...request('"same"'), scope: 'bob' }, () => created(2));
+    assert.equal(bob.body, '2');
+  });
+
+  test('required: false processes a write without a key', async () => {
+    const idempotency = new Idempotency({ required: false });
+    const reply = await idempotency.run({ method: 'POST', path: '/x', key: undefined, body: '' }, () => created(7));
+    assert.equal(reply.body, '7');
+  });
+
+  test('a bad ttlMs is refused, naming it', () => {
+    assert.throws(() => new Idempotency({ ttlMs: 0 }), /ttlMs must be a positive number/);
+  });
+});
+
+test('parseIdempotencyKey: sf-strings, bare values, and clear refusals', () => {
+  assert.equal(parseIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"'), '8e03978e-40d5-43e8-bc93-6894a57f9324');
+  assert.equal(parseIdempotencyKey(' "a\\"b\\\\c" '), 'a"b\\c');
+  assert.equal(parseIdempotencyKey('bare-key'), 'bare-key');
+  assert.throws(() => parseIdempotencyKey('"abc'), /not closed/);
+  assert.throws(() => parseIdempotencyKey('"a"b"'), /after the closing quote/);
+  assert.throws(() => parseIdempotencyKey('"a\\nb"'), /backslash/);
+  assert.throws(() => parseIdempotencyKey('""'), /empty/);
+  assert.throws(() => parseIdempotencyKey(`"${'x'.repeat(256)}"`), /longer than 255/);
+  assert.throws(() => parseIdempotencyKey('"caf\u00e9"'), /printable ASCII/);
+});
