@@ -1,6 +1,7 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { OutboxError } from './outbox-error.js';
-import type { Counts, EntryMeta } from './protocol.js';
+import { newIdempotencyKey, type Counts, type EntryMeta } from './protocol.js';
+import { keySpent } from './retry-policy.js';
 
 /** A write as it is kept in IndexedDB: plain cloneable data, readable in DevTools. */
 export interface OutboxEntry {
@@ -163,11 +164,14 @@ export class OutboxStore {
   /**
    * Gives a dead letter another chance: it goes to the tail of the queue with a new
    * sequence number (a server ordering by sequence sees it as the latest write, which it
-   * now is) and the same Idempotency-Key (it is the same intent).
+   * now is). It keeps its Idempotency-Key, as the same intent, unless the server refused
+   * it with a 4xx: that key's answer is kept by the server, so the retry gets a new key.
    */
   requeue(seq: number, now: number): Promise<OutboxEntry> {
     return this.#store('readwrite', async (store) => {
-      const { method, url, headers, body, credentials, mode, redirect, referrer, idempotencyKey } = await deadLetter(store, seq);
+      const dead = await deadLetter(store, seq);
+      const { method, url, headers, body, credentials, mode, redirect, referrer } = dead;
+      const idempotencyKey = keySpent(dead) ? newIdempotencyKey() : dead.idempotencyKey;
       store.delete(seq);
       const entry = await this.#append(store, { method, url, headers, body, credentials, mode, redirect, referrer, idempotencyKey }, now);
       await promisifyRequest(store.transaction);

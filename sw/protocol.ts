@@ -29,6 +29,11 @@ export const HEADERS = {
   sequence: 'Outbox-Sequence',
 } as const;
 
+/** A new Idempotency-Key value in the IETF httpapi draft's format: an sf-string holding a random UUID. */
+export function newIdempotencyKey(): string {
+  return `"${crypto.randomUUID()}"`;
+}
+
 /** Response header set on the outbox's own 202 answer. */
 export const QUEUED_HEADER = 'Outbox-Queued';
 

@@ -48,6 +48,18 @@ export function backoffDelay(attempts: number, policy: RetryPolicy, random: () =
   return Math.floor(random() * ceiling);
 }
 
+/**
+ * Whether a dead letter's key is spent: its last attempt was answered with a refusal (a
+ * 4xx the outbox does not retry). A server that honours Idempotency-Key keeps that answer
+ * for the key and would send it again, and nothing was applied, so a retry needs a new
+ * key. Any other dead letter (given up after 5xx, or expired unanswered) may have been
+ * applied, so it keeps its key.
+ */
+export function keySpent(entry: { lastStatus?: number | undefined; unanswered: boolean }): boolean {
+  const status = entry.lastStatus;
+  return !entry.unanswered && status !== undefined && status >= 400 && status < 500 && !RETRYABLE_4XX.has(status);
+}
+
 export function decide(
   result: AttemptResult,
   history: AttemptHistory,

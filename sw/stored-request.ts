@@ -1,12 +1,11 @@
 import type { EntryDraft } from './outbox-store.js';
-import { HEADERS } from './protocol.js';
+import { HEADERS, newIdempotencyKey } from './protocol.js';
 
 const KEY_HEADER = HEADERS.idempotencyKey.toLowerCase();
 
 /**
  * Reads a page's request into plain data the outbox can keep. The app's own
- * Idempotency-Key is kept; otherwise a new one is made in the IETF httpapi draft's
- * format, an sf-string holding a random UUID.
+ * Idempotency-Key is kept; otherwise a new one is made.
  */
 export async function toDraft(request: Request): Promise<EntryDraft> {
   const headers: [string, string][] = [];
@@ -24,7 +23,7 @@ export async function toDraft(request: Request): Promise<EntryDraft> {
     mode: modeFor(request),
     redirect: request.redirect,
     referrer: request.referrer,
-    idempotencyKey: idempotencyKey ?? `"${crypto.randomUUID()}"`,
+    idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
   };
 }
 

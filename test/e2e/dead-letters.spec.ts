@@ -20,10 +20,13 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   const [dead] = (await snapshot(page)).deadLetters;
   expect(dead).toMatchObject({ method: 'POST', url: `${server.url}/api/items`, state: 'dead', lastStatus: 400, deadReason: 'HTTP 400' });
 
-  // The app fixed what the server objected to: retry sends it again, with the same key.
+  // What the server objected to was fixed: retry sends the write again. The server keeps its
+  // 400 for the old key and applied nothing, so the retry carries a new key.
   await page.evaluate((id) => window.outbox.retry(id), dead!.id);
   await server.waitForCommits(3);
-  expect(server.commits[2]?.key).toBe(keys[1]);
+  expect(server.commits[2]?.body).toBe(JSON.stringify({ i: 2 }));
+  expect(server.commits[2]?.key).toMatch(/^"[0-9a-f-]{36}"$/);
+  expect(keys).not.toContain(server.commits[2]?.key);
   // Retried at the tail, with a new sequence number: the server sees the order it happens in.
   expect(server.commits[2]!.seq).toBeGreaterThan(server.commits[1]!.seq!);
   expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });

@@ -65,12 +65,13 @@ test('dead letters never block; entries past maxAgeMs become dead letters', asyn
   assert.match((await stored(store, 1))!.deadReason!, /maxAgeMs/);
 });
 
-test('requeue moves a dead letter to the tail with a new sequence and the same key; discard deletes it', async () => {
+test('requeue moves a dead letter to the tail with a new sequence; discard deletes it', async () => {
   const store = freshStore();
   const first = await store.add(draft(1), 0);
   await store.add(draft(2), 0);
-  await store.put({ ...first, state: 'dead', deadReason: 'HTTP 400', lastStatus: 400, attempts: 3 });
+  await store.put({ ...first, state: 'dead', deadReason: 'gave up after 10 retryable answers, the last HTTP 503', lastStatus: 503, attempts: 10 });
   const again = await store.requeue(1, 2_000);
+  // It may have been applied (5xx), so it keeps its key.
   assert.deepEqual([again.seq, again.state, again.attempts, again.idempotencyKey, again.deadReason], [3, 'pending', 0, '"key-1"', undefined]);
   assert.equal(await stored(store, 1), undefined);
 
@@ -79,6 +80,27 @@ test('requeue moves a dead letter to the tail with a new sequence and the same k
   assert.deepEqual((await store.all()).map((entry) => entry.seq), [2]);
   await assert.rejects(store.discard(2), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
   await assert.rejects(store.requeue(42, 0), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
+});
+
+test('a dead letter the server refused (4xx) is requeued with a new key; one that may have been applied keeps its key', async () => {
+  const store = freshStore();
+  const cases = [
+    { lastStatus: 400, unanswered: false, newKey: true },
+    { lastStatus: 409, unanswered: false, newKey: true },
+    { lastStatus: 412, unanswered: false, newKey: true },
+    { lastStatus: 429, unanswered: false, newKey: false },
+    { lastStatus: 503, unanswered: false, newKey: false },
+    { lastStatus: 400, unanswered: true, newKey: false },
+    { lastStatus: undefined, unanswered: true, newKey: false },
+  ];
+  for (const [i, { lastStatus, unanswered, newKey }] of cases.entries()) {
+    const entry = await store.add(draft(i), 0);
+    await store.put({ ...entry, state: 'dead', lastStatus, unanswered, deadReason: 'test' });
+    const again = await store.requeue(entry.seq, 0);
+    const label = `${lastStatus} unanswered=${unanswered}`;
+    if (newKey) assert.match(again.idempotencyKey, /^"[0-9a-f-]{36}"$/, label);
+    else assert.equal(again.idempotencyKey, entry.idempotencyKey, label);
+  }
 });
 
 test('the client id is made once and kept', async () => {
