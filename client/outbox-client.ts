@@ -14,6 +14,18 @@ import {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type Listener = (message: StatusMessage) => void;
 
+/** One row of {@link OutboxClient.table}. */
+export interface TableRow {
+  id: number;
+  method: string;
+  url: string;
+  state: string;
+  attempts: number;
+  nextAttempt: string;
+  lastStatus: number | '';
+  error: string;
+}
+
 /**
  * A page's handle on the outbox: status messages in, commands out. It listens from the
  * moment it is made, asks the worker to replay when the page comes online or becomes
@@ -63,6 +75,28 @@ export class OutboxClient {
    */
   async replay(force = true): Promise<void> {
     await this.#send({ type: 'replay', force });
+  }
+
+  /**
+   * Prints the outbox as a table in the console and returns its rows: in DevTools,
+   * `await outbox.table()` on a page that keeps its client in `outbox`.
+   */
+  async table(): Promise<TableRow[]> {
+    const { entries, deadLetters } = await this.snapshot();
+    const rows = [...entries, ...deadLetters].map(
+      ({ id, method, url, state, attempts, nextAttemptAt, lastStatus, lastError, deadReason }): TableRow => ({
+        id,
+        method,
+        url,
+        state,
+        attempts,
+        nextAttempt: state === 'dead' ? '' : new Date(nextAttemptAt).toLocaleTimeString(),
+        lastStatus: lastStatus ?? '',
+        error: deadReason ?? lastError ?? '',
+      }),
+    );
+    console.table(rows);
+    return rows;
   }
 
   /** Sends a dead letter again, after the writes already waiting. */

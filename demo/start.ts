@@ -1,9 +1,12 @@
 /**
- * npm start: a playground for the outbox. It serves demo/index.html and the built files
- * from the same server the end-to-end tests use, whose /api/ honours Idempotency-Key.
+ * npm start: the grocery-list demo on http://localhost:8080/ (PORT to change it). It
+ * serves the built files, so `npm start` builds first.
  */
-import { TestServer } from '../test/support/test-server.js';
+import { DemoServer } from './server/demo-server.js';
 
 const port = Number(process.env.PORT ?? 8080);
-const server = await TestServer.start({ port, page: 'demo/index.html' });
-console.log(`sw-outbox playground: ${server.url.replace('127.0.0.1', 'localhost')}/  (Ctrl+C to stop)`);
+const server = await DemoServer.start({ port, host: 'localhost' }).catch((error: NodeJS.ErrnoException) => {
+  console.error(error.code === 'EADDRINUSE' ? `Port ${port} is in use: set PORT to another one, e.g. PORT=8081 npm start.` : error);
+  process.exit(1);
+});
+console.log(`sw-outbox grocery demo: http://localhost:${server.port}/  (Ctrl+C to stop)`);

@@ -1,0 +1,212 @@
+import type { EntryMeta, Snapshot, StatusMessage } from '../sw/protocol.js';
+import { OutboxClient } from './outbox-client.js';
+
+/** The `<outbox-status>` element: what the outbox is doing, for the person using the app. */
+export interface OutboxStatusElement extends HTMLElement {
+  /** The client it listens through; one of its own is made on connect when none is set. */
+  client: OutboxClient | undefined;
+  /** Reads the worker's state again (it also does so on every change that needs it). */
+  refresh(): Promise<void>;
+}
+
+const STYLE = `
+  :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2329; }
+  .summary { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center; }
+  .network::before { content: '●'; margin-right: .3em; color: #2e7d32; }
+  :host([offline]) .network::before { color: #c62828; }
+  .error { color: #b3261e; }
+  ul { margin: .5rem 0 0; padding: 0; list-style: none; }
+  li { display: flex; gap: .5rem; align-items: baseline; padding: .25rem 0; border-top: 1px solid #e3e3e3; }
+  li span { flex: 1; overflow-wrap: anywhere; }
+  button { font: inherit; padding: .1rem .5rem; }
+  [hidden] { display: none !important; }
+`;
+
+/**
+ * Defines `<outbox-status>` (once; later calls do nothing) and returns its class. It
+ * shows online or offline, writes waiting, the one being sent, the next retry, the last
+ * error, and dead letters with Retry and Discard buttons. Attributes mirror the state
+ * for the app's own CSS: `offline`, `pending="3"`, `dead-letters="1"`. Each status
+ * message is also dispatched as a bubbling `outbox-change` event (the message in
+ * `detail`), so an app can, say, reload its data when the outbox drains.
+ */
+export function defineOutboxStatus(name = 'outbox-status'): CustomElementConstructor {
+  const defined = customElements.get(name);
+  if (defined) return defined;
+  customElements.define(name, createElementClass());
+  return customElements.get(name)!;
+}
+
+// Made on demand so that importing the page helper touches no DOM class.
+function createElementClass(): CustomElementConstructor {
+  return class extends HTMLElement implements OutboxStatusElement {
+    client: OutboxClient | undefined;
+    #ownClient = false;
+    #stop: (() => void) | undefined;
+    #ticker: ReturnType<typeof setInterval> | undefined;
+    #retryAt = 0;
+    #sending: EntryMeta | undefined;
+    #lastError: string | null = null;
+    readonly #root = this.attachShadow({ mode: 'open' });
+    readonly #network: HTMLElement;
+    readonly #pending: HTMLElement;
+    readonly #activity: HTMLElement;
+    readonly #error: HTMLElement;
+    readonly #deadLetters: HTMLUListElement;
+    readonly #onNetwork = () => this.#renderNetwork();
+
+    constructor() {
+      super();
+      this.#root.innerHTML = `<style>${STYLE}</style>
+        <div class="summary" role="status" aria-live="polite">
+          <span class="network" part="network"></span>
+          <span class="pending" part="pending"></span>
+          <span class="activity" part="activity"></span>
+        </div>
+        <div class="error" part="error" hidden></div>
+        <ul class="dead-letters" part="dead-letters" aria-label="Changes the server refused"></ul>`;
+      const part = (selector: string) => this.#root.querySelector(selector) as HTMLElement;
+      this.#network = part('.network');
+      this.#pending = part('.pending');
+      this.#activity = part('.activity');
+      this.#error = part('.error');
+      this.#deadLetters = part('.dead-letters') as HTMLUListElement;
+      this.#deadLetters.addEventListener('click', (event) => this.#onDeadLetterClick(event));
+    }
+
+    connectedCallback(): void {
+      if (!this.client) {
+        this.client = new OutboxClient();
+        this.#ownClient = true;
+      }
+      this.#stop = this.client.subscribe((message) => this.#receive(message));
+      addEventListener('online', this.#onNetwork);
+      addEventListener('offline', this.#onNetwork);
+      this.#renderNetwork();
+      this.#renderCounts(0, 0);
+      void this.refresh().catch((error: Error) => this.#showError(error.message));
+    }
+
+    disconnectedCallback(): void {
+      this.#stop?.();
+      removeEventListener('online', this.#onNetwork);
+      removeEventListener('offline', this.#onNetwork);
+      clearInterval(this.#ticker);
+      if (this.#ownClient) {
+        this.client?.close();
+        this.client = undefined;
+        this.#ownClient = false;
+      }
+    }
+
+    async refresh(): Promise<void> {
+      if (!this.client) return;
+      this.#renderSnapshot(await this.client.snapshot());
+    }
+
+    #receive(message: StatusMessage): void {
+      this.dispatchEvent(new CustomEvent<StatusMessage>('outbox-change', { detail: message, bubbles: true, composed: true }));
+      this.#renderCounts(message.counts.pending, message.counts.deadLetters);
+      switch (message.type) {
+        case 'sending':
+          this.#sending = message.entry;
+          break;
+        case 'sent':
+          this.#sending = undefined;
+          break;
+        case 'retry-scheduled':
+          this.#sending = undefined;
+          this.#lastError = message.error;
+          this.#retryAt = message.retryAt;
+          break;
+        case 'drained':
+          this.#sending = undefined;
+          this.#lastError = null;
+          this.#retryAt = 0;
+          break;
+        case 'dead-lettered':
+        case 'retried':
+        case 'discarded':
+          this.#sending = undefined;
+          void this.refresh().catch((error: Error) => this.#showError(error.message));
+          break;
+        case 'queued':
+          break;
+      }
+      this.#renderActivity();
+    }
+
+    #renderSnapshot(snapshot: Snapshot): void {
+      this.#renderCounts(snapshot.counts.pending, snapshot.counts.deadLetters);
+      this.#lastError = snapshot.lastError;
+      this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
+      this.#deadLetters.replaceChildren(
+        ...snapshot.deadLetters.map((entry) => {
+          const item = document.createElement('li');
+          item.dataset.id = String(entry.id);
+          const text = document.createElement('span');
+          text.textContent = `${entry.method} ${new URL(entry.url).pathname} — ${entry.deadReason ?? entry.lastError ?? 'refused'}`;
+          item.append(text, button('Retry', 'retry'), button('Discard', 'discard'));
+          return item;
+        }),
+      );
+      this.#renderActivity();
+    }
+
+    #renderNetwork(): void {
+      this.toggleAttribute('offline', !navigator.onLine);
+      this.#network.textContent = navigator.onLine ? 'Online' : 'Offline';
+    }
+
+    #renderCounts(pending: number, deadLetters: number): void {
+      this.setAttribute('pending', String(pending));
+      this.setAttribute('dead-letters', String(deadLetters));
+      this.#pending.textContent =
+        pending === 0 && deadLetters === 0 ? 'All changes saved' : `${pending} waiting${deadLetters > 0 ? `, ${deadLetters} refused` : ''}`;
+      if (pending === 0) this.#retryAt = 0;
+    }
+
+    #renderActivity(): void {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+      const seconds = Math.ceil((this.#retryAt - Date.now()) / 1000);
+      if (this.#sending) {
+        this.#activity.textContent = `Sending ${this.#sending.method} ${new URL(this.#sending.url).pathname}…`;
+      } else if (this.#retryAt > 0 && seconds > 0) {
+        this.#activity.textContent = `Next retry in ${seconds} s`;
+        this.#ticker = setInterval(() => this.#renderActivity(), 1000);
+      } else {
+        this.#activity.textContent = '';
+      }
+      this.#error.hidden = !this.#lastError;
+      this.#error.textContent = this.#lastError ? `Last error: ${this.#lastError}` : '';
+    }
+
+    #showError(message: string): void {
+      this.#lastError = message;
+      this.#renderActivity();
+    }
+
+    async #onDeadLetterClick(event: Event): Promise<void> {
+      const target = event.target as HTMLElement;
+      const action = target.dataset.action;
+      const id = Number(target.closest('li')?.dataset.id);
+      if (!this.client || (action !== 'retry' && action !== 'discard')) return;
+      (target as HTMLButtonElement).disabled = true;
+      try {
+        await (action === 'retry' ? this.client.retry(id) : this.client.discard(id));
+      } catch (error) {
+        this.#showError((error as Error).message);
+      }
+      await this.refresh().catch((error: Error) => this.#showError(error.message));
+    }
+  };
+}
+
+function button(label: string, action: string): HTMLButtonElement {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.textContent = label;
+  element.dataset.action = action;
+  return element;
+}

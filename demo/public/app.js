@@ -1,0 +1,237 @@
+// The grocery app, written as an ordinary online app: plain fetch() to a REST API,
+// ids made on the device, the screen updated at once. It knows nothing of the outbox,
+// with one exception, marked below: it reloads from the server when the outbox drains.
+
+const lists = new Map(); // id -> { id, name, version, items: [{ id, name, done, version }] }
+let currentId = null;
+// Writes the server accepted for later (202) and has not applied yet: until they are,
+// a reload from the server would show the list without them.
+let unconfirmed = false;
+
+const $ = (selector) => document.querySelector(selector);
+
+async function api(method, path, body, headers = {}) {
+  let response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    showError(`Could not reach the server for ${method} ${path}.`);
+    return null;
+  }
+  if (response.status === 202) unconfirmed = true;
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    showError(`${method} ${path}: ${problem.title ?? response.status}. ${problem.detail ?? ''}`);
+    await reload();
+    return null;
+  }
+  return response;
+}
+
+function showError(message) {
+  const error = $('#app-error');
+  error.textContent = message;
+  error.hidden = false;
+}
+$('#app-error').onclick = (event) => (event.target.hidden = true);
+
+/** Replaces what is on screen with the server's lists, unless writes are still on their way. */
+async function reload() {
+  if (unconfirmed) return;
+  try {
+    const response = await fetch('/api/lists');
+    if (!response.ok) return;
+    const summaries = await response.json();
+    for (const id of lists.keys()) if (!summaries.some((list) => list.id === id)) lists.delete(id);
+    await Promise.all(
+      summaries.map(async ({ id }) => {
+        const detail = await fetch(`/api/lists/${id}`);
+        if (detail.ok) lists.set(id, await detail.json());
+      }),
+    );
+    if (!lists.has(currentId)) currentId = lists.keys().next().value ?? null;
+    render();
+  } catch {
+    // Offline: keep what is on screen.
+  }
+}
+
+// --- What the user does -------------------------------------------------------------
+
+function addList(name) {
+  const list = { id: crypto.randomUUID(), name, version: 1, items: [] };
+  lists.set(list.id, list);
+  currentId = list.id;
+  render();
+  api('POST', '/lists', { id: list.id, name });
+}
+
+function renameList(name) {
+  const list = lists.get(currentId);
+  if (!list || name === list.name) return;
+  const ifMatch = `"${list.version}"`;
+  list.name = name;
+  list.version++;
+  render();
+  api('PATCH', `/lists/${list.id}`, { name }, { 'If-Match': ifMatch });
+}
+
+function deleteList() {
+  const list = lists.get(currentId);
+  if (!list) return;
+  lists.delete(list.id);
+  currentId = lists.keys().next().value ?? null;
+  render();
+  api('DELETE', `/lists/${list.id}`);
+}
+
+function addItem(name) {
+  const list = lists.get(currentId);
+  const item = { id: crypto.randomUUID(), name, done: false, version: 1 };
+  list.items.push(item);
+  list.version++;
+  render();
+  api('POST', `/lists/${list.id}/items`, { id: item.id, name });
+}
+
+// A tick sends only `done`, a rename only `name`: two people changing one item in
+// different ways both keep their change. A rename says which version it was made to
+// (If-Match), so it never silently overwrites someone else's rename.
+function updateItem(item, change) {
+  const list = lists.get(currentId);
+  const headers = change.name === undefined ? {} : { 'If-Match': `"${item.version}"` };
+  Object.assign(item, change);
+  item.version++;
+  list.version++;
+  render();
+  api('PATCH', `/lists/${list.id}/items/${item.id}`, change, headers);
+}
+
+function deleteItem(item) {
+  const list = lists.get(currentId);
+  list.items.splice(list.items.indexOf(item), 1);
+  list.version++;
+  render();
+  api('DELETE', `/lists/${list.id}/items/${item.id}`);
+}
+
+// A move says where the item goes ("after eggs"), not the whole new order, so others'
+// moves are not undone.
+function moveItem(item, by) {
+  const list = lists.get(currentId);
+  const from = list.items.indexOf(item);
+  const to = from + by;
+  if (to < 0 || to >= list.items.length) return;
+  list.items.splice(from, 1);
+  list.items.splice(to, 0, item);
+  list.version++;
+  render();
+  api('POST', `/lists/${list.id}/moves`, { item: item.id, after: list.items[to - 1]?.id ?? null });
+}
+
+// --- Rendering ----------------------------------------------------------------------
+
+function render() {
+  const nav = $('#lists');
+  nav.replaceChildren(
+    ...[...lists.values()].map((list) => {
+      const li = document.createElement('li');
+      const link = document.createElement('button');
+      link.type = 'button';
+      link.textContent = `${list.name} (${list.items.length})`;
+      link.setAttribute('aria-current', String(list.id === currentId));
+      link.onclick = () => {
+        currentId = list.id;
+        render();
+      };
+      li.append(link);
+      return li;
+    }),
+  );
+
+  const list = lists.get(currentId);
+  $('#list').hidden = !list;
+  if (!list) return;
+  if (document.activeElement !== $('#list-name')) $('#list-name').value = list.name;
+  $('#items').replaceChildren(...list.items.map(renderItem));
+}
+
+function renderItem(item, index, items) {
+  const li = document.createElement('li');
+  li.dataset.id = item.id;
+  li.classList.toggle('done', item.done);
+
+  const tick = document.createElement('input');
+  tick.type = 'checkbox';
+  tick.checked = item.done;
+  tick.setAttribute('aria-label', `Got ${item.name}`);
+  tick.onchange = () => updateItem(item, { done: tick.checked });
+
+  const name = document.createElement('input');
+  name.value = item.name;
+  name.maxLength = 200;
+  name.setAttribute('aria-label', 'Item name');
+  name.onchange = () => {
+    const value = name.value.trim();
+    if (value && value !== item.name) updateItem(item, { name: value });
+    else name.value = item.name;
+  };
+
+  li.append(
+    tick,
+    name,
+    button('↑', `Move ${item.name} up`, index === 0, () => moveItem(item, -1)),
+    button('↓', `Move ${item.name} down`, index === items.length - 1, () => moveItem(item, +1)),
+    button('✕', `Delete ${item.name}`, false, () => deleteItem(item)),
+  );
+  return li;
+}
+
+function button(text, label, disabled, onclick) {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.textContent = text;
+  element.title = label;
+  element.setAttribute('aria-label', label);
+  element.disabled = disabled;
+  element.onclick = onclick;
+  return element;
+}
+
+// --- Wiring -------------------------------------------------------------------------
+
+$('#new-list').onsubmit = (event) => {
+  event.preventDefault();
+  const input = event.target.elements.name;
+  addList(input.value.trim());
+  input.value = '';
+};
+$('#new-item').onsubmit = (event) => {
+  event.preventDefault();
+  const input = event.target.elements.name;
+  addItem(input.value.trim());
+  input.value = '';
+};
+$('#list-name').onchange = (event) => {
+  const value = event.target.value.trim();
+  if (value) renameList(value);
+};
+$('#delete-list').onclick = deleteList;
+
+// The one place the app knows of the outbox: once it has delivered everything, the
+// server has all of this device's writes, and a reload shows others' changes too.
+document.addEventListener('outbox-change', (event) => {
+  if (event.detail.type !== 'drained') return;
+  unconfirmed = false;
+  reload();
+});
+document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reload());
+setInterval(reload, 5000);
+
+window.groceries = { reload, lists };
+await reload();
+document.body.dataset.ready = 'true';

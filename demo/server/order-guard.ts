@@ -1,0 +1,26 @@
+import { problem, type Reply } from '../../server/index.js';
+
+/**
+ * Uses sw-outbox's Outbox-Client-Id and Outbox-Sequence headers where order matters: a
+ * write older than one already processed from the same device is refused rather than
+ * applied over it. The outbox never sends out of order; this guards the server against
+ * any client that would. Writes without the headers (curl, other apps) are not checked.
+ */
+export class OrderGuard {
+  readonly #latest = new Map<string, number>();
+
+  /** A refusal, or undefined when the write may go ahead (and is then the latest). */
+  admit(clientId: string | undefined, sequence: string | undefined): Reply | undefined {
+    if (clientId === undefined || sequence === undefined) return undefined;
+    const seq = Number(sequence);
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      return problem(400, 'Outbox-Sequence is malformed', `Outbox-Sequence must be a positive integer, got "${sequence}".`);
+    }
+    const latest = this.#latest.get(clientId) ?? 0;
+    if (seq <= latest) {
+      return problem(409, 'Out of order', `Write ${seq} of client ${clientId} arrived after its write ${latest}; it would overwrite a later change.`);
+    }
+    this.#latest.set(clientId, seq);
+    return undefined;
+  }
+}
