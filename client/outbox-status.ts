@@ -24,8 +24,8 @@ const STYLE = `
 
 /**
  * Defines `<outbox-status>` (once; later calls do nothing) and returns its class. It
- * shows online or offline, writes waiting, the one being sent, the next retry, the last
- * error, and dead letters with Retry and Discard buttons. Attributes mirror the state
+ * shows online or offline, writes waiting (with a Send now button), the one being sent,
+ * the next retry, the last error, and dead letters with Retry and Discard buttons. Attributes mirror the state
  * for the app's own CSS: `offline`, `pending="3"`, `dead-letters="1"`. Each status
  * message is also dispatched as a bubbling `outbox-change` event (the message in
  * `detail`), so an app can, say, reload its data when the outbox drains.
@@ -51,6 +51,7 @@ function createElementClass(): CustomElementConstructor {
     readonly #network: HTMLElement;
     readonly #pending: HTMLElement;
     readonly #activity: HTMLElement;
+    readonly #sendNow: HTMLButtonElement;
     readonly #error: HTMLElement;
     readonly #deadLetters: HTMLUListElement;
     readonly #onNetwork = () => this.#renderNetwork();
@@ -62,6 +63,7 @@ function createElementClass(): CustomElementConstructor {
           <span class="network" part="network"></span>
           <span class="pending" part="pending"></span>
           <span class="activity" part="activity"></span>
+          <button type="button" class="send-now" part="send-now" hidden>Send now</button>
         </div>
         <div class="error" part="error" hidden></div>
         <ul class="dead-letters" part="dead-letters" aria-label="Changes the server refused"></ul>`;
@@ -69,6 +71,9 @@ function createElementClass(): CustomElementConstructor {
       this.#network = part('.network');
       this.#pending = part('.pending');
       this.#activity = part('.activity');
+      this.#sendNow = part('.send-now') as HTMLButtonElement;
+      // Network failures wait no longer; a wait the server asked for (Retry-After) holds.
+      this.#sendNow.addEventListener('click', () => void this.client?.replay().catch((error: Error) => this.#showError(error.message)));
       this.#error = part('.error');
       this.#deadLetters = part('.dead-letters') as HTMLUListElement;
       this.#deadLetters.addEventListener('click', (event) => this.#onDeadLetterClick(event));
@@ -178,6 +183,7 @@ function createElementClass(): CustomElementConstructor {
       } else {
         this.#activity.textContent = '';
       }
+      this.#sendNow.hidden = this.#sending !== undefined || Number(this.getAttribute('pending')) === 0;
       this.#error.hidden = !this.#lastError;
       this.#error.textContent = this.#lastError ? `Last error: ${this.#lastError}` : '';
     }
