@@ -166,8 +166,8 @@ function createElementClass(): CustomElementConstructor {
     #renderCounts(pending: number, deadLetters: number): void {
       this.setAttribute('pending', String(pending));
       this.setAttribute('dead-letters', String(deadLetters));
-      this.#pending.textContent =
-        pending === 0 && deadLetters === 0 ? 'All changes saved' : `${pending} waiting${deadLetters > 0 ? `, ${deadLetters} refused` : ''}`;
+      const parts = [pending > 0 ? `${pending} waiting` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
+      this.#pending.textContent = parts.length > 0 ? parts.join(', ') : 'All changes saved';
       if (pending === 0) this.#retryAt = 0;
     }
 

@@ -1,0 +1,97 @@
+import { addItem, expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, replayNow, screenshot, seeded, statusOf, test } from '../support/demo.js';
+
+test('<outbox-status> shows writes waiting, the next retry and the last error, then that all is saved', async ({ context, demo }) => {
+  const page = await openDemo(context, demo);
+  const status = statusOf(page);
+  const retryAfter = page.getByLabel('503 with Retry-After');
+  await retryAfter.fill('3');
+  await retryAfter.press('Tab');
+  await expect.poll(() => demo.chaos.settings.unavailableFor).toBe(3);
+
+  await addItem(page, 'Coffee');
+  await expect(status.pending).toHaveText('1 waiting');
+  await expect(status.element).toHaveAttribute('pending', '1');
+  await expect(status.activity).toHaveText(/^Next retry in [1-3] s$/);
+  await expect(status.error).toHaveText('Last error: HTTP 503');
+  await expect(status.sendNow).toBeVisible();
+
+  // The server recovers; the outbox retries when Retry-After said, with no help.
+  await retryAfter.fill('0');
+  await retryAfter.press('Tab');
+  await expect(status.pending).toHaveText('All changes saved');
+  await expect(status.element).toHaveAttribute('pending', '0');
+  await expect(status.error).toBeHidden();
+  await expect(status.activity).toHaveText('');
+  await expect(status.sendNow).toBeHidden();
+  expect(demo.processed).toHaveLength(1);
+});
+
+test('a conflicting rename becomes a dead letter that <outbox-status> shows and can retry and discard', async ({ context, demo }) => {
+  const page = await openDemo(context, demo);
+  const { listId, id } = seeded(demo);
+  const milk = id('Milk');
+  const status = statusOf(page);
+
+  await context.setOffline(true);
+  await renameItem(page, milk, 'Oat milk');
+  await expect(status.pending).toHaveText('1 waiting');
+  // Meanwhile someone else renames it. The offline rename says which version it was made
+  // to (If-Match), so it is refused rather than written over theirs.
+  demo.api.model.updateItem(listId, milk, { name: 'Soy milk' });
+  await context.setOffline(false);
+  await replayNow(page);
+
+  await expect(status.pending).toHaveText('1 refused');
+  await expect(status.element).toHaveAttribute('dead-letters', '1');
+  await expect(status.deadLetters).toHaveCount(1);
+  await expect(status.deadLetters.first()).toContainText(`PATCH /api/lists/${listId}/items/${milk} — HTTP 412`);
+  // The outbox has drained, so the page reloads from the server: the other rename stands.
+  await expect.poll(() => itemsOnScreen(page).then((items) => items[0]?.name)).toBe('Soy milk');
+  await screenshot(page, 'demo-dead-letter');
+
+  // Retry sends it again, with a new key (the server keeps its 412 for the old one): still a conflict.
+  await status.deadLetters.first().getByRole('button', { name: 'Retry' }).click();
+  await expect.poll(() => demo.processed.map(({ status }) => status)).toEqual([412, 412]);
+  expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(2);
+  await expect(status.deadLetters).toHaveCount(1);
+
+  await status.deadLetters.first().getByRole('button', { name: 'Discard' }).click();
+  await expect(status.deadLetters).toHaveCount(0);
+  await expect(status.pending).toHaveText('All changes saved');
+  expect(itemsOnServer(demo, listId)[0]).toEqual({ name: 'Soy milk', done: false });
+});
+
+test('DevTools: the outbox is readable in the IndexedDB panel, and outbox.table() prints it', async ({ context, demo }) => {
+  const page = await openDemo(context, demo);
+  await page.getByLabel('API down').check();
+  await expect.poll(() => demo.chaos.settings.down).toBe(true);
+  await addItem(page, 'Coffee');
+  await expect(statusOf(page).error).toContainText('network error');
+
+  // What Application › IndexedDB › sw-outbox › entries shows, through the protocol DevTools uses.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('IndexedDB.enable');
+  const { objectStoreDataEntries } = await cdp.send('IndexedDB.requestData', {
+    storageKey: `${demo.url}/`,
+    databaseName: 'sw-outbox',
+    objectStoreName: 'entries',
+    skipCount: 0,
+    pageSize: 10,
+  });
+  const [record] = objectStoreDataEntries;
+  const { result } = await cdp.send('Runtime.getProperties', { objectId: record!.value.objectId!, ownProperties: true });
+  const shown = Object.fromEntries(result.map(({ name, value }) => [name, value?.value ?? value?.description]));
+  expect(shown).toMatchObject({
+    method: 'POST',
+    url: expect.stringMatching(/\/api\/lists\/.+\/items$/),
+    state: 'pending',
+    attempts: expect.any(Number),
+    nextAttemptAt: expect.any(Number),
+    lastError: expect.stringMatching(/^network error/),
+  });
+
+  const printed = page.waitForEvent('console', (message) => message.type() === 'table');
+  const rows = await page.evaluate(() => window.outbox.table());
+  await printed;
+  expect(rows).toEqual([expect.objectContaining({ method: 'POST', state: 'pending' })]);
+});
