@@ -26,7 +26,7 @@ test('<outbox-status> shows writes waiting, the next retry and the last error, t
   expect(demo.processed).toHaveLength(1);
 });
 
-test('a conflicting rename becomes a dead letter that <outbox-status> shows and can retry and discard', async ({ context, demo }) => {
+test('a rename that conflicts with another profile\'s becomes a dead letter that <outbox-status> shows and can retry and discard', async ({ browser, context, demo }) => {
   const page = await openDemo(context, demo);
   const { listId, id } = seeded(demo);
   const milk = id('Milk');
@@ -35,9 +35,16 @@ test('a conflicting rename becomes a dead letter that <outbox-status> shows and 
   await context.setOffline(true);
   await renameItem(page, milk, 'Oat milk');
   await expect(status.pending).toHaveText('1 waiting');
-  // Meanwhile someone else renames it. The offline rename says which version it was made
-  // to (If-Match), so it is refused rather than written over theirs.
-  demo.api.model.updateItem(listId, milk, { name: 'Soy milk' });
+  // Meanwhile someone else, in another browser profile and online, renames it too. The
+  // offline rename says which version it was made to (If-Match), so it will be refused
+  // rather than written over theirs.
+  const otherProfile = await browser.newContext();
+  const other = await openDemo(otherProfile, demo);
+  await renameItem(other, milk, 'Soy milk');
+  await expect(statusOf(other).pending).toHaveText('All changes saved');
+  await expect.poll(() => itemsOnServer(demo, listId)[0]?.name).toBe('Soy milk');
+  await otherProfile.close();
+
   await context.setOffline(false);
   await replayNow(page);
 
@@ -51,8 +58,8 @@ test('a conflicting rename becomes a dead letter that <outbox-status> shows and 
 
   // Retry sends it again, with a new key (the server keeps its 412 for the old one): still a conflict.
   await status.deadLetters.first().getByRole('button', { name: 'Retry' }).click();
-  await expect.poll(() => demo.processed.map(({ status }) => status)).toEqual([412, 412]);
-  expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(2);
+  await expect.poll(() => demo.processed.map(({ status }) => status)).toEqual([200, 412, 412]);
+  expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(3);
   await expect(status.deadLetters).toHaveCount(1);
 
   await status.deadLetters.first().getByRole('button', { name: 'Discard' }).click();
