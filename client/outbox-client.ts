@@ -28,9 +28,10 @@ export interface TableRow {
 
 /**
  * A page's handle on the outbox: status messages in, commands out. It listens from the
- * moment it is made, asks the worker to replay when the page comes online or becomes
- * visible, and at the time the worker said its next retry is due (the worker's own
- * timer dies with the worker, which Firefox and Safari stop soon after it goes idle).
+ * moment it is made, asks the worker to replay when it is made, when the page comes
+ * online or becomes visible, and at the time the worker says its next retry is due: the worker's own timer
+ * dies with the worker, which browsers stop soon after it goes idle, and nothing else
+ * wakes it in Firefox and Safari, which have no Background Sync.
  */
 export class OutboxClient {
   readonly #channel = new BroadcastChannel(CHANNEL_NAME);
@@ -47,6 +48,9 @@ export class OutboxClient {
     this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
     addEventListener('online', this.#onOnline);
     document.addEventListener('visibilitychange', this.#onVisible);
+    // A page opening is the user coming back, as when it becomes visible: send what waits.
+    // Should that fail, the retry-scheduled message that follows sets this page's timer.
+    this.#onOnline();
   }
 
   /** Calls `listener` with every status message; returns the function that stops it. */
