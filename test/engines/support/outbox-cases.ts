@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { OutboxOptionsInput } from '../../../sw/options.js';
+import type { QueuedBody, Snapshot } from '../../../sw/protocol.js';
+import type { PageAnswer } from '../../support/fixtures.js';
+import { TestServer } from '../../support/test-server.js';
+import type { Engine, EngineBrowser, EnginePage } from './engine.js';
+
+// Timers that will not fire during a test: only the trigger under test can replay.
+const FAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 600_000, retryMaxMs: 600_000 };
+// Retries soon after a failure, so that a case waits on the outbox rather than its backoff.
+const NEAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 200, retryMaxMs: 1_000 };
+
+interface App {
+  server: TestServer;
+  browser: EngineBrowser;
+  page: EnginePage;
+}
+
+/** Opens the test page (test/fixtures/index.html) and waits until the outbox controls it. */
+async function openApp(browser: EngineBrowser, server: TestServer, options: OutboxOptionsInput = {}): Promise<EnginePage> {
+  const page = await browser.open(`${server.url}/?${new URLSearchParams({ options: JSON.stringify(options) })}`);
+  await page.run('await window.outboxReady; return true;');
+  return page;
+}
+
+/** A fresh server, browser and page for one case; all closed after it, whatever happens. */
+async function withApp(engine: Engine, options: OutboxOptionsInput, run: (app: App) => Promise<void>): Promise<void> {
+  const server = await TestServer.start();
+  const browser = await engine.launch();
+  try {
+    await run({ server, browser, page: await openApp(browser, server, options) });
+  } finally {
+    await browser.close();
+    server.release();
+    await server.stop();
+  }
+}
+
+function write(page: EnginePage, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<PageAnswer> {
+  return page.run(`return window.write(${[method, path, body ?? null, headers ?? {}].map((arg) => JSON.stringify(arg)).join(', ')});`);
+}
+
+/** Writes `count` items while the server is down; each gets the outbox's queued answer. */
+async function writeDuringOutage(page: EnginePage, server: TestServer, count: number): Promise<QueuedBody[]> {
+  await server.stop(); // connections refused, open ones dropped
+  const arrivals = server.arrivals.length;
+  const queued: QueuedBody[] = [];
+  for (let i = 1; i <= count; i++) {
+    const answer = await write(page, 'POST', '/api/items', { i });
+    assert.equal(answer.status, 202, `write ${i} during the outage: ${answer.text}`);
+    queued.push(JSON.parse(answer.text) as QueuedBody);
+  }
+  assert.equal(server.arrivals.length, arrivals);
+  return queued;
+}
+
+const snapshot = (page: EnginePage) => page.run<Snapshot>('return window.outbox.snapshot();');
+const statusTypes = (page: EnginePage) => page.run<string[]>('return window.statusLog.map((message) => message.type);');
+const items = (server: TestServer) => server.commits.map((commit) => (JSON.parse(commit.body) as { i: number }).i);
+
+/** Resolves once `read()` gives `expected`; the page has no event for these, so it asks every 100 ms. */
+async function until<T>(read: () => Promise<T>, expected: T, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let actual = await read();
+  while (!isDeepEqual(actual, expected)) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(actual)}, wanted ${JSON.stringify(expected)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    actual = await read();
+  }
+}
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  try {
+    assert.deepEqual(a, b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every write of `queued` committed once, in the order the app made them, under its key. */
+function assertDeliveredOnceInOrder(server: TestServer, queued: QueuedBody[]): void {
+  assert.deepEqual(
+    server.commits.map((commit) => [commit.key, commit.seq]),
+    queued.map((body) => [body.idempotencyKey, body.id]),
+  );
+  for (const body of queued) assert.equal(server.commitsFor(body.idempotencyKey).length, 1);
+}
+
+/**
+ * The outbox's promises, checked in a real engine that has no Background Sync. Outages
+ * are made at the test server (refused connections, resets, 503), since these engines'
+ * offline switches do not reach the worker's own fetches.
+ */
+export function defineOutboxCases(engine: Engine): void {
+  describe(engine.name, { timeout: 60_000 }, () => {
+    test('has no Background Sync: the outbox replays on its own timers, the page’s, the page’s online and visibility signals, and the next write', () =>
+      withApp(engine, {}, async ({ page }) => {
+        assert.equal(await page.run("return 'sync' in (await navigator.serviceWorker.ready);"), false);
+      }));
+
+    test('online writes pass through unchanged and stamped with Idempotency-Key; reads are untouched', () =>
+      withApp(engine, {}, async ({ server, page }) => {
+        const answer = await write(page, 'PUT', '/api/items/7', { name: 'Milk' }, { 'X-App': 'kept' });
+        assert.equal(answer.status, 201);
+        assert.equal(answer.headers['x-commit'], '1');
+        const [arrival] = server.arrivals;
+        assert.equal(arrival?.method, 'PUT');
+        assert.equal(arrival?.path, '/api/items/7');
+        assert.equal(arrival?.body, JSON.stringify({ name: 'Milk' }));
+        assert.equal(arrival?.headers['x-app'], 'kept');
+        assert.match(arrival?.key ?? '', /^"[0-9a-f-]{36}"$/);
+        assert.match(String(arrival?.headers['outbox-client-id']), /^[0-9a-f-]{36}$/);
+
+        const read = await page.run<{ status: number; seenKey: string | null }>(
+          "const response = await fetch('/api/items/7'); return { status: response.status, seenKey: response.headers.get('X-Seen-Key') };",
+        );
+        assert.deepEqual(read, { status: 200, seenKey: '' });
+      }));
+
+    test('writes made while the server refuses connections reach it once and in order when it is back, with the page left open and idle', () =>
+      withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
+        const queued = await writeDuringOutage(page, server, 5);
+        await server.listen();
+        await server.waitForCommits(5);
+        assertDeliveredOnceInOrder(server, queued);
+        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 0 }, 'an empty outbox');
+      }));
+
+    test('the next write that succeeds sends the queued writes before it', () =>
+      withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+        const queued = await writeDuringOutage(page, server, 3);
+        await server.listen();
+        const answer = await write(page, 'POST', '/api/items', { i: 4 });
+        assert.equal(answer.status, 201, answer.text);
+        assert.deepEqual(items(server), [1, 2, 3, 4]);
+        assert.deepEqual(server.commits.slice(0, 3).map((commit) => commit.key), queued.map((body) => body.idempotencyKey));
+        assert.equal(server.arrivals.length, 4);
+      }));
+
+    // Headless pages stay visible and these engines' offline switches reach neither page nor
+    // worker, so the test fires the events the browser fires when the device reconnects
+    // and when the user comes back to the tab.
+    for (const signal of ['online', 'visibilitychange'] as const) {
+      test(`the page’s ${signal} event replays at once`, () =>
+        withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+          const queued = await writeDuringOutage(page, server, 2);
+          await server.listen();
+          await page.run(`${signal === 'online' ? 'window' : 'document'}.dispatchEvent(new Event('${signal}')); return true;`);
+          await server.waitForCommits(2);
+          assertDeliveredOnceInOrder(server, queued);
+        }));
+    }
+
+    test('a write whose response was lost after commit is applied once', () =>
+      withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
+        server.fail({ kind: 'lose-response' });
+        const answer = await write(page, 'POST', '/api/items', { lost: true });
+        assert.equal(answer.status, 202); // the outbox cannot know the server applied it
+        const { idempotencyKey } = JSON.parse(answer.text) as QueuedBody;
+        await server.waitFor(() => server.arrivalsFor(idempotencyKey).length === 2, 'the replay');
+        await until(() => snapshot(page).then((s) => s.counts.pending), 0, 'the replay to settle');
+        assert.equal(server.commitsFor(idempotencyKey).length, 1);
+      }));
+
+    test('a socket reset during replay, then 503 with Retry-After: retried after the delay, nothing dropped', () =>
+      withApp(engine, { retryBaseMs: 1, retryMaxMs: 50 }, async ({ server, page }) => {
+        const queued = await writeDuringOutage(page, server, 3);
+        server.fail({ kind: 'reset' });
+        // Longer than the idle time after which the cases' Firefox stops its worker.
+        server.fail({ kind: 'status', status: 503, retryAfter: '3' });
+        await server.listen();
+        await server.waitForCommits(3, 30_000);
+
+        const [reset, refused, accepted] = server.arrivalsFor(queued[0]!.idempotencyKey);
+        assert.ok(reset && refused && accepted);
+        assert.ok(accepted.at - refused.at >= 3_000, `retried ${accepted.at - refused.at} ms after the 503`);
+        assertDeliveredOnceInOrder(server, queued);
+        assert.equal(server.arrivals.length, 5);
+      }));
+
+    test('status messages reach the page’s helper, without bodies', () =>
+      withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
+        await writeDuringOutage(page, server, 1);
+        await server.listen();
+        await server.waitForCommits(1);
+        await until(async () => (await statusTypes(page)).includes('drained'), true, 'the drained message');
+        const types = await statusTypes(page);
+        for (const type of ['queued', 'sending', 'retry-scheduled', 'sent', 'drained']) assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
+        assert.ok(types.indexOf('queued') < types.indexOf('sent') && types.indexOf('sent') < types.lastIndexOf('drained'));
+        assert.doesNotMatch(await page.run<string>('return JSON.stringify(window.statusLog);'), /"i":1/);
+      }));
+
+    test('a 4xx dead letter is visible and can be retried and discarded', () =>
+      withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
+        const queued = await writeDuringOutage(page, server, 2);
+        server.fail({ kind: 'status', status: 400 }, TestServer.bodyHas('i', 1));
+        await server.listen();
+        await server.waitForCommits(1);
+        assert.deepEqual(items(server), [2]);
+        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1 }, 'one dead letter');
+        const [dead] = (await snapshot(page)).deadLetters;
+        assert.equal(dead?.lastStatus, 400);
+        assert.equal(dead?.deadReason, 'HTTP 400');
+
+        await page.run(`await window.outbox.retry(${dead!.id}); return true;`);
+        await server.waitForCommits(2);
+        assert.deepEqual(items(server), [2, 1]);
+        assert.notEqual(server.commits[1]?.key, queued[0]?.idempotencyKey); // the 400 spent the first key
+
+        await writeDuringOutage(page, server, 1);
+        server.fail({ kind: 'status', status: 422 });
+        await server.listen();
+        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1 }, 'another dead letter');
+        const [unwanted] = (await snapshot(page)).deadLetters;
+        await page.run(`await window.outbox.discard(${unwanted!.id}); return true;`);
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0 });
+        assert.equal(server.commits.length, 2);
+      }));
+
+    test('a browser restart on the same profile with writes in the outbox: all replayed once a page of the app opens (no Background Sync to start the worker alone)', async () => {
+      const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+      const server = await TestServer.start();
+      try {
+        let browser = await engine.launch({ profile });
+        let queued: QueuedBody[];
+        try {
+          queued = await writeDuringOutage(await openApp(browser, server, FAR_TIMERS), server, 3);
+        } finally {
+          await browser.close();
+        }
+        await server.listen();
+        browser = await engine.launch({ profile });
+        try {
+          // Opening a page of the app starts the worker and asks it to send what waits.
+          await openApp(browser, server, FAR_TIMERS);
+          await server.waitForCommits(3);
+          assertDeliveredOnceInOrder(server, queued);
+        } finally {
+          await browser.close();
+        }
+      } finally {
+        await server.stop();
+        await rm(profile, { recursive: true, force: true });
+      }
+    });
+  });
+}
