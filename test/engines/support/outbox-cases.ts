@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, test as nodeTest } from 'node:test';
 import type { OutboxOptionsInput } from '../../../sw/options.js';
 import type { QueuedBody, Snapshot } from '../../../sw/protocol.js';
 import type { PageAnswer } from '../../support/fixtures.js';
@@ -13,6 +13,9 @@ import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 const FAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 600_000, retryMaxMs: 600_000 };
 // Retries soon after a failure, so that a case waits on the outbox rather than its backoff.
 const NEAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 200, retryMaxMs: 1_000 };
+
+/** A case, with a time limit of its own (a describe's limit would cover all of them). */
+const test = (name: string, run: () => Promise<void>) => nodeTest(name, { timeout: 60_000 }, run);
 
 interface App {
   server: TestServer;
@@ -97,7 +100,7 @@ function assertDeliveredOnceInOrder(server: TestServer, queued: QueuedBody[]): v
  * offline switches do not reach the worker's own fetches.
  */
 export function defineOutboxCases(engine: Engine): void {
-  describe(engine.name, { timeout: 60_000 }, () => {
+  describe(engine.name, () => {
     test('has no Background Sync: the outbox replays on its own timers, the page’s, the page’s online and visibility signals, and the next write', () =>
       withApp(engine, {}, async ({ page }) => {
         assert.equal(await page.run("return 'sync' in (await navigator.serviceWorker.ready);"), false);
