@@ -58,6 +58,9 @@ async function writeDuringOutage(page: EnginePage, server: TestServer, count: nu
     queued.push(JSON.parse(answer.text) as QueuedBody);
   }
   assert.equal(server.arrivals.length, arrivals);
+  // Resolves once the worker's running replay is over, with the passes that the writes
+  // asked for: none of them can then meet the server back up and pass for another trigger.
+  await page.run('await window.outbox.replay(false); return true;');
   return queued;
 }
 
