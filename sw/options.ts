@@ -40,7 +40,11 @@ export interface OutboxOptions {
    * background sync. Either way the write stays in the outbox. @default 'accept'
    */
   whenQueued: 'accept' | 'reject';
-  /** First retry delay ceiling; doubles each attempt, with full jitter. @default 1_000 (ms) */
+  /**
+   * Smallest retry delay ceiling. After a retryable answer (5xx, 408, 425, 429) the
+   * ceiling doubles with each attempt; after no answer it is the time the write has waited
+   * so far. The delay is drawn uniformly below it (full jitter). @default 1_000 (ms)
+   */
   retryBaseMs: number;
   /** Largest retry delay ceiling, unless the server's Retry-After asks for more. @default 60_000 (ms) */
   retryMaxMs: number;

@@ -199,7 +199,7 @@ export class Outbox {
       const stamp = { clientId: await this.#store.clientId(), seq: entry.seq };
       const result = await sendAttempt(entry, stamp, timeoutMs);
       this.#sending = undefined;
-      const history = { attempts: entry.attempts, retryableResponses: entry.retryableResponses, previousUnanswered };
+      const history = { attempts: entry.attempts, retryableResponses: entry.retryableResponses, previousUnanswered, waitedMs: Date.now() - entry.createdAt };
       const verdict = decide(result, history, this.#options, Date.now());
       this.#log(`#${entry.seq}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
 

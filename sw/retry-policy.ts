@@ -33,6 +33,8 @@ export interface AttemptHistory {
   retryableResponses: number;
   /** The attempt before this one got no answer, so the server may still be working on it. */
   previousUnanswered: boolean;
+  /** Time since the write was made. */
+  waitedMs: number;
 }
 
 // 408 Request Timeout, 425 Too Early, 429 Too Many Requests: the request may succeed later.
@@ -45,6 +47,19 @@ const RETRYABLE_4XX = new Set([408, 425, 429]);
  */
 export function backoffDelay(attempts: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * The wait after an attempt that got no answer: full jitter below the time the write has
+ * waited so far, kept between retryBaseMs and retryMaxMs. It does not grow with attempts,
+ * since many are made early, on hints that the network is back (each new write, the page
+ * coming online or into view): counted, a few writes made during a short outage would
+ * push the next try a minute away. This way the outbox tries again within the outage's
+ * length so far, and the tries still thin out as it goes on (see decision 0006).
+ */
+export function outageDelay(waitedMs: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.retryMaxMs, Math.max(policy.retryBaseMs, waitedMs));
   return Math.floor(random() * ceiling);
 }
 
@@ -71,7 +86,7 @@ export function decide(
     // No answer: whether the server is down or the device is offline, nothing says the
     // write is wrong. maxAgeMs bounds these, not maxAttempts.
     const error = result.kind === 'timeout' ? 'timed out' : `network error: ${result.message}`;
-    return { kind: 'retry', delayMs: backoffDelay(history.attempts, policy, random), charged: false, error };
+    return { kind: 'retry', delayMs: outageDelay(history.waitedMs, policy, random), charged: false, error };
   }
   const { response } = result;
   const { status } = response;
