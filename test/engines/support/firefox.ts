@@ -23,7 +23,7 @@ export const firefox: Engine = {
         'dom.serviceWorkers.idle_extended_timeout': 2_000,
       },
     });
-    return new FirefoxBrowser(browser, await browser.version(), Boolean(profile));
+    return new FirefoxBrowser(browser, `Firefox ${(await browser.version()).replace('firefox/', '')}`, Boolean(profile));
   },
 };
 
