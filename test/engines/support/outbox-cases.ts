@@ -9,8 +9,9 @@ import type { PageAnswer } from '../../support/fixtures.js';
 import { TestServer } from '../../support/test-server.js';
 import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 
-// Timers that will not fire during a test: only the trigger under test can replay.
-const FAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 600_000, retryMaxMs: 600_000 };
+// Retries drawn below a day: the odds that one falls within a case's 20 s wait are 1 in
+// 4,000, so only the trigger under test can replay.
+const FAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 };
 // Retries soon after a failure, so that a case waits on the outbox rather than its backoff.
 const NEAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 200, retryMaxMs: 1_000 };
 
