@@ -28,10 +28,10 @@ export interface TableRow {
 
 /**
  * A page's handle on the outbox: status messages in, commands out. It listens from the
- * moment it is made, asks the worker to replay when it is made, when the page comes
- * online or becomes visible, and at the time the worker says its next retry is due: the worker's own timer
- * dies with the worker, which browsers stop soon after it goes idle, and nothing else
- * wakes it in Firefox and Safari, which have no Background Sync.
+ * moment it is made. It asks the worker to replay when it is made, when the page comes
+ * online or becomes visible, and at the time the worker says its next retry is due: the
+ * worker's own timer dies with the worker, which browsers stop soon after it goes idle,
+ * and in Firefox and Safari, which have no Background Sync, nothing else wakes it.
  */
 export class OutboxClient {
   readonly #channel = new BroadcastChannel(CHANNEL_NAME);
@@ -39,18 +39,18 @@ export class OutboxClient {
   readonly #configErrorListeners = new Set<(error: OutboxError) => void>();
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  readonly #onOnline = () => void this.replay().catch(() => {});
+  readonly #replayNow = () => void this.replay().catch(() => {});
   readonly #onVisible = () => {
-    if (document.visibilityState === 'visible') void this.replay().catch(() => {});
+    if (document.visibilityState === 'visible') this.#replayNow();
   };
 
   constructor() {
     this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
-    addEventListener('online', this.#onOnline);
+    addEventListener('online', this.#replayNow);
     document.addEventListener('visibilitychange', this.#onVisible);
     // A page opening is the user coming back, as when it becomes visible: send what waits.
     // Should that fail, the retry-scheduled message that follows sets this page's timer.
-    this.#onOnline();
+    this.#replayNow();
   }
 
   /** Calls `listener` with every status message; returns the function that stops it. */
@@ -117,7 +117,7 @@ export class OutboxClient {
   close(): void {
     this.#channel.close();
     clearTimeout(this.#retryTimer);
-    removeEventListener('online', this.#onOnline);
+    removeEventListener('online', this.#replayNow);
     document.removeEventListener('visibilitychange', this.#onVisible);
     this.#listeners.clear();
     this.#configErrorListeners.clear();
