@@ -25,10 +25,11 @@ const STYLE = `
 /**
  * Defines `<outbox-status>` (once; later calls do nothing) and returns its class. It
  * shows online or offline, writes waiting (with a Send now button), the one being sent,
- * the next retry, the last error, and dead letters with Retry and Discard buttons. Attributes mirror the state
- * for the app's own CSS: `offline`, `pending="3"`, `dead-letters="1"`. Each status
- * message is also dispatched as a bubbling `outbox-change` event (the message in
- * `detail`), so an app can, say, reload its data when the outbox drains.
+ * the next retry, the last error, and dead letters with Retry and Discard buttons.
+ * Attributes mirror the state for the app's own CSS: `offline`, `pending="3"`,
+ * `dead-letters="1"`. Each status message is also dispatched as a bubbling
+ * `outbox-change` event (the message in `detail`), so an app can, say, reload its data
+ * when the outbox drains.
  */
 export function defineOutboxStatus(name = 'outbox-status'): CustomElementConstructor {
   const defined = customElements.get(name);

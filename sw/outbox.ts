@@ -199,8 +199,9 @@ export class Outbox {
       const stamp = { clientId: await this.#store.clientId(), seq: entry.seq };
       const result = await sendAttempt(entry, stamp, timeoutMs);
       this.#sending = undefined;
-      const history = { attempts: entry.attempts, retryableResponses: entry.retryableResponses, previousUnanswered, waitedMs: Date.now() - entry.createdAt };
-      const verdict = decide(result, history, this.#options, Date.now());
+      const now = Date.now();
+      const history = { attempts: entry.attempts, retryableResponses: entry.retryableResponses, previousUnanswered, waitedMs: now - entry.createdAt };
+      const verdict = decide(result, history, this.#options, now);
       this.#log(`#${entry.seq}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
 
       if (verdict.kind === 'retry') {
