@@ -1,6 +1,7 @@
 import { OutboxError, type OutboxErrorCode } from '../sw/outbox-error.js';
 import {
   CHANNEL_NAME,
+  DEFAULT_SNAPSHOT_LIMIT,
   isChannelMessage,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
@@ -65,9 +66,13 @@ export class OutboxClient {
     return () => this.#configErrorListeners.delete(listener);
   }
 
-  /** The whole state: waiting entries, dead letters, next attempt, last error. */
-  async snapshot(): Promise<Snapshot> {
-    const reply = await this.#send({ type: 'snapshot' });
+  /**
+   * The outbox's state, metadata only: exact counts, and the first `limit` waiting
+   * entries, dead letters and lanes (each lane with the entry its writes wait on).
+   */
+  async snapshot({ limit = DEFAULT_SNAPSHOT_LIMIT }: { limit?: number } = {}): Promise<Snapshot> {
+    if (!Number.isInteger(limit) || limit < 1) throw new OutboxError('invalid-option', `sw-outbox: snapshot limit ${String(limit)} is not a whole number of 1 or more.`);
+    const reply = await this.#send({ type: 'snapshot', limit });
     if (!reply.snapshot) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a snapshot request without one.');
     return reply.snapshot;
   }
@@ -94,7 +99,7 @@ export class OutboxClient {
         url,
         state,
         attempts,
-        nextAttempt: state === 'dead' ? '' : new Date(nextAttemptAt).toLocaleTimeString(),
+        nextAttempt: nextAttemptAt === undefined ? '' : new Date(nextAttemptAt).toLocaleTimeString(),
         lastStatus: lastStatus ?? '',
         error: deadReason ?? lastError ?? '',
       }),
@@ -103,9 +108,22 @@ export class OutboxClient {
     return rows;
   }
 
-  /** Sends a dead letter again, after the writes already waiting. */
-  async retry(id: number): Promise<void> {
-    await this.#send({ type: 'retry', id });
+  /**
+   * Sends a dead letter again, after the writes already waiting in its lane. Resolves
+   * with its new id: a retried write takes its new place in the order.
+   */
+  async retry(id: number): Promise<number> {
+    const reply = await this.#send({ type: 'retry', id });
+    if (reply.id === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a retry without the new id.');
+    return reply.id;
+  }
+
+  /**
+   * Gives up on a write that waits (not one being sent): it becomes a dead letter with
+   * reason `cancelled`, to discard or retry. The writes behind it in its lane go on.
+   */
+  async cancel(id: number): Promise<void> {
+    await this.#send({ type: 'cancel', id });
   }
 
   /** Deletes a dead letter for good. */

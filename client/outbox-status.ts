@@ -131,10 +131,16 @@ function createElementClass(): CustomElementConstructor {
           this.#retryAt = 0;
           break;
         case 'dead-lettered':
-        case 'retried':
-        case 'discarded':
+          // Kept up to date from the messages: no snapshot per change.
           this.#sending = undefined;
-          void this.refresh().catch((error: Error) => this.#showError(error.message));
+          this.#deadLetters.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
+          this.#deadLetters.append(deadLetterItem(message.entry));
+          break;
+        case 'retried':
+          this.#deadLetters.querySelector(`li[data-id="${message.previousId}"]`)?.remove();
+          break;
+        case 'discarded':
+          this.#deadLetters.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
           break;
         case 'queued':
           break;
@@ -146,16 +152,7 @@ function createElementClass(): CustomElementConstructor {
       this.#renderCounts(snapshot.counts.pending, snapshot.counts.deadLetters);
       this.#lastError = snapshot.lastError;
       this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
-      this.#deadLetters.replaceChildren(
-        ...snapshot.deadLetters.map((entry) => {
-          const item = document.createElement('li');
-          item.dataset.id = String(entry.id);
-          const text = document.createElement('span');
-          text.textContent = `${entry.method} ${new URL(entry.url).pathname} — ${entry.deadReason ?? entry.lastError ?? 'refused'}`;
-          item.append(text, button('Retry', 'retry'), button('Discard', 'discard'));
-          return item;
-        }),
-      );
+      this.#deadLetters.replaceChildren(...snapshot.deadLetters.map(deadLetterItem));
       this.#renderActivity();
     }
 
@@ -204,10 +201,19 @@ function createElementClass(): CustomElementConstructor {
         await (action === 'retry' ? this.client.retry(id) : this.client.discard(id));
       } catch (error) {
         this.#showError((error as Error).message);
+        (target as HTMLButtonElement).disabled = false;
       }
-      await this.refresh().catch((error: Error) => this.#showError(error.message));
     }
   };
+}
+
+function deadLetterItem(entry: EntryMeta): HTMLLIElement {
+  const item = document.createElement('li');
+  item.dataset.id = String(entry.id);
+  const text = document.createElement('span');
+  text.textContent = `${entry.method} ${new URL(entry.url).pathname} — ${entry.deadReason ?? entry.lastError ?? 'refused'}`;
+  item.append(text, button('Retry', 'retry'), button('Discard', 'discard'));
+  return item;
 }
 
 function button(label: string, action: string): HTMLButtonElement {

@@ -1,9 +1,11 @@
-export { installOutbox } from './install.js';
+export { installOutbox, runCommand } from './install.js';
+export { createOutbox } from './create-outbox.js';
 export { Outbox } from './outbox.js';
-export type { Trigger, WriteResult } from './outbox.js';
+export type { OutboxDeps, OutboxHooks, SyncManagerLike, Trigger, WriteResult } from './outbox.js';
+export type { LaneHook } from './lanes.js';
 export { OutboxError } from './outbox-error.js';
 export type { OutboxErrorCode } from './outbox-error.js';
-export { resolveOptions, parseOptionsQuery, toOptionsQuery, WRITE_METHODS } from './options.js';
+export { resolveOptions, parseOptionsQuery, toOptionsQuery, WRITE_METHODS, QUERY_PREFIX } from './options.js';
 export type { OutboxOptions, OutboxOptionsInput, WriteMethod } from './options.js';
-export type { OutboxEntry } from './outbox-store.js';
+export type { Entry, PendingEntry, SendingEntry, DeadEntry } from './entry.js';
 export * from './protocol.js';

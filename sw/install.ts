@@ -1,12 +1,9 @@
-import { Route, Router } from 'workbox-routing';
-import { createLogger } from './logger.js';
+import { createOutbox } from './create-outbox.js';
 import { resolveOptions, type OutboxOptionsInput } from './options.js';
-import { Outbox, type SyncManagerLike } from './outbox.js';
+import type { Outbox, OutboxHooks } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
-import { OutboxStore } from './outbox-store.js';
-import { isCommand, QUEUED_HEADER, SYNC_TAG, type Command, type CommandReply, type QueuedBody } from './protocol.js';
+import { DEFAULT_SNAPSHOT_LIMIT, isCommand, SYNC_TAG, type Command, type CommandReply } from './protocol.js';
 import { createRouteMatcher } from './route-matcher.js';
-import { StatusChannel } from './status-channel.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -17,38 +14,23 @@ interface SyncEvent extends ExtendableEvent {
 }
 
 /**
- * Puts the outbox in front of the app's writes: attaches the worker's fetch, sync,
- * message, install and activate listeners. Call it once, during the worker script's
- * first evaluation (browsers accept listeners only then). Throws {@link OutboxError}
- * for invalid options.
+ * Puts the outbox in front of the app's writes: builds it with {@link createOutbox} and
+ * attaches the worker's fetch, sync, message, install and activate listeners. Call it
+ * once, during the worker script's first evaluation (browsers accept listeners only
+ * then), before the app's own fetch listener. Throws {@link OutboxError} for invalid options.
  */
-export function installOutbox(input: OutboxOptionsInput = {}): Outbox {
+export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks = {}): Outbox {
   const options = resolveOptions(input);
-  const log = createLogger(options.debug);
-  // Firefox and Safari have no registration.sync; Android WebView has one that never fires.
-  const sync = (self.registration as { sync?: SyncManagerLike }).sync;
-  const outbox = new Outbox(options, new OutboxStore(), new StatusChannel(), log, sync);
-
-  const router = new Router();
+  const outbox = createOutbox(options, hooks);
+  const methods = new Set<string>(options.methods);
   const match = createRouteMatcher(options);
-  for (const method of options.methods) {
-    router.registerRoute(
-      new Route(
-        match,
-        async ({ request, event }) => {
-          const result = await outbox.write(request, (promise) => (event as FetchEvent).waitUntil(promise));
-          if (result.kind === 'answered') return result.response;
-          if (options.whenQueued === 'reject') return Response.error();
-          return queuedAnswer({ queued: true, id: result.entry.seq, idempotencyKey: result.entry.idempotencyKey });
-        },
-        method,
-      ),
-    );
-  }
 
   self.addEventListener('fetch', (event) => {
-    const response = router.handleRequest({ event, request: event.request });
-    if (response) event.respondWith(response);
+    const { request } = event;
+    if (!methods.has(request.method)) return;
+    const url = new URL(request.url);
+    if (!match({ url, sameOrigin: url.origin === self.location.origin, request })) return;
+    event.respondWith(outbox.handle(request, (promise) => event.waitUntil(promise)));
   });
   self.addEventListener('sync', (event) => {
     const sync = event as SyncEvent;
@@ -63,33 +45,27 @@ export function installOutbox(input: OutboxOptionsInput = {}): Outbox {
   self.addEventListener('install', () => void self.skipWaiting());
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
-  log('installed with', options);
   // Writes left from an earlier life of the worker go out as soon as it starts.
   void outbox.replay('start');
   return outbox;
 }
 
-function queuedAnswer(body: QueuedBody): Response {
-  return new Response(JSON.stringify(body), {
-    status: 202,
-    statusText: 'Accepted',
-    headers: { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1' },
-  });
-}
-
-async function runCommand(outbox: Outbox, command: Command): Promise<CommandReply> {
+/** Carries out a page's command; every failure comes back as a code and a message. */
+export async function runCommand(outbox: Outbox, command: Command): Promise<CommandReply> {
   try {
     switch (command.type) {
       case 'replay':
         await outbox.replay(command.force ? 'page' : 'timer');
         return { ok: true };
       case 'snapshot':
-        return { ok: true, snapshot: await outbox.snapshot() };
+        return { ok: true, snapshot: await outbox.snapshot(command.limit ?? DEFAULT_SNAPSHOT_LIMIT) };
       case 'retry':
-        await outbox.retry(command.id);
-        return { ok: true };
+        return { ok: true, id: await outbox.retry(command.id) };
       case 'discard':
         await outbox.discard(command.id);
+        return { ok: true };
+      case 'cancel':
+        await outbox.cancel(command.id);
         return { ok: true };
     }
   } catch (error) {

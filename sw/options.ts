@@ -8,6 +8,10 @@ export const DEFAULT_RETRY_BASE_MS = 1_000;
 export const DEFAULT_RETRY_MAX_MS = 60_000;
 export const DEFAULT_MAX_ATTEMPTS = 10;
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
+/** What HTTP/1.1 browsers allow one host: more lanes at once would only queue in the browser. */
+export const DEFAULT_CONCURRENCY = 6;
+/** Marks a worker URL's query parameter as the outbox's in a host worker: `?v=2&outbox.include=/api/`. */
+export const QUERY_PREFIX = 'outbox.';
 
 /** How the outbox is configured. Every field is optional; the defaults suit most apps. */
 export interface OutboxOptions {
@@ -57,6 +61,12 @@ export interface OutboxOptions {
   maxAttempts: number;
   /** Age after which an undelivered write becomes a dead letter. @default 604_800_000 (7 days) */
   maxAgeMs: number;
+  /**
+   * How many lanes may send at once. Writes of one lane always go one at a time, in
+   * order; writes say which lane they are in with an `Outbox-Lane` header (or the
+   * `lane` hook of createOutbox). @default 6
+   */
+  concurrency: number;
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -74,6 +84,7 @@ const DEFAULTS: OutboxOptions = {
   retryMaxMs: DEFAULT_RETRY_MAX_MS,
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
   maxAgeMs: DEFAULT_MAX_AGE_MS,
+  concurrency: DEFAULT_CONCURRENCY,
   debug: false,
 };
 
@@ -90,6 +101,7 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   retryMaxMs: 'ms',
   maxAttempts: 'count',
   maxAgeMs: 'ms',
+  concurrency: 'count',
   debug: 'flag',
 };
 
@@ -189,15 +201,24 @@ function stringList(name: string, value: unknown): string[] {
  * Reads options from a worker script's query string, the zero-build way to configure
  * the drop-in worker: `/outbox-sw.js?include=/api/&timeoutMs=5000&debug`.
  * Lists are comma-separated or repeated (`include=/a/,/b/` or `include=/a/&include=/b/`).
+ *
+ * A worker that imports the outbox has query parameters of its own (`/sw.js?v=2`): those
+ * are never an error. A parameter is the outbox's when it is named `outbox.<option>`, or
+ * plainly `<option>` when no parameter carries the prefix. An `outbox.` name that is no
+ * option is an error, so a typo is caught where the prefix says it was meant for us.
  */
 export function parseOptionsQuery(search: string): OutboxOptionsInput {
   const params = new URLSearchParams(search);
+  const prefixed = [...params.keys()].some((name) => name.startsWith(QUERY_PREFIX));
   const input: Record<string, unknown> = {};
-  for (const name of new Set(params.keys())) {
+  for (const key of new Set(params.keys())) {
+    const name = prefixed ? (key.startsWith(QUERY_PREFIX) ? key.slice(QUERY_PREFIX.length) : undefined) : key;
+    if (name === undefined) continue; // the host's own
     if (!isOptionName(name)) {
-      throw new OutboxError('unknown-option', `sw-outbox has no option "${name}" (in the worker's query string). Known options: ${NAMES.join(', ')}.`);
+      if (!prefixed) continue; // the host's own, in a worker that uses plain names
+      throw new OutboxError('unknown-option', `sw-outbox has no option "${name}" (in the worker's query string, as "${key}"). Known options: ${NAMES.join(', ')}.`);
     }
-    const values = params.getAll(name);
+    const values = params.getAll(key);
     const last = values[values.length - 1] ?? '';
     switch (KINDS[name]) {
       case 'paths':
@@ -218,6 +239,13 @@ export function parseOptionsQuery(search: string): OutboxOptionsInput {
     }
   }
   return input;
+}
+
+/** The query parameters that are not the outbox's: a host worker's own. */
+export function hostQueryParameters(search: string): string[] {
+  const params = new URLSearchParams(search);
+  const prefixed = [...params.keys()].some((name) => name.startsWith(QUERY_PREFIX));
+  return [...new Set(params.keys())].filter((key) => (prefixed ? !key.startsWith(QUERY_PREFIX) : !isOptionName(key)));
 }
 
 /** Writes options as a query string that {@link parseOptionsQuery} reads back. */

@@ -4,6 +4,9 @@ export type OutboxErrorCode =
   | 'unknown-option'
   | 'not-found'
   | 'not-a-dead-letter'
+  | 'not-pending'
+  | 'sending'
+  | 'invalid-lane'
   | 'no-worker'
   | 'worker-error';
 

@@ -1,254 +1,344 @@
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import type { IDBPTransaction } from 'idb';
+import type { DeadEntry, Draft, Entry, LiveEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
+import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
-import { newIdempotencyKey, type Counts, type EntryMeta } from './protocol.js';
-import { keySpent } from './retry-policy.js';
+import type { Counts, LaneMeta, Snapshot } from './protocol.js';
+import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
-/** A write as it is kept in IndexedDB: plain cloneable data, readable in DevTools. */
-export interface OutboxEntry {
-  /** Per-client monotonic sequence number; also the IndexedDB key, so keys sort in send order. */
-  seq: number;
-  method: string;
-  url: string;
-  /** The app's own request headers, in order, without Idempotency-Key (kept below). */
-  headers: [string, string][];
-  /** ArrayBuffer rather than Blob: Safari cannot keep Blobs in IndexedDB. */
-  body: ArrayBuffer | null;
-  credentials: RequestCredentials;
-  mode: RequestMode;
-  redirect: RequestRedirect;
-  /** The page the write came from, sent again so the server sees what it would have. */
-  referrer: string;
-  idempotencyKey: string;
-  state: 'pending' | 'dead';
-  createdAt: number;
-  nextAttemptAt: number;
-  /** Attempts started. Written before each attempt, so a worker killed mid-send leaves a trace. */
-  attempts: number;
-  /** Retryable answers so far, counted against maxAttempts. */
-  retryableResponses: number;
-  /** The latest attempt got no answer: the server may still be working on it. */
-  unanswered: boolean;
-  lastStatus?: number;
-  lastError?: string;
-  deadReason?: string;
+type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
+
+/** An entry claimed for an attempt, with the request to send. */
+export interface Claimed {
+  entry: SendingEntry;
+  request: StoredRequest;
 }
 
-/** What a new entry is made of; the store adds the sequence and the bookkeeping. */
-export type EntryDraft = Pick<
-  OutboxEntry,
-  'method' | 'url' | 'headers' | 'body' | 'credentials' | 'mode' | 'redirect' | 'referrer' | 'idempotencyKey'
->;
-
-/** What {@link OutboxStore.claimNext} found at the head of the queue. */
-export interface Claim {
-  /** Entries found past maxAgeMs on the way, now dead letters. */
-  expired: OutboxEntry[];
-  /** The entry to send now, its attempt already recorded. */
-  next?: { entry: OutboxEntry; previousUnanswered: boolean };
-  /** When nothing is due: the time the head of the queue is due. */
-  waitUntil?: number;
-}
-
-interface Meta {
-  clientId: string;
-  lastSeq: number;
-}
-
-const DB_NAME = 'sw-outbox';
-const STORE_NAME = 'entries';
-const META_KEY = 'meta';
-// Entries have number keys, the meta record a string key; IndexedDB sorts every number
-// before every string, so this range holds exactly the entries, in sequence order.
-const ENTRIES = IDBKeyRange.bound(0, Infinity);
-
-/** Whether a claim may send an entry before its scheduled time. */
+/** Which lane heads a commit may claim. */
 export interface ClaimRules {
   now: number;
   maxAgeMs: number;
-  /**
-   * The caller has reason to think the network is back (a sync event, the page going
-   * online or visible, a new write): an entry that waits only because its last attempt
-   * got no answer is due now. Waits a server asked for (Retry-After, 5xx) still hold.
-   */
+  /** At most this many. */
+  slots: number;
+  /** There is reason to think the network is back: waits for it end now. */
   force: boolean;
+  /** This worker's id: it owns what it claims. */
+  owner: string;
+  /** Workers known to be gone: their `sending` entries were interrupted and may be claimed. */
+  goneOwners: ReadonlySet<string>;
 }
 
-/** The outbox in IndexedDB. Every method is one transaction. */
+/** A transition of the entry with this id, to persist. */
+export interface Change {
+  id: number;
+  transition: Transition;
+}
+
+export interface CommitResult {
+  counts: Counts;
+  /** The changes made, in order, with the events they imply (changes given, then expiries and claims). */
+  applied: Transition[];
+  claimed: Claimed[];
+  /** Lanes looked at whose head is not due: writes behind those heads wait. */
+  blockedLanes: Set<string>;
+  /** Heads another worker is sending: gone, if that worker is, and then claimable. */
+  foreign: SendingEntry[];
+  /** When the earliest blocked head is due. */
+  nextDueAt: number | undefined;
+}
+
+const ALL = ['entries', 'requests', 'meta'] as const;
+// Chromium's default since 121, and Workbox's choice: a committed write survives a crash
+// of the tab, the worker or the browser; only a power cut may lose the latest ones.
+const DURABILITY = { durability: 'relaxed' } as const;
+
+/** The outbox in IndexedDB, in queue terms. Each method is one transaction. */
 export class OutboxStore {
-  readonly #store: UseStore;
-  #clientId: Promise<string> | undefined;
+  readonly #open: () => Promise<OutboxDb>;
+  #db: Promise<OutboxDb> | undefined;
+  #clientId: string | undefined;
 
-  constructor(dbName = DB_NAME) {
-    this.#store = createStore(dbName, STORE_NAME);
+  constructor(origin: string, name?: string) {
+    this.#open = () => openOutboxDb(origin, () => (this.#db = undefined), name);
   }
 
-  /** Adds a write at the tail of the queue, with the next sequence number. */
-  add(draft: EntryDraft, now: number): Promise<OutboxEntry> {
-    return this.#store('readwrite', async (store) => {
-      const entry = await this.#append(store, draft, now);
-      await promisifyRequest(store.transaction);
-      return entry;
+  #connect(): Promise<OutboxDb> {
+    this.#db ??= this.#open().catch((error: unknown) => {
+      this.#db = undefined;
+      throw error;
     });
+    return this.#db;
   }
 
-  /** The stable id of this outbox, made on first use. */
-  clientId(): Promise<string> {
-    this.#clientId ??= this.#store('readwrite', async (store) => {
-      const meta = await this.#meta(store);
-      store.put(meta, META_KEY);
-      await promisifyRequest(store.transaction);
-      return meta.clientId;
-    });
-    return this.#clientId;
+  async #tx(): Promise<Tx> {
+    return (await this.#connect()).transaction(ALL, 'readwrite', DURABILITY);
+  }
+
+  /** The stable id of this outbox, known after the first transaction that read it. */
+  async clientId(): Promise<string> {
+    if (this.#clientId) return this.#clientId;
+    const tx = await this.#tx();
+    const meta = await readMeta(tx);
+    await tx.objectStore('meta').put(meta, META_KEY);
+    await tx.done;
+    return meta.clientId;
   }
 
   /**
-   * Finds the first pending entry. If it is due, records the attempt and returns it;
-   * otherwise says when it will be. Dead letters are passed over, so they never block
-   * the entries behind them; entries past maxAgeMs become dead letters on the way.
+   * Stores a write at the tail of its lane. With `owner`, and when nothing else waits in
+   * that lane, it is claimed for its first attempt in the same transaction.
    */
-  claimNext(rules: ClaimRules): Promise<Claim> {
-    return this.#store('readwrite', async (store) => {
-      const claim: Claim = { expired: [] };
-      const request = store.openCursor(ENTRIES);
-      let cursor = await nextResult(request);
-      while (cursor) {
-        const entry = cursor.value as OutboxEntry;
-        if (entry.state === 'pending' && rules.now - entry.createdAt > rules.maxAgeMs) {
-          entry.state = 'dead';
-          entry.deadReason = `not delivered within maxAgeMs (${rules.maxAgeMs} ms)`;
-          cursor.update(entry);
-          claim.expired.push(entry);
-        } else if (entry.state === 'pending') {
-          const due = entry.nextAttemptAt <= rules.now || (rules.force && entry.unanswered);
-          if (!due) {
-            claim.waitUntil = entry.nextAttemptAt;
-            break;
-          }
-          const previousUnanswered = entry.unanswered;
-          entry.attempts += 1;
-          entry.unanswered = true;
-          cursor.update(entry);
-          claim.next = { entry, previousUnanswered };
-          break;
-        }
-        cursor.continue();
-        cursor = await nextResult(request);
-      }
-      await promisifyRequest(store.transaction);
-      return claim;
-    });
-  }
-
-  /** Writes an entry back after an attempt (rescheduled, or dead-lettered). */
-  put(entry: OutboxEntry): Promise<void> {
-    return this.#store('readwrite', (store) => {
-      store.put(entry, entry.seq);
-      return promisifyRequest(store.transaction);
-    });
-  }
-
-  /** Removes an entry whose answer has settled it. */
-  delete(seq: number): Promise<void> {
-    return this.#store('readwrite', (store) => {
-      store.delete(seq);
-      return promisifyRequest(store.transaction);
-    });
-  }
-
-  /** Every entry, pending and dead, in sequence order. */
-  all(): Promise<OutboxEntry[]> {
-    return this.#store('readonly', (store) => promisifyRequest(store.getAll(ENTRIES)));
+  async add(draft: Draft, now: number, owner: string | undefined): Promise<{ transition: Transition<LiveEntry>; counts: Counts; clientId: string }> {
+    const tx = await this.#tx();
+    const [meta, busy] = await Promise.all([readMeta(tx), owner === undefined ? true : laneBusy(tx, draft.lane)]);
+    const id = meta.lastSeq + 1;
+    const { request, ...fields } = draft;
+    const transition = stored(fields, id, now, busy ? undefined : owner);
+    meta.lastSeq = id;
+    meta.pending += 1;
+    void tx.objectStore('entries').put(transition.entry);
+    void tx.objectStore('requests').put(request, id);
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await tx.done;
+    this.#clientId = meta.clientId;
+    return { transition, counts: countsOf(meta), clientId: meta.clientId };
   }
 
   /**
-   * Gives a dead letter another chance: it goes to the tail of the queue with a new
-   * sequence number (a server ordering by sequence sees it as the latest write, which it
-   * now is). It keeps its Idempotency-Key, as the same intent, unless the server refused
-   * it with a 4xx: that key's answer is kept by the server, so the retry gets a new key.
+   * Persists what transitions returned, then, with `claim`, claims the due lane heads,
+   * all in one transaction: settling a write and claiming the next of its lane is one
+   * step. Heads past maxAgeMs become dead letters on the way.
    */
-  requeue(seq: number, now: number): Promise<OutboxEntry> {
-    return this.#store('readwrite', async (store) => {
-      const dead = await deadLetter(store, seq);
-      const { method, url, headers, body, credentials, mode, redirect, referrer } = dead;
-      const idempotencyKey = keySpent(dead) ? newIdempotencyKey() : dead.idempotencyKey;
-      store.delete(seq);
-      const entry = await this.#append(store, { method, url, headers, body, credentials, mode, redirect, referrer, idempotencyKey }, now);
-      await promisifyRequest(store.transaction);
-      return entry;
+  async commit(changes: Change[], claim?: ClaimRules): Promise<CommitResult> {
+    const tx = await this.#tx();
+    const meta = await readMeta(tx);
+    const result: CommitResult = { counts: countsOf(meta), applied: [], claimed: [], blockedLanes: new Set(), foreign: [], nextDueAt: undefined };
+    for (const { id, transition } of changes) {
+      await apply(tx, meta, id, transition);
+      result.applied.push(transition);
+    }
+    if (claim) await claimHeads(tx, meta, claim, result);
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await tx.done;
+    this.#clientId = meta.clientId;
+    result.counts = countsOf(meta);
+    return result;
+  }
+
+  /** The request of an entry (its body included): for sending it, never for listing. */
+  async request(id: number): Promise<StoredRequest | undefined> {
+    return (await this.#connect()).get('requests', id);
+  }
+
+  /** Puts a dead letter back at the tail of its lane, with a new sequence number. */
+  async retry(id: number, now: number): Promise<{ transition: Transition<PendingEntry>; counts: Counts }> {
+    return this.#onDeadLetter(id, async (tx, meta, dead) => {
+      const newId = meta.lastSeq + 1;
+      meta.lastSeq = newId;
+      const transition = retried(dead, newId, now);
+      const request = await tx.objectStore('requests').get(id);
+      void tx.objectStore('requests').delete(id);
+      if (request) void tx.objectStore('requests').put(request, newId);
+      void tx.objectStore('entries').delete(id);
+      await apply(tx, meta, newId, transition);
+      meta.deadLetters -= 1;
+      return transition;
     });
   }
 
   /** Deletes a dead letter for good, at the app's request. */
-  discard(seq: number): Promise<OutboxEntry> {
-    return this.#store('readwrite', async (store) => {
-      const dead = await deadLetter(store, seq);
-      store.delete(seq);
-      await promisifyRequest(store.transaction);
-      return dead;
+  async discard(id: number): Promise<{ transition: Transition<null>; counts: Counts }> {
+    return this.#onDeadLetter(id, async (tx, meta, dead) => {
+      const transition = discarded(dead);
+      await apply(tx, meta, id, transition);
+      return transition;
     });
   }
 
-  /** Puts a write at the tail of the queue, with the next sequence, in the caller's transaction. */
-  async #append(store: IDBObjectStore, draft: EntryDraft, now: number): Promise<OutboxEntry> {
-    const meta = await this.#meta(store);
-    meta.lastSeq += 1;
-    const entry: OutboxEntry = {
-      ...draft,
-      seq: meta.lastSeq,
-      state: 'pending',
-      createdAt: now,
-      nextAttemptAt: now,
-      attempts: 0,
-      retryableResponses: 0,
-      unanswered: false,
+  /** Makes a waiting write a dead letter (reason `cancelled`); one being sent cannot be. */
+  async cancel(id: number, now: number): Promise<{ transition: Transition<DeadEntry>; counts: Counts }> {
+    const tx = await this.#tx();
+    const meta = await readMeta(tx);
+    const entry = await tx.objectStore('entries').get(id);
+    if (!entry) throw notFound(id);
+    if (entry.state !== 'pending') {
+      abort(tx);
+      throw new OutboxError(
+        entry.state === 'dead' ? 'not-pending' : 'sending',
+        entry.state === 'dead'
+          ? `sw-outbox entry ${id} is already a dead letter: discard it instead.`
+          : `sw-outbox entry ${id} is being sent right now, so it cannot be cancelled; its answer is on its way.`,
+      );
+    }
+    const transition = cancelled(entry, now);
+    await apply(tx, meta, id, transition);
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await tx.done;
+    return { transition, counts: countsOf(meta) };
+  }
+
+  /**
+   * What pages may see: exact counts, the first `limit` waiting entries and dead letters,
+   * and the first `limit` lanes with their heads. Metadata only: no body is read.
+   */
+  async snapshot(limit: number, now: number): Promise<Snapshot> {
+    const db = await this.#connect();
+    const tx = db.transaction(['entries', 'meta'], 'readonly');
+    const meta = (await tx.objectStore('meta').get(META_KEY)) ?? newMeta();
+    const byState = tx.objectStore('entries').index('state');
+    const page = async (state: Entry['state']) => {
+      const found: Entry[] = [];
+      let cursor = await byState.openCursor(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
+      while (cursor && found.length < limit) {
+        found.push(cursor.value);
+        cursor = await cursor.continue();
+      }
+      return found;
     };
-    store.put(meta, META_KEY);
-    store.put(entry, entry.seq);
-    return entry;
+    const [pending, sending, dead] = await Promise.all([page('pending'), page('sending'), page('dead')]);
+    const entries = [...pending, ...sending].sort((a, b) => a.id - b.id).slice(0, limit).map(toMeta);
+    const lanes: LaneMeta[] = [];
+    const queue = tx.objectStore('entries').index('queue');
+    let cursor = await queue.openCursor();
+    while (cursor && lanes.length < limit) {
+      const head = cursor.value as LiveEntry;
+      const range = IDBKeyRange.bound([head.lane, -Infinity], [head.lane, Infinity]);
+      lanes.push({
+        lane: head.lane,
+        head: head.id,
+        state: head.state,
+        waiting: await queue.count(range),
+        nextAttemptAt: head.state === 'pending' ? head.nextAttemptAt : null,
+        lastError: head.lastError ?? null,
+        failingAlone: head.state === 'pending' && head.failingAlone === true,
+      });
+      cursor = await cursor.continue([head.lane, Infinity]);
+    }
+    await tx.done;
+    const waiting = lanes.filter((lane) => lane.nextAttemptAt !== null && lane.nextAttemptAt > now);
+    return {
+      counts: countsOf(meta),
+      entries,
+      deadLetters: dead.map(toMeta),
+      lanes,
+      nextAttemptAt: waiting.length > 0 ? Math.min(...waiting.map((lane) => lane.nextAttemptAt!)) : null,
+      lastError: lanes.find((lane) => lane.lastError !== null)?.lastError ?? null,
+    };
   }
 
-  async #meta(store: IDBObjectStore): Promise<Meta> {
-    const meta = (await promisifyRequest(store.get(META_KEY))) as Meta | undefined;
-    return meta ?? { clientId: crypto.randomUUID(), lastSeq: 0 };
+  /**
+   * Counts every state through the index and mends the kept counts if they differ: run
+   * when a worker starts, so that counts stay what the store holds whatever happened.
+   */
+  async verifyCounts(): Promise<Counts> {
+    const tx = await this.#tx();
+    const meta = await readMeta(tx);
+    const byState = tx.objectStore('entries').index('state');
+    const count = (state: Entry['state']) => byState.count(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
+    const [pending, sending, dead] = await Promise.all([count('pending'), count('sending'), count('dead')]);
+    meta.pending = pending + sending;
+    meta.deadLetters = dead;
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await tx.done;
+    this.#clientId = meta.clientId;
+    return countsOf(meta);
+  }
+
+  async #onDeadLetter<T extends Transition>(id: number, change: (tx: Tx, meta: Meta, dead: DeadEntry) => Promise<T>): Promise<{ transition: T; counts: Counts }> {
+    const tx = await this.#tx();
+    const meta = await readMeta(tx);
+    const entry = await tx.objectStore('entries').get(id);
+    if (!entry || entry.state !== 'dead') {
+      abort(tx);
+      if (!entry) throw notFound(id);
+      throw new OutboxError('not-a-dead-letter', `sw-outbox entry ${id} is still waiting; only dead letters can be retried or discarded (cancel it first).`);
+    }
+    const transition = await change(tx, meta, entry);
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await tx.done;
+    return { transition, counts: countsOf(meta) };
   }
 }
 
-async function deadLetter(store: IDBObjectStore, seq: number): Promise<OutboxEntry> {
-  const entry = (await promisifyRequest(store.get(seq))) as OutboxEntry | undefined;
-  if (!entry) throw new OutboxError('not-found', `sw-outbox has no entry ${seq}. Take ids from a snapshot or a status message.`);
-  if (entry.state !== 'dead') {
-    throw new OutboxError('not-a-dead-letter', `sw-outbox entry ${seq} is still pending; only dead letters can be retried or discarded.`);
+/** Ends a transaction that must change nothing; its `done` then rejects, which is expected. */
+function abort(tx: Tx): void {
+  tx.done.catch(() => {});
+  tx.abort();
+}
+
+function notFound(id: number): OutboxError {
+  return new OutboxError('not-found', `sw-outbox has no entry ${id}. Take ids from a snapshot or a status message.`);
+}
+
+async function readMeta(tx: Tx): Promise<Meta> {
+  return (await tx.objectStore('meta').get(META_KEY)) ?? newMeta();
+}
+
+function laneRange(lane: string): IDBKeyRange {
+  return IDBKeyRange.bound([lane, -Infinity], [lane, Infinity]);
+}
+
+async function laneBusy(tx: Tx, lane: string): Promise<boolean> {
+  return (await tx.objectStore('entries').index('queue').getKey(laneRange(lane))) !== undefined;
+}
+
+/** Stores a transition's entry (or deletes it with its request) and moves the counts with it. */
+async function apply(tx: Tx, meta: Meta, id: number, change: Transition): Promise<void> {
+  const entries = tx.objectStore('entries');
+  const before = await entries.get(id);
+  if (before) bump(meta, before, -1);
+  if (change.entry) {
+    void entries.put(change.entry);
+    bump(meta, change.entry, +1);
+  } else {
+    void entries.delete(id);
+    void tx.objectStore('requests').delete(id);
   }
-  return entry;
 }
 
-/** Resolves with a request's next result: a cursor request succeeds once per step. */
-function nextResult<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+function bump(meta: Meta, entry: Entry, by: number): void {
+  if (entry.state === 'dead') meta.deadLetters += by;
+  else meta.pending += by;
 }
 
-export function countEntries(entries: OutboxEntry[]): Counts {
-  const deadLetters = entries.filter((entry) => entry.state === 'dead').length;
-  return { pending: entries.length - deadLetters, deadLetters };
+/**
+ * Walks the lane heads in the queue index, one cursor step a lane, and claims the due
+ * ones up to `slots`. A head another live worker is sending holds its lane; one whose
+ * worker is gone was interrupted and is claimed again.
+ */
+async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitResult): Promise<void> {
+  const queue = tx.objectStore('entries').index('queue');
+  let cursor = await queue.openCursor();
+  while (cursor) {
+    const head = cursor.value as LiveEntry;
+    let skipLane = true;
+    if (head.state === 'pending' && isExpired(head, rules.now, rules.maxAgeMs)) {
+      const change = expired(head, rules.now, rules.maxAgeMs);
+      await apply(tx, meta, head.id, change);
+      result.applied.push(change);
+      skipLane = false; // the next entry of the lane is its head now
+    } else if (head.state === 'sending' && !rules.goneOwners.has(head.owner)) {
+      if (head.owner !== rules.owner) result.foreign.push(head);
+    } else if (head.state === 'pending' && !isDue(head, rules.now, rules.force)) {
+      result.blockedLanes.add(head.lane);
+      result.nextDueAt = Math.min(result.nextDueAt ?? Infinity, head.nextAttemptAt);
+    } else if (result.claimed.length < rules.slots) {
+      const request = await tx.objectStore('requests').get(head.id);
+      if (request) {
+        const change = claimed(head, rules.owner, rules.now);
+        await apply(tx, meta, head.id, change);
+        result.applied.push(change);
+        result.claimed.push({ entry: change.entry, request });
+      } else {
+        // Only a damaged store lacks it; the lane holds, visibly, rather than lose order.
+        result.blockedLanes.add(head.lane);
+      }
+    } else {
+      return; // no slot left: the rest waits for the next commit
+    }
+    cursor = skipLane ? await cursor.continue([head.lane, Infinity]) : await cursor.continue();
+  }
 }
 
-/** An entry as pages may see it: no body, no header values. */
-export function toMeta(entry: OutboxEntry, sending = false): EntryMeta {
-  const meta: EntryMeta = {
-    id: entry.seq,
-    method: entry.method,
-    url: entry.url,
-    state: sending ? 'sending' : entry.state,
-    attempts: entry.attempts,
-    createdAt: entry.createdAt,
-    nextAttemptAt: entry.nextAttemptAt,
-  };
-  if (entry.lastStatus !== undefined) meta.lastStatus = entry.lastStatus;
-  if (entry.lastError !== undefined) meta.lastError = entry.lastError;
-  if (entry.deadReason !== undefined) meta.deadReason = entry.deadReason;
-  return meta;
+export function countsOf(meta: Meta): Counts {
+  return { pending: meta.pending, deadLetters: meta.deadLetters };
 }

@@ -1,16 +1,24 @@
 /**
  * The drop-in worker, built to dist/outbox-sw.js: register it, or importScripts() it
- * from an existing worker. Options come from the script URL's query string.
+ * from an existing worker. Options come from the worker URL's query string: plain
+ * (`?include=/api/`) or, beside a host worker's own parameters, prefixed
+ * (`/sw.js?v=2&outbox.include=/api/`).
  */
 import { installOutbox } from './install.js';
-import { parseOptionsQuery } from './options.js';
+import { hostQueryParameters, parseOptionsQuery, QUERY_PREFIX } from './options.js';
 import { OutboxError } from './outbox-error.js';
 import { CHANNEL_NAME, PROTOCOL_NAME, PROTOCOL_VERSION, type ConfigErrorMessage } from './protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
 try {
-  installOutbox(parseOptionsQuery(self.location.search));
+  const { search } = self.location;
+  installOutbox(parseOptionsQuery(search));
+  const host = hostQueryParameters(search);
+  if (host.length > 0 && !search.includes(QUERY_PREFIX)) {
+    // Not an error: they may be the host worker's own. But they may be a typo of ours.
+    console.warn(`[sw-outbox] left the query parameters ${host.join(', ')} to the worker: they are no outbox options. Name outbox options ${QUERY_PREFIX}<option> to have such names checked.`);
+  }
 } catch (error) {
   if (!(error instanceof OutboxError)) throw error;
   // Fail the install, not the script: a worker already running with good options stays

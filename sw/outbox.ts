@@ -1,15 +1,17 @@
+import type { LiveEntry } from './entry.js';
+import { laneOf, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
-import { countEntries, toMeta, type OutboxEntry, type OutboxStore } from './outbox-store.js';
-import { SYNC_TAG, type Counts, type Snapshot, type StatusEvent } from './protocol.js';
-import { decide } from './retry-policy.js';
+import type { Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
+import { OutboxError } from './outbox-error.js';
+import { QUEUED_HEADER, SYNC_TAG, type Counts, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
 import { sendAttempt } from './send-attempt.js';
-import type { StatusChannel } from './status-channel.js';
 import { toDraft, toRequest } from './stored-request.js';
+import { answered } from './transitions.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
- * entry waiting only because its last attempt got no answer is tried at once.
+ * entry waiting only for the network is tried at once.
  */
 export type Trigger = 'write' | 'sync' | 'page' | 'timer' | 'start';
 const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
@@ -18,108 +20,162 @@ const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
  * The outcome of a page's write, as its fetch handler needs it: the server's final answer
  * when it came while the page waited, else the entry that keeps the write for later.
  */
-export type WriteResult = { kind: 'answered'; response: Response } | { kind: 'kept'; entry: OutboxEntry };
+export type WriteResult = { kind: 'answered'; response: Response } | { kind: 'kept'; entry: LiveEntry };
 
-// setTimeout takes a signed 32-bit delay; a longer one fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Functions the app gives the outbox, for what a query string cannot say. */
+export interface OutboxHooks {
+  /** A write's lane, when its request has no `Outbox-Lane` header. @default every write in one lane */
+  lane?: LaneHook;
+}
 
 /** Background Sync's SyncManager; not in TypeScript's lib because only Chromium has it. */
 export interface SyncManagerLike {
   register(tag: string): Promise<void>;
 }
 
+/** What the outbox runs on: the worker's own by default (see createOutbox); tests pass theirs. */
+export interface OutboxDeps {
+  store: OutboxStore;
+  publish: (counts: Counts, event: StatusEvent) => void;
+  fetch: (request: Request) => Promise<Response>;
+  now: () => number;
+  random: () => number;
+  log: Logger;
+  /** The worker's origin: writes elsewhere get lanes of their own. */
+  origin: string;
+  /** False when the device is surely offline (navigator.onLine). */
+  online: () => boolean;
+  sync?: SyncManagerLike | undefined;
+  locks?: LockManager | undefined;
+}
+
+// setTimeout takes a signed 32-bit delay; a longer one fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A write that fails unanswered while its origin answered others this recently is flagged. */
+const FAILING_ALONE_WINDOW_MS = 60_000;
+/** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
+const OWNER_LOCK = 'sw-outbox-owner:';
+/** Without Web Locks, a `sending` entry of another worker counts as abandoned this long after its timeout. */
+const ABANDONED_MARGIN_MS = 5_000;
+
 /**
- * The outbox: keeps each write in IndexedDB before it is sent, sends writes one at a
- * time in sequence order, and decides after each answer whether the write is settled,
- * retried later, or a dead letter.
+ * The outbox: keeps each write in IndexedDB before it is sent, sends each lane's writes
+ * one at a time in sequence order and up to `concurrency` lanes at once, and decides after
+ * each answer whether the write is settled, retried later, or a dead letter. Entry changes
+ * come from sw/transitions.ts; this class runs them and says what they imply.
  */
 export class Outbox {
   readonly #options: OutboxOptions;
-  readonly #store: OutboxStore;
-  readonly #channel: StatusChannel;
-  readonly #log: Logger;
-  readonly #sync: SyncManagerLike | undefined;
+  readonly #hooks: OutboxHooks;
+  readonly #deps: OutboxDeps;
+  /** This worker instance; it owns the entries it claims. */
+  readonly #owner = crypto.randomUUID();
 
   #counts: Counts = { pending: 0, deadLetters: 0 };
-  readonly #countsLoaded: Promise<unknown>;
-  /** Pages waiting for their own write's answer, by sequence. */
-  readonly #waiters = new Map<number, (response: Response | undefined) => void>();
-  #replaying: Promise<void> | undefined;
-  #again: Trigger | undefined;
-  #syncEvents = 0;
-  #sending: number | undefined;
+  #verified: Promise<unknown> | undefined;
+  /** Attempts under way in this worker: entry id to lane. */
+  readonly #inFlight = new Map<number, string>();
+  /** Pages waiting for their own write's answer. */
+  readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
+  /** Transitions waiting for the next commit, which persists them in one transaction. */
+  #changes: Change[] = [];
+  /** A trigger asked for a claim since the last commit; #force: one that may skip waits for the network. */
+  #wanted = false;
+  #force = false;
+  #committing: Promise<void> | undefined;
+  #idle: (() => void)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #goneOwners = new Set<string>();
+  /** When a write to each origin last got an answer, whatever it was. */
+  readonly #answeredAt = new Map<string, number>();
+  #syncEvents = 0;
 
-  constructor(options: OutboxOptions, store: OutboxStore, channel: StatusChannel, log: Logger, sync?: SyncManagerLike) {
+  constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
-    this.#store = store;
-    this.#channel = channel;
-    this.#log = log;
-    this.#sync = sync;
-    // Read before any write can start: idb-keyval creates transactions in call order,
-    // so this snapshot never already holds an entry that write() then counts again.
-    this.#countsLoaded = store.all().then((entries) => (this.#counts = countEntries(entries)));
+    this.#hooks = hooks;
+    this.#deps = deps;
+    // Held while this worker lives, released by the browser when it dies: another worker
+    // finding an entry this one was sending can then tell a live attempt from a dead one.
+    deps.locks?.request(OWNER_LOCK + this.#owner, () => new Promise<never>(() => {})).catch(() => {});
   }
 
   /**
-   * Handles one write from a page: stores it, then waits up to timeoutMs for its answer.
-   * Resolves without a response when the write is kept for later.
+   * The page's answer to one of its writes, for a fetch handler's respondWith: the
+   * server's answer when it came while the page waited, else the queued answer (202, or
+   * a network error with `whenQueued: 'reject'`). A write naming an invalid lane gets a
+   * 400 problem+json that says why, and is not kept.
+   */
+  async handle(request: Request, waitUntil: (promise: Promise<unknown>) => void): Promise<Response> {
+    let result: WriteResult;
+    try {
+      result = await this.write(request, waitUntil);
+    } catch (error) {
+      if (!(error instanceof OutboxError && error.code === 'invalid-lane')) throw error;
+      const problem = { type: 'about:blank', title: 'Invalid Outbox-Lane', status: 400, detail: error.message };
+      return new Response(JSON.stringify(problem), { status: 400, headers: { 'Content-Type': 'application/problem+json' } });
+    }
+    if (result.kind === 'answered') return result.response;
+    if (this.#options.whenQueued === 'reject') return Response.error();
+    const body: QueuedBody = { queued: true, id: result.entry.id, idempotencyKey: result.entry.idempotencyKey };
+    return new Response(JSON.stringify(body), { status: 202, statusText: 'Accepted', headers: { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1' } });
+  }
+
+  /**
+   * Handles one write from a page: stores it (and, if its lane is free, claims it for its
+   * first attempt in the same transaction), then waits up to timeoutMs for its answer.
    */
   async write(request: Request, waitUntil: (promise: Promise<unknown>) => void): Promise<WriteResult> {
-    const draft = await toDraft(request);
-    let entry: OutboxEntry;
+    const { store, now, online } = this.#deps;
+    const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
+    const draft = await toDraft(request, lane);
+    const offline = !online();
+    const claim = !offline && this.#inFlight.size < this.#options.concurrency && ![...this.#inFlight.values()].includes(lane);
+    let added: Awaited<ReturnType<OutboxStore['add']>>;
     try {
-      entry = await this.#store.add(draft, Date.now());
+      added = await store.add(draft, now(), claim ? this.#owner : undefined);
     } catch (error) {
       // Storage refused (quota, private mode): send the write as the app would have,
       // and say so loudly, rather than lose it.
       console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
-      return { kind: 'answered', response: await fetch(toRequest(draft)) };
+      return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, draft.request)) };
     }
-    await this.#countsLoaded;
-    this.#counts.pending += 1;
-    this.#publish({ type: 'queued', entry: toMeta(entry) });
-    this.#log('queued', entry.method, entry.url, `#${entry.seq}`);
-
-    const answer = new Promise<Response | undefined>((resolve) => this.#waiters.set(entry.seq, resolve));
-    const timer = setTimeout(() => this.#answer(entry.seq, undefined), this.#options.timeoutMs);
-    waitUntil(this.replay('write'));
+    const { transition, counts } = added;
+    const entry = transition.entry;
+    this.#counts = counts;
+    const answer = new Promise<Response | undefined>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
+    if (entry.state === 'sending') {
+      this.#inFlight.set(entry.id, lane);
+      waitUntil(this.#run({ entry, request: draft.request }));
+    }
+    // After the request is on its way: nothing but the write-ahead record stands before it.
+    this.#publishAll(transition.events, counts);
+    this.#deps.log('queued', entry.method, entry.url, `#${entry.id}`, lane);
+    if (entry.state === 'pending') {
+      if (offline) {
+        // The device says it is offline: no attempt, no wait. The sync event, the page's
+        // online event or the next write after reconnecting will send it.
+        this.#answer(entry.id, undefined);
+        this.#registerSync();
+      } else {
+        waitUntil(this.replay('write'));
+      }
+    }
+    const timer = setTimeout(() => this.#answer(entry.id, undefined), this.#options.timeoutMs);
     const response = await answer;
     clearTimeout(timer);
     return response ? { kind: 'answered', response } : { kind: 'kept', entry };
   }
 
   /**
-   * Sends what is due, in order. Only one replay runs at a time in this worker, and the
-   * Web Lock keeps a second worker of the origin (an update taking over) from running
-   * one beside it. Triggers that arrive meanwhile make the running replay look again.
+   * Sends what is due, keeping every free lane busy up to `concurrency`. Resolves once
+   * this worker has nothing more to send now (its timers and triggers take it from there).
    */
   replay(trigger: Trigger): Promise<void> {
-    if (!this.#again || FORCING.has(trigger)) this.#again = trigger;
-    if (this.#replaying) return this.#replaying;
-    const drain = async () => {
-      await this.#countsLoaded;
-      while (this.#again) {
-        const force = FORCING.has(this.#again);
-        this.#again = undefined;
-        await this.#pass(force);
-      }
-    };
-    const locks = (navigator as { locks?: LockManager }).locks;
-    const locked = locks ? locks.request('sw-outbox-replay', drain) : drain();
-    this.#replaying = locked.then(
-      // A trigger that came after the last pass looked, but before this point, was
-      // handed this promise: it chains onto a replay of its own.
-      () => {
-        this.#replaying = undefined;
-        return this.#again ? this.replay(this.#again) : undefined;
-      },
-      (error: unknown) => {
-        this.#replaying = undefined;
-        throw error;
-      },
-    );
-    return this.#replaying;
+    if (FORCING.has(trigger)) this.#force = true;
+    this.#wanted = true;
+    void this.#pump();
+    if (!this.#committing && this.#inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /**
@@ -136,141 +192,166 @@ export class Outbox {
     if (this.#counts.pending > 0) throw new Error(`sw-outbox: ${this.#counts.pending} writes still wait`);
   }
 
-  async snapshot(): Promise<Snapshot> {
-    const entries = await this.#store.all();
-    await this.#countsLoaded;
-    // The stored entries are the truth; refresh the running counts from them.
-    this.#counts = countEntries(entries);
-    const pending = entries.filter((entry) => entry.state === 'pending');
-    const head = pending[0];
-    return {
-      counts: { ...this.#counts },
-      entries: pending.map((entry) => toMeta(entry, entry.seq === this.#sending)),
-      deadLetters: entries.filter((entry) => entry.state === 'dead').map((entry) => toMeta(entry)),
-      nextAttemptAt: head ? head.nextAttemptAt : null,
-      lastError: pending.find((entry) => entry.lastError !== undefined)?.lastError ?? null,
-    };
+  /** Counts, the first `limit` entries, dead letters and lanes: metadata only. */
+  async snapshot(limit: number): Promise<Snapshot> {
+    const snapshot = await this.#deps.store.snapshot(limit, this.#deps.now());
+    this.#counts = snapshot.counts;
+    return snapshot;
   }
 
-  /** Puts a dead letter back at the tail of the queue and replays. */
-  async retry(id: number): Promise<void> {
-    const entry = await this.#store.requeue(id, Date.now());
-    await this.#countsLoaded;
-    this.#counts.deadLetters -= 1;
-    this.#counts.pending += 1;
-    this.#publish({ type: 'retried', entry: toMeta(entry) });
-    await this.replay('page');
+  /** Puts a dead letter back at the tail of its lane and replays. Resolves with its new id. */
+  async retry(id: number): Promise<number> {
+    const { transition, counts } = await this.#deps.store.retry(id, this.#deps.now());
+    this.#counts = counts;
+    this.#publishAll(transition.events, counts);
+    void this.replay('page');
+    return transition.entry.id;
   }
 
   /** Deletes a dead letter for good. */
   async discard(id: number): Promise<void> {
-    const entry = await this.#store.discard(id);
-    await this.#countsLoaded;
-    this.#counts.deadLetters -= 1;
-    this.#publish({ type: 'discarded', entry: toMeta(entry) });
+    const { transition, counts } = await this.#deps.store.discard(id);
+    this.#counts = counts;
+    this.#publishAll(transition.events, counts);
   }
 
-  async #pass(force: boolean): Promise<void> {
-    const { timeoutMs, maxAgeMs } = this.#options;
-    let worked = false;
-    for (;;) {
-      const claim = await this.#store.claimNext({ now: Date.now(), maxAgeMs, force });
-      for (const entry of claim.expired) {
-        worked = true;
-        this.#deadLettered(entry, entry.deadReason ?? 'expired');
-      }
-      const next = claim.next;
-      if (!next) {
-        this.#answerAll();
-        if (claim.waitUntil !== undefined) {
-          this.#wakeAt(claim.waitUntil);
-          return;
-        }
-        // The store holds nothing pending: whatever the running count says (another
-        // worker of the origin may have sent some), it is 0.
-        this.#counts.pending = 0;
-        if (worked) this.#drained();
-        return;
-      }
-      worked = true;
-      const { entry, previousUnanswered } = next;
-      this.#sending = entry.seq;
-      this.#publish({ type: 'sending', entry: toMeta(entry, true) });
-      const stamp = { clientId: await this.#store.clientId(), seq: entry.seq };
-      const result = await sendAttempt(entry, stamp, timeoutMs);
-      this.#sending = undefined;
-      const now = Date.now();
-      const history = { attempts: entry.attempts, retryableResponses: entry.retryableResponses, previousUnanswered, waitedMs: now - entry.createdAt };
-      const verdict = decide(result, history, this.#options, now);
-      this.#log(`#${entry.seq}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
+  /**
+   * Gives up on a write that waits (one being sent cannot be stopped): it becomes a dead
+   * letter with reason `cancelled`, which the app can then discard or retry. The writes
+   * behind it in its lane go on.
+   */
+  async cancel(id: number): Promise<void> {
+    const { transition, counts } = await this.#deps.store.cancel(id, this.#deps.now());
+    this.#counts = counts;
+    this.#answer(id, undefined);
+    this.#publishAll(transition.events, counts);
+    if (counts.pending === 0) this.#publish({ type: 'drained' }, counts);
+    void this.replay('timer');
+  }
 
-      if (verdict.kind === 'retry') {
-        cancelBody(verdict.response);
-        entry.unanswered = !verdict.response;
-        if (verdict.response) entry.lastStatus = verdict.response.status;
-        if (verdict.charged) entry.retryableResponses += 1;
-        entry.lastError = verdict.error;
-        entry.nextAttemptAt = Date.now() + verdict.delayMs;
-        await this.#store.put(entry);
-        this.#publish({ type: 'retry-scheduled', entry: toMeta(entry), retryAt: entry.nextAttemptAt, error: verdict.error });
-        // Order holds: nothing behind this entry goes before it, so the pass ends here.
-        this.#answerAll();
-        this.#wakeAt(entry.nextAttemptAt);
-        this.#registerSync();
+  /** Runs one claimed attempt, hands a waiting page its answer, and queues the transition. */
+  async #run({ entry, request }: Claimed): Promise<void> {
+    const { store, now, random, fetch, log } = this.#deps;
+    const clientId = await store.clientId();
+    const result = await sendAttempt(fetch, entry, request, { clientId, seq: entry.id, lane: entry.lane }, this.#options.timeoutMs);
+    const at = now();
+    const origin = new URL(entry.url).origin;
+    const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
+    if (result.kind === 'response') this.#answeredAt.set(origin, at);
+    const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered });
+    const { verdict } = transition;
+    log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
+    // The page first: should the worker die before the commit, the write goes again with
+    // the same key, and the server answers it from its store.
+    if (transition.entry === null) this.#answer(entry.id, verdict.response);
+    else {
+      cancelBody(verdict.response);
+      this.#answer(entry.id, undefined);
+    }
+    this.#inFlight.delete(entry.id);
+    if (verdict.kind === 'retry') {
+      // Order holds: nothing behind this entry goes before it, so its lane's pages are told now.
+      this.#releaseLane(entry.lane);
+      this.#registerSync();
+    }
+    this.#changes.push({ id: entry.id, transition });
+    this.#wanted = true;
+    await this.#pump();
+  }
+
+  /** Commits what waits and claims what is due, one transaction at a time, until neither is left. */
+  #pump(): Promise<void> {
+    this.#committing ??= this.#commitLoop();
+    return this.#committing;
+  }
+
+  async #commitLoop(): Promise<void> {
+    const { store, now } = this.#deps;
+    this.#verified ??= store.verifyCounts().then((counts) => (this.#counts = counts));
+    await this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
+    for (;;) {
+      const slots = this.#options.concurrency - this.#inFlight.size;
+      const claim = this.#wanted && slots > 0;
+      if (this.#changes.length === 0 && !claim) {
+        // Checked and cleared in one step: a change queued after this starts a new loop.
+        this.#committing = undefined;
+        if (this.#inFlight.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
         return;
       }
-      if (verdict.kind === 'settle' || this.#waiters.has(entry.seq)) {
-        // Settled; or a final 4xx that the waiting page receives itself, as it would
-        // without the outbox: the app handles that answer, so it is no dead letter.
-        // The page is answered first: should the worker die before the delete, the
-        // write goes again with the same key and the server answers it from its store.
-        this.#answer(entry.seq, verdict.response);
-        await this.#store.delete(entry.seq);
-        this.#counts.pending -= 1;
-        this.#publish({ type: 'sent', entry: toMeta(entry), status: verdict.response.status });
-        if (this.#counts.pending === 0) return this.#drained();
-        continue;
+      const changes = this.#changes.splice(0);
+      const rules: ClaimRules = { now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, goneOwners: this.#goneOwners };
+      this.#wanted = false;
+      this.#force = false;
+      let result: Awaited<ReturnType<OutboxStore['commit']>>;
+      try {
+        result = await store.commit(changes, claim ? rules : undefined);
+      } catch (error) {
+        // Kept in memory and tried again: the entries stay as they were on disk, so
+        // nothing is lost if this worker dies meanwhile (each is sent again, same key).
+        console.error('[sw-outbox] could not update the outbox in IndexedDB; trying again shortly:', error);
+        this.#changes.unshift(...changes);
+        this.#committing = undefined;
+        this.#wakeAt(now() + this.#options.retryBaseMs);
+        for (const resolve of this.#idle.splice(0)) resolve();
+        return;
       }
-      cancelBody(verdict.response);
-      entry.state = 'dead';
-      entry.unanswered = false;
-      entry.lastStatus = verdict.response.status;
-      entry.deadReason = verdict.reason;
-      await this.#store.put(entry);
-      this.#deadLettered(entry, verdict.reason);
-      if (this.#counts.pending === 0) return this.#drained();
+      this.#counts = result.counts;
+      let settled = false;
+      for (const transition of result.applied) {
+        this.#publishAll(transition.events, result.counts);
+        if (transition.events.some((event) => event.type === 'sent' || event.type === 'dead-lettered')) settled = true;
+      }
+      for (const claimed of result.claimed) {
+        this.#inFlight.set(claimed.entry.id, claimed.entry.lane);
+        void this.#run(claimed);
+      }
+      for (const lane of result.blockedLanes) this.#releaseLane(lane);
+      if (result.foreign.length > 0) await this.#checkOwners(result.foreign);
+      if (settled && result.counts.pending === 0) {
+        clearTimeout(this.#timer);
+        this.#publish({ type: 'drained' }, result.counts);
+      } else if (result.nextDueAt !== undefined) {
+        this.#wakeAt(result.nextDueAt);
+      }
     }
   }
 
-  #drained(): void {
-    clearTimeout(this.#timer);
-    this.#answerAll();
-    this.#publish({ type: 'drained' });
-  }
-
-  #deadLettered(entry: OutboxEntry, reason: string): void {
-    this.#counts.pending -= 1;
-    this.#counts.deadLetters += 1;
-    this.#publish({ type: 'dead-lettered', entry: toMeta(entry), reason });
+  /**
+   * Heads that another worker of the origin is sending hold their lanes while it lives:
+   * it holds a Web Lock named after it. One whose lock is gone died mid-send, and its
+   * entries are claimed again (the same key, so the server applies it once).
+   */
+  async #checkOwners(foreign: { owner: string; attemptAt: number }[]): Promise<void> {
+    const { locks, now } = this.#deps;
+    const before = this.#goneOwners.size;
+    if (locks) {
+      const { held = [] } = await locks.query();
+      const alive = new Set(held.map((lock) => lock.name));
+      for (const { owner } of foreign) if (!alive.has(OWNER_LOCK + owner)) this.#goneOwners.add(owner);
+    } else {
+      for (const { owner, attemptAt } of foreign) if (attemptAt + this.#options.timeoutMs + ABANDONED_MARGIN_MS < now()) this.#goneOwners.add(owner);
+    }
+    if (this.#goneOwners.size > before) this.#wanted = true;
+    else this.#wakeAt(Math.min(...foreign.map(({ attemptAt }) => attemptAt)) + this.#options.timeoutMs + ABANDONED_MARGIN_MS);
   }
 
   /** Hands a waiting page its answer; an answer nobody waits for any more is dropped unread. */
-  #answer(seq: number, response: Response | undefined): void {
-    const resolve = this.#waiters.get(seq);
-    this.#waiters.delete(seq);
-    if (resolve) resolve(response);
+  #answer(id: number, response: Response | undefined): void {
+    const waiter = this.#waiters.get(id);
+    this.#waiters.delete(id);
+    if (waiter) waiter.resolve(response);
     else cancelBody(response);
   }
 
-  /** Every page still waiting gets the queued answer: its write waits behind others. */
-  #answerAll(): void {
-    for (const seq of [...this.#waiters.keys()]) this.#answer(seq, undefined);
+  /** Every page waiting on a write of this lane gets the queued answer: its write waits behind others. */
+  #releaseLane(lane: string): void {
+    for (const [id, waiter] of this.#waiters) if (waiter.lane === lane && !this.#inFlight.has(id)) this.#answer(id, undefined);
   }
 
   /** A timer for the next due entry, while this worker lives; other triggers cover the rest. */
   #wakeAt(at: number): void {
     clearTimeout(this.#timer);
-    const delay = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    const delay = Math.min(Math.max(0, at - this.#deps.now()), MAX_TIMER_MS);
     this.#timer = setTimeout(() => void this.replay('timer'), delay);
   }
 
@@ -280,12 +361,17 @@ export class Outbox {
    * while the server is down; the failed event is rescheduled by the browser instead.
    */
   #registerSync(): void {
-    if (!this.#sync || this.#syncEvents > 0) return;
-    this.#sync.register(SYNC_TAG).catch((error: unknown) => this.#log('sync registration refused:', error));
+    const { sync, log } = this.#deps;
+    if (!sync || this.#syncEvents > 0) return;
+    sync.register(SYNC_TAG).catch((error: unknown) => log('sync registration refused:', error));
   }
 
-  #publish(event: StatusEvent): void {
-    this.#channel.publish(this.#counts, event);
+  #publishAll(events: StatusEvent[], counts: Counts): void {
+    for (const event of events) this.#publish(event, counts);
+  }
+
+  #publish(event: StatusEvent, counts: Counts): void {
+    this.#deps.publish(counts, event);
   }
 }
 

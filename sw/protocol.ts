@@ -14,7 +14,7 @@ export const CHANNEL_NAME = 'sw-outbox';
 export const SYNC_TAG = 'sw-outbox';
 
 /** Version of the message protocol; bumped on any incompatible change. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Marks our messages apart from a host app's own messages. */
 export const PROTOCOL_NAME = 'sw-outbox';
@@ -27,7 +27,23 @@ export const HEADERS = {
   clientId: 'Outbox-Client-Id',
   /** Per-client monotonic sequence number: the order the app made its writes in. */
   sequence: 'Outbox-Sequence',
+  /**
+   * The write's ordering lane. Set by the app to put a write in a lane; stamped by the
+   * outbox on every write outside the default lane, so that a server ordering by
+   * sequence orders per (client, lane).
+   */
+  lane: 'Outbox-Lane',
 } as const;
+
+/** The lane of writes that say nothing else: strict order across all of them. */
+export const DEFAULT_LANE = 'default';
+
+/**
+ * The RFC 9457 problem type of the Idempotency-Key draft's 409 "a request with this key
+ * is still being processed", as sw-outbox/server sends it. A tag URI (RFC 4151): a name,
+ * not a page to fetch.
+ */
+export const IN_FLIGHT_PROBLEM_TYPE = 'tag:sw-outbox,2026:idempotency-key-in-flight';
 
 /** A new Idempotency-Key value in the IETF httpapi draft's format: an sf-string holding a random UUID. */
 export function newIdempotencyKey(): string {
@@ -47,10 +63,15 @@ export interface QueuedBody {
 
 export type EntryState = 'pending' | 'sending' | 'dead';
 
+/** Why an entry is a dead letter. */
+export type DeadReasonCode = 'refused' | 'gave-up' | 'expired' | 'cancelled';
+
 /** What pages may know of an entry: no body, no header values. */
 export interface EntryMeta {
   /** The entry's sequence number, which is also its IndexedDB key. */
   id: number;
+  /** Its ordering lane ({@link DEFAULT_LANE} unless the app chose one). */
+  lane: string;
   method: string;
   url: string;
   state: EntryState;
@@ -58,14 +79,33 @@ export interface EntryMeta {
   attempts: number;
   /** Device time the write was made (ms since epoch); used for max age, never for order. */
   createdAt: number;
-  /** Device time of the next attempt (ms since epoch). */
-  nextAttemptAt: number;
+  /** Device time of the next attempt (ms since epoch), while it waits. */
+  nextAttemptAt?: number;
   /** HTTP status of the latest answer, if there was one. */
   lastStatus?: number;
   /** Why the latest attempt failed. */
   lastError?: string;
-  /** Why the entry is a dead letter. */
+  /** Why the entry is a dead letter, in words. */
   deadReason?: string;
+  /** Why the entry is a dead letter, as a stable code to branch on. */
+  deadCode?: DeadReasonCode;
+}
+
+/** A lane that has writes waiting, and the entry at its head that the rest wait on. */
+export interface LaneMeta {
+  lane: string;
+  /** The entry every other write of the lane waits on. */
+  head: number;
+  state: 'pending' | 'sending';
+  /** Live writes in the lane, the head included. */
+  waiting: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  /**
+   * The head keeps failing without an answer while other writes to its origin are
+   * answered: likely not the network but this request (CORS, a proxy, the URL).
+   */
+  failingAlone: boolean;
 }
 
 export interface Counts {
@@ -90,9 +130,10 @@ export type StatusEvent =
   | { type: 'sending'; entry: EntryMeta }
   /** The server's answer settled the entry: 2xx or 3xx, or a 4xx the waiting page received. */
   | { type: 'sent'; entry: EntryMeta; status: number }
-  | { type: 'retry-scheduled'; entry: EntryMeta; retryAt: number; error: string }
+  | { type: 'retry-scheduled'; entry: EntryMeta; retryAt: number; error: string; failingAlone: boolean }
   | { type: 'dead-lettered'; entry: EntryMeta; reason: string }
-  | { type: 'retried'; entry: EntryMeta }
+  /** A dead letter went back into its lane, as a new entry: `entry.id` is its new id. */
+  | { type: 'retried'; entry: EntryMeta; previousId: number }
   | { type: 'discarded'; entry: EntryMeta }
   /** Nothing is waiting any more. */
   | { type: 'drained' };
@@ -114,14 +155,20 @@ export type ChannelMessage = StatusMessage | ConfigErrorMessage;
 /** The whole state, sent in answer to a `snapshot` command. */
 export interface Snapshot {
   counts: Counts;
-  /** Waiting entries in the order they will be sent. */
+  /** The first `limit` waiting entries, in sequence order (`counts` has them all). */
   entries: EntryMeta[];
+  /** The first `limit` dead letters, in sequence order. */
   deadLetters: EntryMeta[];
-  /** When the first waiting entry is due, if any. */
+  /** The first `limit` lanes with writes waiting, each with the entry at its head. */
+  lanes: LaneMeta[];
+  /** When the first waiting lane head is due, if any. */
   nextAttemptAt: number | null;
-  /** The latest failure of any waiting entry. */
+  /** The failure of a waiting lane head, if any. */
   lastError: string | null;
 }
+
+/** How many entries, dead letters and lanes a snapshot lists unless asked for another number. */
+export const DEFAULT_SNAPSHOT_LIMIT = 50;
 
 /** Commands a page posts to the worker (with a MessagePort for the answer). */
 export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL_VERSION } & (
@@ -130,13 +177,14 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
       /** True when the page has reason to think the network is back (online, visible, user). */
       force: boolean;
     }
-  | { type: 'snapshot' }
+  | { type: 'snapshot'; limit: number }
   | { type: 'retry'; id: number }
   | { type: 'discard'; id: number }
+  | { type: 'cancel'; id: number }
 );
 
 export type CommandReply =
-  | { ok: true; snapshot?: Snapshot }
+  | { ok: true; snapshot?: Snapshot; /** A retried dead letter's new id. */ id?: number }
   | { ok: false; error: { code: string; message: string } };
 
 export function isChannelMessage(data: unknown): data is ChannelMessage {

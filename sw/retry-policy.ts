@@ -1,20 +1,31 @@
+import { IN_FLIGHT_PROBLEM_TYPE, type DeadReasonCode } from './protocol.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** What one attempt to send an entry came to. */
 export type AttemptResult =
-  | { kind: 'response'; response: Response }
+  | {
+      kind: 'response';
+      response: Response;
+      /** A problem+json answer's `type` and `title`, read for 409s only (see sendAttempt). */
+      problem?: { type?: string; title?: string };
+    }
   | { kind: 'network-error'; message: string }
   | { kind: 'timeout' };
 
 /** What the outbox does with the entry next. Settle and dead come only from answers. */
 export type Verdict =
   | { kind: 'settle'; response: Response }
-  | { kind: 'dead'; reason: string; response: Response }
+  | { kind: 'dead'; code: Extract<DeadReasonCode, 'refused' | 'gave-up'>; reason: string; response: Response }
   | {
       kind: 'retry';
       delayMs: number;
       /** Whether this attempt counts against maxAttempts (it got a retryable answer). */
       charged: boolean;
+      /**
+       * After this attempt the server may still be committing the key (no answer, or
+       * "still in flight"): the entry must keep its key and must not become a dead letter.
+       */
+      mayBeCommitting: boolean;
       error: string;
       response?: Response;
     };
@@ -25,14 +36,12 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-/** The entry's history as the decision needs it, counting the attempt just made. */
+/** The entry's history as the decision needs it, before the attempt just made. */
 export interface AttemptHistory {
-  /** Attempts started, including this one. */
-  attempts: number;
   /** Retryable answers before this attempt. */
   retryableResponses: number;
-  /** The attempt before this one got no answer, so the server may still be working on it. */
-  previousUnanswered: boolean;
+  /** An earlier attempt got no answer, and nothing since said it is over. */
+  mayBeCommitting: boolean;
   /** Time since the write was made. */
   waitedMs: number;
 }
@@ -40,23 +49,26 @@ export interface AttemptHistory {
 // 408 Request Timeout, 425 Too Early, 429 Too Many Requests: the request may succeed later.
 const RETRYABLE_4XX = new Set([408, 425, 429]);
 
+/** The shortest wait before asking again about a key the server is still processing. */
+export const MIN_IN_FLIGHT_DELAY_MS = 500;
+
+// The draft's example title is "A request is outstanding for this Idempotency-Key";
+// servers word it in a few ways.
+const IN_FLIGHT_WORDING = /outstanding|being processed|in progress|in flight/i;
+
 /**
  * Exponential backoff with full jitter: a uniform delay between 0 and
- * min(max, base * 2^(attempts - 1)). Full jitter spreads the retries of many clients
+ * min(max, base * 2^(answers - 1)). Full jitter spreads the retries of many clients
  * that failed together, so a recovering server is not hit by all of them at once.
  */
-export function backoffDelay(attempts: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, attempts - 1));
+export function backoffDelay(answers: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, answers - 1));
   return Math.floor(random() * ceiling);
 }
 
 /**
  * The wait after an attempt that got no answer: full jitter below the time the write has
- * waited so far, kept between retryBaseMs and retryMaxMs. It does not grow with attempts,
- * since many are made early, on hints that the network is back (each new write, the page
- * coming online or into view): counted, a few writes made during a short outage would
- * push the next try a minute away. This way the outbox tries again within the outage's
- * length so far, and the tries still thin out as it goes on (see decision 0006).
+ * waited so far, kept between retryBaseMs and retryMaxMs (decision 0006).
  */
 export function outageDelay(waitedMs: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.retryMaxMs, Math.max(policy.retryBaseMs, waitedMs));
@@ -64,15 +76,27 @@ export function outageDelay(waitedMs: number, policy: RetryPolicy, random: () =>
 }
 
 /**
- * Whether a dead letter's key is spent: its last attempt was answered with a refusal (a
- * 4xx the outbox does not retry). A server that honours Idempotency-Key keeps that answer
- * for the key and would send it again, and nothing was applied, so a retry needs a new
- * key. Any other dead letter (given up after 5xx, or expired unanswered) may have been
- * applied, so it keeps its key.
+ * The wait before asking again about a key that may still be committing (after a timeout,
+ * or a "still in flight" 409): short, and it does not grow, since the server is working
+ * on it, not failing. Between half and all of max(retryBaseMs, 500 ms).
  */
-export function keySpent(entry: { lastStatus?: number | undefined; unanswered: boolean }): boolean {
-  const status = entry.lastStatus;
-  return !entry.unanswered && status !== undefined && status >= 400 && status < 500 && !RETRYABLE_4XX.has(status);
+export function inFlightDelay(policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.max(MIN_IN_FLIGHT_DELAY_MS, policy.retryBaseMs);
+  return Math.floor(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Whether a 409 is the Idempotency-Key draft's "a request with this key is still being
+ * processed" rather than the app's own conflict. A problem `type` decides when there is
+ * one (sw-outbox/server's, or another server's own type for its conflicts); else the
+ * draft's wording, else the entry's history: a 409 while an earlier attempt may still be
+ * committing is most likely that attempt.
+ */
+export function isInFlight409(result: Extract<AttemptResult, { kind: 'response' }>, mayBeCommitting: boolean): boolean {
+  const { type, title } = result.problem ?? {};
+  if (type && type !== 'about:blank') return type === IN_FLIGHT_PROBLEM_TYPE;
+  if (title && IN_FLIGHT_WORDING.test(title)) return true;
+  return mayBeCommitting;
 }
 
 export function decide(
@@ -82,11 +106,15 @@ export function decide(
   now: number,
   random: () => number = Math.random,
 ): Verdict {
-  if (result.kind !== 'response') {
-    // No answer: whether the server is down or the device is offline, nothing says the
-    // write is wrong. maxAgeMs bounds these, not maxAttempts.
-    const error = result.kind === 'timeout' ? 'timed out' : `network error: ${result.message}`;
-    return { kind: 'retry', delayMs: outageDelay(history.waitedMs, policy, random), charged: false, error };
+  if (result.kind === 'timeout') {
+    // The server may be committing it right now: ask again soon, with the same key.
+    return { kind: 'retry', delayMs: inFlightDelay(policy, random), charged: false, mayBeCommitting: true, error: 'no answer within timeoutMs; it may still be applied' };
+  }
+  if (result.kind === 'network-error') {
+    // Whether the server is down or the device is offline, nothing says the write is
+    // wrong. maxAgeMs bounds these, not maxAttempts. A reset may come after the server
+    // read the request, so the key may be committing.
+    return { kind: 'retry', delayMs: outageDelay(history.waitedMs, policy, random), charged: false, mayBeCommitting: true, error: `network error: ${result.message}` };
   }
   const { response } = result;
   const { status } = response;
@@ -94,18 +122,21 @@ export function decide(
   const opaque = response.type === 'opaque' || response.type === 'opaqueredirect';
   if (opaque || (status >= 200 && status < 400)) return { kind: 'settle', response };
 
-  // A 409 after an unanswered attempt is the Idempotency-Key draft's "a request with this
-  // key is still being processed": that earlier attempt may yet commit, so ask again later.
-  // Any other 409 is the app's own conflict, which retrying cannot resolve.
-  const inFlight = status === 409 && history.previousUnanswered;
-  if (!inFlight && !RETRYABLE_4XX.has(status) && status < 500) {
-    return { kind: 'dead', reason: `HTTP ${status}`, response };
+  if (status === 409 && isInFlight409(result, history.mayBeCommitting)) {
+    // However often it comes, and never charged: giving up or re-keying now could apply
+    // the write twice once the first attempt commits.
+    const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), now);
+    return { kind: 'retry', delayMs: retryAfter ?? inFlightDelay(policy, random), charged: false, mayBeCommitting: true, error: 'HTTP 409: an earlier attempt is still being processed', response };
   }
-  const error = inFlight ? 'HTTP 409: an earlier attempt is still in flight' : `HTTP ${status}`;
-  if (history.retryableResponses + 1 >= policy.maxAttempts) {
-    return { kind: 'dead', reason: `gave up after ${policy.maxAttempts} retryable answers, the last ${error}`, response };
+  if (!RETRYABLE_4XX.has(status) && status < 500) return { kind: 'dead', code: 'refused', reason: `HTTP ${status}`, response };
+
+  const error = `HTTP ${status}`;
+  const answers = history.retryableResponses + 1;
+  if (answers >= policy.maxAttempts) {
+    return { kind: 'dead', code: 'gave-up', reason: `gave up after ${policy.maxAttempts} retryable answers, the last ${error}`, response };
   }
+  // The exponent counts answers only: tries made during an outage say nothing of the
+  // server, so the first 5xx after one starts from retryBaseMs (decision 0004).
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), now);
-  const delayMs = retryAfter ?? backoffDelay(history.attempts, policy, random);
-  return { kind: 'retry', delayMs, charged: true, error, response };
+  return { kind: 'retry', delayMs: retryAfter ?? backoffDelay(answers, policy, random), charged: true, mayBeCommitting: false, error, response };
 }

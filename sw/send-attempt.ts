@@ -1,21 +1,47 @@
+import type { StoredRequest } from './entry.js';
 import type { AttemptResult } from './retry-policy.js';
-import { toRequest, type Stamp } from './stored-request.js';
-import type { EntryDraft } from './outbox-store.js';
+import { toRequest, type Sendable, type Stamp } from './stored-request.js';
+
+/** The largest problem+json body read to tell a "still in flight" 409 from a conflict. */
+const MAX_PROBLEM_BYTES = 16 * 1024;
 
 /**
  * Sends a write once. The timeout covers the wait for the response headers and then
  * aborts the request, so an abandoned attempt does not linger beside its replay.
  */
-export async function sendAttempt(entry: EntryDraft, stamp: Stamp | undefined, timeoutMs: number): Promise<AttemptResult> {
+export async function sendAttempt(
+  fetcher: (request: Request) => Promise<Response>,
+  entry: Sendable,
+  stored: StoredRequest,
+  stamp: Stamp,
+  timeoutMs: number,
+): Promise<AttemptResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     // The body is left unread: it goes to the waiting page as it is, or is cancelled.
-    return { kind: 'response', response: await fetch(toRequest(entry, stamp, controller.signal)) };
+    const response = await fetcher(toRequest(entry, stored, stamp, controller.signal));
+    if (response.status !== 409) return { kind: 'response', response };
+    return { kind: 'response', response, problem: await readProblem(response) };
   } catch (error) {
     if (controller.signal.aborted) return { kind: 'timeout' };
     return { kind: 'network-error', message: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A problem+json answer's type and title, read from a copy so that the page still gets the body. */
+async function readProblem(response: Response): Promise<{ type?: string; title?: string } | undefined> {
+  const type = response.headers.get('Content-Type') ?? '';
+  const length = Number(response.headers.get('Content-Length') ?? 0);
+  if (!/json/i.test(type) || length > MAX_PROBLEM_BYTES) return undefined;
+  try {
+    const body: unknown = await response.clone().json();
+    if (typeof body !== 'object' || body === null) return undefined;
+    const { type: problemType, title } = body as { type?: unknown; title?: unknown };
+    return { ...(typeof problemType === 'string' ? { type: problemType } : {}), ...(typeof title === 'string' ? { title } : {}) };
+  } catch {
+    return undefined;
   }
 }

@@ -1,29 +1,34 @@
-import type { EntryDraft } from './outbox-store.js';
-import { HEADERS, newIdempotencyKey } from './protocol.js';
+import type { Draft, StoredRequest } from './entry.js';
+import { laneName } from './lanes.js';
+import { DEFAULT_LANE, HEADERS, newIdempotencyKey } from './protocol.js';
 
 const KEY_HEADER = HEADERS.idempotencyKey.toLowerCase();
+const LANE_HEADER = HEADERS.lane.toLowerCase();
 
 /**
  * Reads a page's request into plain data the outbox can keep. The app's own
  * Idempotency-Key is kept; otherwise a new one is made.
  */
-export async function toDraft(request: Request): Promise<EntryDraft> {
+export async function toDraft(request: Request, lane: string): Promise<Draft> {
   const headers: [string, string][] = [];
   let idempotencyKey: string | undefined;
   request.headers.forEach((value, name) => {
     if (name === KEY_HEADER) idempotencyKey = value;
-    else headers.push([name, value]);
+    else if (name !== LANE_HEADER) headers.push([name, value]);
   });
   return {
     method: request.method,
     url: request.url,
-    headers,
-    body: request.body === null ? null : await request.arrayBuffer(),
-    credentials: request.credentials,
-    mode: modeFor(request),
-    redirect: request.redirect,
-    referrer: request.referrer,
+    lane,
     idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
+    request: {
+      headers,
+      body: request.body === null ? null : await request.arrayBuffer(),
+      credentials: request.credentials,
+      mode: modeFor(request),
+      redirect: request.redirect,
+      referrer: request.referrer,
+    },
   };
 }
 
@@ -31,24 +36,34 @@ export async function toDraft(request: Request): Promise<EntryDraft> {
 export interface Stamp {
   clientId: string;
   seq: number;
+  lane: string;
 }
 
-/** Builds the request to send, stamped with the key, the client id and the sequence. */
-export function toRequest(entry: EntryDraft, stamp?: Stamp, signal?: AbortSignal): Request {
-  const headers = new Headers(entry.headers);
+/** The parts of an entry a request is built from. */
+export interface Sendable {
+  method: string;
+  url: string;
+  idempotencyKey: string;
+}
+
+/** Builds the request to send, stamped with the key, the client id, the sequence and the lane. */
+export function toRequest(entry: Sendable, stored: StoredRequest, stamp?: Stamp, signal?: AbortSignal): Request {
+  const headers = new Headers(stored.headers);
   headers.set(HEADERS.idempotencyKey, entry.idempotencyKey);
   if (stamp) {
     headers.set(HEADERS.clientId, stamp.clientId);
     headers.set(HEADERS.sequence, String(stamp.seq));
+    const lane = laneName(stamp.lane);
+    if (lane !== DEFAULT_LANE) headers.set(HEADERS.lane, lane);
   }
   return new Request(entry.url, {
     method: entry.method,
     headers,
-    body: entry.body,
-    credentials: entry.credentials,
-    mode: entry.mode,
-    redirect: entry.redirect,
-    referrer: entry.referrer,
+    body: stored.body,
+    credentials: stored.credentials,
+    mode: stored.mode,
+    redirect: stored.redirect,
+    referrer: stored.referrer,
     signal: signal ?? null,
   });
 }

@@ -1,4 +1,5 @@
 import { expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+import { PROTOCOL_VERSION } from '../../sw/protocol.js';
 
 test('two tabs writing offline at once: every write committed once', async ({ context, server }) => {
   const tabs = [await openApp(context, server), await openApp(context, server)];
@@ -61,7 +62,7 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   const log = await page.evaluate(() => window.statusLog);
   expect(log.at(-1)?.counts).toEqual({ pending: 0, deadLetters: 1 });
   expect(log[0]?.counts).toEqual({ pending: 1, deadLetters: 0 });
-  for (const message of log) expect(message).toMatchObject({ protocol: 'sw-outbox', version: 1 });
+  for (const message of log) expect(message).toMatchObject({ protocol: 'sw-outbox', version: PROTOCOL_VERSION });
   const text = JSON.stringify(log);
   expect(text).not.toContain('body-offline');
   expect(text).not.toContain(server.arrivals[0]!.headers['idempotency-key']);

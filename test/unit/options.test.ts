@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OutboxError } from '../../sw/outbox-error.js';
-import { parseOptionsQuery, resolveOptions, toOptionsQuery, type OutboxOptionsInput } from '../../sw/options.js';
+import { hostQueryParameters, parseOptionsQuery, resolveOptions, toOptionsQuery, type OutboxOptionsInput } from '../../sw/options.js';
 
 const fails = (fn: () => unknown, code: string, mention: string) =>
   assert.throws(fn, (error: unknown) => {
@@ -23,6 +23,7 @@ test('no options give the documented defaults', () => {
     retryMaxMs: 60_000,
     maxAttempts: 10,
     maxAgeMs: 604_800_000,
+    concurrency: 6,
     debug: false,
   });
 });
@@ -58,7 +59,17 @@ test('every invalid option is named, with how to fix it', () => {
   fails(() => resolveOptions(parseOptionsQuery('timeoutMs=soon')), 'invalid-option', '"timeoutMs" is "soon"');
 });
 
-test('an unknown option is refused, never ignored', () => {
+test('an unknown option is refused, never ignored; in the query string, one named outbox.<name>', () => {
   fails(() => resolveOptions({ timeout: 5 } as unknown as OutboxOptionsInput), 'unknown-option', '"timeout"');
-  fails(() => parseOptionsQuery('tmeoutMs=5'), 'unknown-option', 'Known options: include');
+  fails(() => parseOptionsQuery('v=2&outbox.tmeoutMs=5'), 'unknown-option', 'as "outbox.tmeoutMs"');
+});
+
+test("a host worker's own query parameters are never an error, and never read as the outbox's", () => {
+  // Plain names: the outbox reads its own and leaves the rest to the host.
+  assert.deepEqual(parseOptionsQuery('v=2&include=/api/&build=abc'), { include: ['/api/'] });
+  assert.deepEqual(hostQueryParameters('v=2&include=/api/&build=abc'), ['v', 'build']);
+  // With the prefix, only prefixed names are the outbox's: the host may have its own "debug".
+  assert.deepEqual(parseOptionsQuery('debug=1&outbox.include=/api/&outbox.timeoutMs=5000'), { include: ['/api/'], timeoutMs: 5_000 });
+  assert.deepEqual(hostQueryParameters('debug=1&outbox.include=/api/'), ['debug']);
+  assert.deepEqual(parseOptionsQuery('v=2'), {});
 });

@@ -1,112 +1,181 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OutboxStore, type EntryDraft } from '../../sw/outbox-store.js';
+import type { Draft, LiveEntry, PendingEntry } from '../../sw/entry.js';
 import { OutboxError } from '../../sw/outbox-error.js';
+import { OutboxStore, type ClaimRules } from '../../sw/outbox-store.js';
+import { answered } from '../../sw/transitions.js';
 
+const ORIGIN = 'https://app.test';
 let dbCount = 0;
-const freshStore = () => new OutboxStore(`test-${++dbCount}`);
-const draft = (n: number): EntryDraft => ({
+const freshName = () => `test-${++dbCount}`;
+const freshStore = () => new OutboxStore(ORIGIN, freshName());
+const draft = (n: number, lane = 'default', url = `${ORIGIN}/api/${n}`): Draft => ({
   method: 'POST',
-  url: `https://app.test/api/${n}`,
-  headers: [['content-type', 'application/json']],
-  body: new TextEncoder().encode(`{"n":${n}}`).buffer as ArrayBuffer,
-  credentials: 'same-origin',
-  mode: 'cors',
-  redirect: 'follow',
-  referrer: '',
+  url,
+  lane,
   idempotencyKey: `"key-${n}"`,
+  request: { headers: [['content-type', 'application/json']], body: new TextEncoder().encode(`{"n":${n}}`).buffer as ArrayBuffer, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' },
 });
-/** Reads one stored entry back, as DevTools would show it. */
-const stored = async (store: OutboxStore, seq: number) => (await store.all()).find((entry) => entry.seq === seq);
-const rules = { now: 1_000, maxAgeMs: 10_000, force: false };
+const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, maxAgeMs: 100_000, slots: 6, force: false, owner: 'me', goneOwners: new Set(), ...over });
+const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 10 };
+const ctx = { policy, now: 1_000, random: () => 0.5, pageWaiting: false, othersAnswered: false };
+const ok = { kind: 'response' as const, response: new Response(null, { status: 201 }) };
 
-test('entries get consecutive sequence numbers and are claimed in that order', async () => {
+test('add: ids count up per client; the first write of a free lane is claimed in the same transaction, a later one waits', async () => {
   const store = freshStore();
-  const a = await store.add(draft(1), 0);
-  const b = await store.add(draft(2), 0);
-  assert.deepEqual([a.seq, b.seq], [1, 2]);
-  const claim = await store.claimNext(rules);
-  assert.equal(claim.next?.entry.seq, 1);
-  assert.equal(claim.next?.entry.attempts, 1);
-  assert.equal(claim.next?.previousUnanswered, false);
-  // The attempt is on disk before the request goes out.
-  assert.deepEqual([(await stored(store, 1))?.attempts, (await stored(store, 1))?.unanswered], [1, true]);
-  assert.equal(new TextDecoder().decode((await stored(store, 2))!.body!), '{"n":2}');
-});
-
-test('the sequence keeps counting after the queue empties', async () => {
-  const store = freshStore();
-  await store.add(draft(1), 0);
-  await store.delete(1);
-  assert.equal((await store.add(draft(2), 0)).seq, 2);
+  const a = await store.add(draft(1), 0, 'me');
+  const b = await store.add(draft(2), 0, 'me');
+  const c = await store.add(draft(3, 'photos'), 0, 'me');
+  assert.deepEqual([a.transition.entry.id, b.transition.entry.id, c.transition.entry.id], [1, 2, 3]);
+  assert.deepEqual([a.transition.entry.state, b.transition.entry.state, c.transition.entry.state], ['sending', 'pending', 'sending']);
+  assert.deepEqual(c.counts, { pending: 3, deadLetters: 0 });
+  assert.match(a.clientId, /^[0-9a-f-]{36}$/);
+  assert.equal(await store.clientId(), a.clientId);
+  // Without an owner (no free slot, or offline) nothing is claimed.
+  assert.equal((await freshStore().add(draft(1), 0, undefined)).transition.entry.state, 'pending');
 });
 
-test('a head that is not due stops the claim; force skips only waits for an answer', async () => {
+test('commit: settling a write and claiming the next of its lane is one step; lanes go side by side', async () => {
   const store = freshStore();
-  const head = await store.add(draft(1), 0);
-  await store.add(draft(2), 0);
-  await store.put({ ...head, nextAttemptAt: 5_000, unanswered: false });
-  assert.deepEqual(await store.claimNext(rules), { expired: [], waitUntil: 5_000 });
-  assert.equal((await store.claimNext({ ...rules, force: true })).waitUntil, 5_000);
-  await store.put({ ...head, nextAttemptAt: 5_000, unanswered: true });
-  assert.equal((await store.claimNext({ ...rules, force: true })).next?.entry.seq, 1);
+  const first = (await store.add(draft(1), 0, 'me')).transition.entry;
+  await store.add(draft(2), 0, 'me');
+  await store.add(draft(3, 'photos'), 0, undefined);
+  assert.equal(first.state, 'sending');
+  const settle = answered(first as never, ok, ctx);
+  const result = await store.commit([{ id: 1, transition: settle }], rules());
+  assert.deepEqual(result.claimed.map(({ entry }) => [entry.id, entry.lane]), [[2, 'default'], [3, 'photos']]);
+  assert.equal(new TextDecoder().decode(result.claimed[0]!.request.body!), '{"n":2}');
+  assert.deepEqual(result.counts, { pending: 2, deadLetters: 0 });
+  assert.equal(await store.request(1), undefined, 'a settled write leaves no request behind');
 });
 
-test('dead letters never block; entries past maxAgeMs become dead letters', async () => {
+test('commit: slots bound the claims; a head not due holds its lane and says when it is due', async () => {
   const store = freshStore();
-  const old = await store.add(draft(1), 0);
-  const dead = await store.add(draft(2), 500);
-  await store.add(draft(3), 500);
-  await store.put({ ...dead, state: 'dead', deadReason: 'HTTP 400' });
-  const claim = await store.claimNext({ ...rules, now: 10_200 });
-  assert.deepEqual(claim.expired.map((entry) => [entry.seq, entry.state]), [[old.seq, 'dead']]);
-  assert.equal(claim.next?.entry.seq, 3);
-  assert.match((await stored(store, 1))!.deadReason!, /maxAgeMs/);
+  for (const lane of ['a', 'b', 'c']) await store.add(draft(lane.charCodeAt(0), lane), 0, undefined);
+  const two = await store.commit([], rules({ slots: 2 }));
+  assert.deepEqual(two.claimed.map(({ entry }) => entry.lane), ['a', 'b']);
+  const failed = answered(two.claimed[0]!.entry, { kind: 'response', response: new Response(null, { status: 503, headers: { 'Retry-After': '5' } }) }, ctx);
+  const next = await store.commit([{ id: two.claimed[0]!.entry.id, transition: failed }], rules({ slots: 2, force: true }));
+  assert.deepEqual(next.claimed.map(({ entry }) => entry.lane), ['c']);
+  assert.deepEqual([...next.blockedLanes], ['a']);
+  assert.equal(next.nextDueAt, 6_000);
 });
 
-test('requeue moves a dead letter to the tail with a new sequence; discard deletes it', async () => {
+test('commit: another live worker’s attempt holds its lane; once that worker is gone it is claimed again, maybe committing', async () => {
   const store = freshStore();
-  const first = await store.add(draft(1), 0);
-  await store.add(draft(2), 0);
-  await store.put({ ...first, state: 'dead', deadReason: 'gave up after 10 retryable answers, the last HTTP 503', lastStatus: 503, attempts: 10 });
-  const again = await store.requeue(1, 2_000);
-  // It may have been applied (5xx), so it keeps its key.
-  assert.deepEqual([again.seq, again.state, again.attempts, again.idempotencyKey, again.deadReason], [3, 'pending', 0, '"key-1"', undefined]);
-  assert.equal(await stored(store, 1), undefined);
-
-  await store.put({ ...again, state: 'dead' });
-  await store.discard(3);
-  assert.deepEqual((await store.all()).map((entry) => entry.seq), [2]);
-  await assert.rejects(store.discard(2), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
-  await assert.rejects(store.requeue(42, 0), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
+  await store.add(draft(1), 0, 'other');
+  const held = await store.commit([], rules());
+  assert.deepEqual([held.claimed.length, held.foreign.map((entry) => entry.owner)], [0, ['other']]);
+  const taken = await store.commit([], rules({ goneOwners: new Set(['other']) }));
+  assert.deepEqual(taken.claimed.map(({ entry }) => [entry.id, entry.owner, entry.attempts, entry.mayBeCommitting]), [[1, 'me', 2, true]]);
 });
 
-test('a dead letter the server refused (4xx) is requeued with a new key; one that may have been applied keeps its key', async () => {
+test('commit: heads past maxAgeMs become dead letters on the way, and the next of the lane is claimed', async () => {
   const store = freshStore();
-  const cases = [
-    { lastStatus: 400, unanswered: false, newKey: true },
-    { lastStatus: 409, unanswered: false, newKey: true },
-    { lastStatus: 412, unanswered: false, newKey: true },
-    { lastStatus: 429, unanswered: false, newKey: false },
-    { lastStatus: 503, unanswered: false, newKey: false },
-    { lastStatus: 400, unanswered: true, newKey: false },
-    { lastStatus: undefined, unanswered: true, newKey: false },
-  ];
-  for (const [i, { lastStatus, unanswered, newKey }] of cases.entries()) {
-    const entry = await store.add(draft(i), 0);
-    await store.put({ ...entry, state: 'dead', lastStatus, unanswered, deadReason: 'test' });
-    const again = await store.requeue(entry.seq, 0);
-    const label = `${lastStatus} unanswered=${unanswered}`;
-    if (newKey) assert.match(again.idempotencyKey, /^"[0-9a-f-]{36}"$/, label);
-    else assert.equal(again.idempotencyKey, entry.idempotencyKey, label);
-  }
+  await store.add(draft(1), 0, undefined);
+  await store.add(draft(2), 900, undefined);
+  const result = await store.commit([], rules({ maxAgeMs: 500 }));
+  assert.deepEqual(result.applied.map((change) => change.events[0]?.type), ['dead-lettered', 'sending']);
+  assert.deepEqual(result.claimed.map(({ entry }) => entry.id), [2]);
+  assert.deepEqual(result.counts, { pending: 1, deadLetters: 1 });
 });
 
-test('the client id is made once and kept', async () => {
+test('cancel, retry, discard: by the app’s say-so only, with errors that say what to do', async () => {
   const store = freshStore();
-  const id = await store.clientId();
-  assert.match(id, /^[0-9a-f-]{36}$/);
-  await store.add(draft(1), 0);
-  assert.equal(await new OutboxStore(`test-${dbCount}`).clientId(), id);
+  await store.add(draft(1), 0, 'me'); // sending
+  await store.add(draft(2), 0, 'me'); // pending behind it
+  await assert.rejects(store.cancel(1, 5), (error: unknown) => error instanceof OutboxError && error.code === 'sending');
+  await assert.rejects(store.retry(2, 5), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
+  await assert.rejects(store.discard(99), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
+
+  const cancel = await store.cancel(2, 5);
+  assert.deepEqual([cancel.transition.entry.reason.code, cancel.counts], ['cancelled', { pending: 1, deadLetters: 1 }]);
+  const retry = await store.retry(2, 6);
+  assert.deepEqual([retry.transition.entry.id, retry.transition.entry.idempotencyKey, retry.counts], [3, '"key-2"', { pending: 2, deadLetters: 0 }]);
+  assert.equal(new TextDecoder().decode((await store.request(3))!.body!), '{"n":2}', 'the request moves with its new id');
+  assert.equal(await store.request(2), undefined);
+  await store.cancel(3, 7);
+  const discard = await store.discard(3);
+  assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 1, deadLetters: 0 }]);
+  assert.equal(await store.request(3), undefined);
+});
+
+test('snapshot: exact counts, the first N entries and dead letters, and each lane with its head; no body', async () => {
+  const store = freshStore();
+  for (let n = 1; n <= 5; n++) await store.add(draft(n), 0, undefined);
+  for (let n = 6; n <= 7; n++) await store.add(draft(n, 'photos'), 0, undefined);
+  await store.cancel(3, 1);
+  const snapshot = await store.snapshot(2, 1_000);
+  assert.deepEqual(snapshot.counts, { pending: 6, deadLetters: 1 });
+  assert.deepEqual(snapshot.entries.map((entry) => entry.id), [1, 2]);
+  assert.deepEqual(snapshot.deadLetters.map((entry) => [entry.id, entry.deadCode]), [[3, 'cancelled']]);
+  assert.deepEqual(snapshot.lanes.map(({ lane, head, waiting }) => [lane, head, waiting]), [['default', 1, 4], ['photos', 6, 2]]);
+  assert.equal(JSON.stringify(snapshot).includes('"n"'), false);
+});
+
+test('verifyCounts mends kept counts from the index', async () => {
+  const name = freshName();
+  const store = new OutboxStore(ORIGIN, name);
+  await store.add(draft(1), 0, undefined);
+  await store.add(draft(2), 0, undefined);
+  // Damage the kept counts, as a bug or a crash between two stores might.
+  const db = await new Promise<IDBDatabase>((resolve) => (indexedDB.open(name).onsuccess = (event) => resolve((event.target as IDBOpenDBRequest).result)));
+  const tx = db.transaction('meta', 'readwrite');
+  const meta = await new Promise<Record<string, number>>((resolve) => (tx.objectStore('meta').get('meta').onsuccess = (event) => resolve((event.target as IDBRequest).result)));
+  tx.objectStore('meta').put({ ...meta, pending: 40, deadLetters: 3 }, 'meta');
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+  assert.deepEqual(await store.verifyCounts(), { pending: 2, deadLetters: 0 });
+});
+
+/** Lays out a database exactly as sw-outbox 0.1 left it: idb-keyval's one store, version 1. */
+async function v1Database(name: string, records: [IDBValidKey, unknown][]): Promise<void> {
+  const request = indexedDB.open(name);
+  request.onupgradeneeded = () => request.result.createObjectStore('entries');
+  const db = await new Promise<IDBDatabase>((resolve) => (request.onsuccess = () => resolve(request.result)));
+  const tx = db.transaction('entries', 'readwrite');
+  for (const [key, value] of records) tx.objectStore('entries').put(value, key);
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+}
+
+test('upgrade from 0.1: every entry kept, in order, with its key, history, client id and sequence', async () => {
+  const name = freshName();
+  const v1 = (seq: number, over: Record<string, unknown> = {}) => ({
+    seq, method: 'POST', url: `${ORIGIN}/api/items`, headers: [['content-type', 'application/json']], body: new TextEncoder().encode(`{"i":${seq}}`).buffer,
+    credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: `${ORIGIN}/`, idempotencyKey: `"v1-${seq}"`, state: 'pending',
+    createdAt: 100 + seq, nextAttemptAt: 500, attempts: 1, retryableResponses: 0, unanswered: true, lastError: 'network error: Failed to fetch', ...over,
+  });
+  await v1Database(name, [
+    ['meta', { clientId: 'c0ffee00-0000-4000-8000-000000000001', lastSeq: 12 }],
+    [3, v1(3)],
+    [5, v1(5, { attempts: 0, unanswered: false, lastError: undefined })],
+    [7, v1(7, { state: 'dead', unanswered: false, lastStatus: 400, deadReason: 'HTTP 400' })],
+    [9, v1(9, { url: 'https://api.other.test/items' })],
+  ]);
+  const store = new OutboxStore(ORIGIN, name);
+  assert.equal(await store.clientId(), 'c0ffee00-0000-4000-8000-000000000001');
+  const snapshot = await store.snapshot(10, 1_000);
+  assert.deepEqual(snapshot.counts, { pending: 3, deadLetters: 1 });
+  assert.deepEqual(snapshot.entries.map(({ id, lane }) => [id, lane]), [[3, 'default'], [5, 'default'], [9, 'https://api.other.test default']]);
+  assert.deepEqual(snapshot.deadLetters.map(({ id, deadCode, deadReason }) => [id, deadCode, deadReason]), [[7, 'refused', 'HTTP 400']]);
+
+  // The old worker died mid-send on #3: it is due at once on a forced claim, its key kept.
+  const claim = await store.commit([], rules({ force: true }));
+  const [head] = claim.claimed;
+  assert.deepEqual([head?.entry.id, head?.entry.idempotencyKey, head?.entry.mayBeCommitting, head?.entry.attempts], [3, '"v1-3"', true, 2]);
+  assert.equal(new TextDecoder().decode(head!.request.body!), '{"i":3}');
+  assert.equal(head?.request.referrer, `${ORIGIN}/`);
+  // The sequence counts on from 0.1's, so the server sees one client's writes in order.
+  assert.equal((await store.add(draft(1), 2_000, undefined)).transition.entry.id, 13);
+  const waiting = (await store.snapshot(10, 2_000)).entries.find((entry) => entry.id === 5) as unknown as PendingEntry | undefined;
+  assert.equal(waiting?.state, 'pending');
+});
+
+test('a store opened with no database yet starts empty', async () => {
+  const store = freshStore();
+  assert.deepEqual((await store.snapshot(5, 0)).counts, { pending: 0, deadLetters: 0 });
+  const live: LiveEntry | undefined = (await store.commit([], rules())).claimed[0]?.entry;
+  assert.equal(live, undefined);
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, decide, outageDelay, type AttemptHistory, type AttemptResult, type RetryPolicy } from '../../sw/retry-policy.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../../sw/protocol.js';
+import { backoffDelay, decide, inFlightDelay, outageDelay, type AttemptHistory, type AttemptResult, type RetryPolicy } from '../../sw/retry-policy.js';
 
 const policy: RetryPolicy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 5 };
-const first: AttemptHistory = { attempts: 1, retryableResponses: 0, previousUnanswered: false, waitedMs: 0 };
+const first: AttemptHistory = { retryableResponses: 0, mayBeCommitting: false, waitedMs: 0 };
 const NOW = 1_000_000;
 const answer = (status: number, headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', response: new Response(null, { status, headers }) });
 const verdictOf = (result: AttemptResult, history = first, random = () => 0.5) => decide(result, history, policy, NOW, random);
@@ -28,12 +29,24 @@ test('2xx and 3xx settle', () => {
   for (const status of [200, 201, 204, 301, 304, 399]) assert.equal(verdictOf(answer(status)).kind, 'settle', String(status));
 });
 
-test('network errors and timeouts retry without counting against maxAttempts', () => {
+test('network errors retry without counting against maxAttempts, waiting at most as long as the write has', () => {
   // Five quick attempts two seconds into an outage: the next is within those two seconds.
-  const network = verdictOf({ kind: 'network-error', message: 'Failed to fetch' }, { ...first, attempts: 5, waitedMs: 2_000 });
-  assert.deepEqual(network, { kind: 'retry', delayMs: 1_000, charged: false, error: 'network error: Failed to fetch' });
-  const timeout = verdictOf({ kind: 'timeout' }, { attempts: 99, retryableResponses: 4, previousUnanswered: true, waitedMs: 86_400_000 });
-  assert.deepEqual(timeout, { kind: 'retry', delayMs: 30_000, charged: false, error: 'timed out' });
+  const network = verdictOf({ kind: 'network-error', message: 'Failed to fetch' }, { ...first, waitedMs: 2_000 });
+  assert.deepEqual(network, { kind: 'retry', delayMs: 1_000, charged: false, mayBeCommitting: true, error: 'network error: Failed to fetch' });
+});
+
+test('a timeout is retried soon, on the in-flight schedule, whatever the write\'s age, and is not charged', () => {
+  const timeout = verdictOf({ kind: 'timeout' }, { retryableResponses: 4, mayBeCommitting: true, waitedMs: 86_400_000 });
+  assert.deepEqual(timeout, { kind: 'retry', delayMs: 750, charged: false, mayBeCommitting: true, error: 'no answer within timeoutMs; it may still be applied' });
+  assert.equal(inFlightDelay(policy, () => 0), 500);
+  assert.equal(inFlightDelay({ ...policy, retryBaseMs: 1 }, () => 0.999), 499);
+});
+
+test('after an outage of many unanswered tries, the first 5xx backs off from retryBaseMs, not retryMaxMs (decision 0004)', () => {
+  const verdict = verdictOf(answer(503), { retryableResponses: 0, mayBeCommitting: true, waitedMs: 3_600_000 }, () => 0.999_999);
+  assert.equal(verdict.kind === 'retry' && verdict.delayMs, 999);
+  const third = verdictOf(answer(503), { retryableResponses: 2, mayBeCommitting: false, waitedMs: 0 }, () => 0.999_999);
+  assert.equal(third.kind === 'retry' && third.delayMs, 3_999);
 });
 
 test('408, 425, 429 and 5xx retry and count', () => {
@@ -53,26 +66,49 @@ test('Retry-After, in seconds or as a date, replaces the backoff', () => {
   assert.equal(unreadable.kind === 'retry' && unreadable.delayMs, 500);
 });
 
-test('other 4xx are dead letters at once', () => {
+test('other 4xx are dead letters at once, as refusals', () => {
   for (const status of [400, 401, 403, 404, 410, 412, 422]) {
     assert.deepEqual(
       { ...verdictOf(answer(status)), response: undefined },
-      { kind: 'dead', reason: `HTTP ${status}`, response: undefined },
+      { kind: 'dead', code: 'refused', reason: `HTTP ${status}`, response: undefined },
     );
   }
 });
 
-test('409 is a conflict, unless an earlier attempt got no answer and may still be in flight', () => {
-  assert.equal(verdictOf(answer(409)).kind, 'dead');
-  const inFlight = verdictOf(answer(409), { attempts: 2, retryableResponses: 0, previousUnanswered: true, waitedMs: 0 });
-  assert.equal(inFlight.kind, 'retry');
-  assert.equal(inFlight.kind === 'retry' && inFlight.error, 'HTTP 409: an earlier attempt is still in flight');
+const problem409 = (problem?: { type?: string; title?: string }, headers: Record<string, string> = {}): AttemptResult => ({
+  kind: 'response',
+  response: new Response(null, { status: 409, headers }),
+  ...(problem ? { problem } : {}),
+});
+
+test('a 409 is a conflict unless it says, or the history says, that the key is still being processed', () => {
+  assert.equal(verdictOf(problem409()).kind, 'dead');
+  // sw-outbox/server's problem type, the draft's wording, or an attempt that got no answer.
+  for (const result of [problem409({ type: IN_FLIGHT_PROBLEM_TYPE }), problem409({ title: 'A request is outstanding for this Idempotency-Key' })]) {
+    const verdict = verdictOf(result);
+    assert.equal(verdict.kind, 'retry');
+    assert.equal(verdict.kind === 'retry' && verdict.error, 'HTTP 409: an earlier attempt is still being processed');
+  }
+  assert.equal(verdictOf(problem409(), { ...first, mayBeCommitting: true }).kind, 'retry');
+  // A server's own conflict type wins over the history.
+  assert.equal(verdictOf(problem409({ type: 'https://api.example/conflict' }), { ...first, mayBeCommitting: true }).kind, 'dead');
+});
+
+test('a "still in flight" 409 is retried however often it comes, never charged, never a dead letter, at Retry-After or soon', () => {
+  const tired = { retryableResponses: policy.maxAttempts - 1, mayBeCommitting: true, waitedMs: 3_600_000 };
+  const verdict = verdictOf(problem409({ type: IN_FLIGHT_PROBLEM_TYPE }, { 'Retry-After': '1' }), tired);
+  assert.deepEqual({ ...verdict, response: undefined }, {
+    kind: 'retry', delayMs: 1_000, charged: false, mayBeCommitting: true, error: 'HTTP 409: an earlier attempt is still being processed', response: undefined,
+  });
+  const noHeader = verdictOf(problem409({ type: IN_FLIGHT_PROBLEM_TYPE }), tired);
+  assert.equal(noHeader.kind === 'retry' && noHeader.delayMs, 750);
 });
 
 test('the answer that reaches maxAttempts makes a dead letter', () => {
-  const fourth = verdictOf(answer(500), { attempts: 9, retryableResponses: 3, previousUnanswered: false, waitedMs: 0 });
+  const fourth = verdictOf(answer(500), { retryableResponses: 3, mayBeCommitting: false, waitedMs: 0 });
   assert.equal(fourth.kind, 'retry');
-  const fifth = verdictOf(answer(500), { attempts: 10, retryableResponses: 4, previousUnanswered: false, waitedMs: 0 });
+  const fifth = verdictOf(answer(500), { retryableResponses: 4, mayBeCommitting: false, waitedMs: 0 });
   assert.equal(fifth.kind, 'dead');
   assert.equal(fifth.kind === 'dead' && fifth.reason, 'gave up after 5 retryable answers, the last HTTP 500');
+  assert.equal(fifth.kind === 'dead' && fifth.code, 'gave-up');
 });

@@ -1,0 +1,35 @@
+import { createLogger } from './logger.js';
+import { resolveOptions, type OutboxOptionsInput } from './options.js';
+import { Outbox, type OutboxDeps, type OutboxHooks, type SyncManagerLike } from './outbox.js';
+import { OutboxStore } from './outbox-store.js';
+import { StatusChannel } from './status-channel.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/**
+ * Builds an outbox on the worker's own IndexedDB, fetch, BroadcastChannel, Background
+ * Sync and Web Locks, without attaching any listener: for a worker that routes requests
+ * itself (call `outbox.handle` from its fetch handler). Function-valued settings go in
+ * `hooks`. Throws {@link OutboxError} for invalid options.
+ */
+export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks = {}, deps: Partial<OutboxDeps> = {}): Outbox {
+  const options = resolveOptions(input);
+  if (hooks.lane !== undefined && typeof hooks.lane !== 'function') {
+    throw new TypeError('sw-outbox: hooks.lane must be a function (request) => lane name or undefined.');
+  }
+  const channel = new StatusChannel();
+  return new Outbox(options, hooks, {
+    store: new OutboxStore(self.location.origin),
+    publish: (counts, event) => channel.publish(counts, event),
+    fetch: (request) => fetch(request),
+    now: Date.now,
+    random: Math.random,
+    log: createLogger(options.debug),
+    origin: self.location.origin,
+    online: () => self.navigator.onLine !== false,
+    // Firefox and Safari have no registration.sync; Android WebView has one that never fires.
+    sync: (self.registration as { sync?: SyncManagerLike }).sync,
+    locks: (self.navigator as { locks?: LockManager }).locks,
+    ...deps,
+  });
+}

@@ -1,0 +1,92 @@
+import type { DeadReasonCode } from './protocol.js';
+
+/**
+ * An outbox entry: the metadata of one write, as the `entries` store keeps it. The
+ * request itself (headers, body) lives apart, in `requests`, so that counting, claiming
+ * and snapshots never load a body. The type says which fields go with which state.
+ */
+
+interface EntryBase {
+  /** Per-client monotonic sequence number: the order the app made its writes in. */
+  id: number;
+  /** Writes in one lane are sent in id order; lanes are independent of each other. */
+  lane: string;
+  method: string;
+  url: string;
+  idempotencyKey: string;
+  /** Device time the write was made; used for maxAgeMs, never for order. */
+  createdAt: number;
+  /** Attempts started, counting one in progress. */
+  attempts: number;
+  /** Retryable answers (408, 425, 429, 5xx) so far: these count against maxAttempts. */
+  retryableResponses: number;
+  /**
+   * An attempt with this key got no answer (or only "still in flight" since), so the
+   * server may still be committing it: the key must not be given up or replaced.
+   */
+  mayBeCommitting: boolean;
+  lastStatus?: number;
+  lastError?: string;
+}
+
+/** Waiting for its turn or for its next attempt. */
+export interface PendingEntry extends EntryBase {
+  state: 'pending';
+  nextAttemptAt: number;
+  /**
+   * What it waits for: its first turn; the network, after an attempt that got no answer
+   * (a sign that the network is back makes it due at once); or the server, which asked
+   * for the wait (5xx, Retry-After, still processing), and that wait holds.
+   */
+  waitsFor: 'turn' | 'network' | 'server';
+  /** Its attempts fail without an answer while other writes to its origin are answered. */
+  failingAlone?: true;
+  /** `[lane, id]`, the key of the `queue` index: only live entries have it. */
+  queue: [string, number];
+}
+
+/** An attempt is under way (or was, in a worker that died: see `owner`). */
+export interface SendingEntry extends EntryBase {
+  state: 'sending';
+  /** Device time the attempt started. */
+  attemptAt: number;
+  /** The worker instance sending it; a claim by another worker checks that it still lives. */
+  owner: string;
+  queue: [string, number];
+}
+
+/** Kept until the app retries or discards it; blocks nothing. */
+export interface DeadEntry extends EntryBase {
+  state: 'dead';
+  deadAt: number;
+  reason: { code: DeadReasonCode; detail: string };
+}
+
+export type Entry = PendingEntry | SendingEntry | DeadEntry;
+export type LiveEntry = PendingEntry | SendingEntry;
+
+/** The request of an entry, as the `requests` store keeps it (key: the entry's id). */
+export interface StoredRequest {
+  /** The app's own headers, in order, without Idempotency-Key (kept on the entry). */
+  headers: [string, string][];
+  /** ArrayBuffer rather than Blob: Safari cannot keep Blobs in IndexedDB. */
+  body: ArrayBuffer | null;
+  credentials: RequestCredentials;
+  mode: RequestMode;
+  redirect: RequestRedirect;
+  /** The page the write came from, sent again so the server sees what it would have. */
+  referrer: string;
+}
+
+/** A write as the fetch handler reads it, before the store gives it an id. */
+export interface Draft {
+  method: string;
+  url: string;
+  lane: string;
+  idempotencyKey: string;
+  request: StoredRequest;
+}
+
+export function isLive(entry: Entry): entry is LiveEntry {
+  return entry.state !== 'dead';
+}

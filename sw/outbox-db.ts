@@ -1,0 +1,165 @@
+/**
+ * The outbox's IndexedDB database: its name, version, stores, indexes and upgrade steps.
+ * Only this file knows them; the store above it speaks in queue terms.
+ *
+ *   entries   an entry's metadata (sw/entry.ts), key `id`; indexes:
+ *             queue  [lane, id] of live entries only (dead letters lack the field), so
+ *                    the head of each lane is one cursor step and never loads a body
+ *             state  [state, id], for counts and paged snapshots
+ *   requests  the request of each entry (headers, body), key: the entry's id
+ *   meta      one record, `meta`: the client id, the last sequence number, the counts
+ */
+import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import type { DeadEntry, Entry, PendingEntry, StoredRequest } from './entry.js';
+import { laneFor } from './lanes.js';
+import { DEFAULT_LANE, type Counts } from './protocol.js';
+
+export const DB_NAME = 'sw-outbox';
+/** 1: sw-outbox 0.1 (idb-keyval, one store). 2: entries and requests apart, indexes, counts. */
+export const DB_VERSION = 2;
+
+export interface Meta extends Counts {
+  clientId: string;
+  lastSeq: number;
+}
+
+export interface OutboxSchema extends DBSchema {
+  entries: { key: number; value: Entry; indexes: { queue: [string, number]; state: [string, number] } };
+  requests: { key: number; value: StoredRequest };
+  meta: { key: 'meta'; value: Meta };
+}
+
+export type OutboxDb = IDBPDatabase<OutboxSchema>;
+export const META_KEY = 'meta';
+
+/**
+ * Opens the database, creating or upgrading it. `origin` is the worker's own: entries
+ * kept by 0.1 for other origins get those origins' lanes. The connection closes itself
+ * when a newer version of the outbox wants to upgrade, and `onClose` lets the caller
+ * open it again on next use.
+ */
+export function openOutboxDb(origin: string, onClose: () => void, name = DB_NAME): Promise<OutboxDb> {
+  return openDB<OutboxSchema>(name, DB_VERSION, {
+    upgrade(db, oldVersion, _newVersion, transaction) {
+      if (oldVersion < 1) {
+        createV2(db);
+        return;
+      }
+      // An upgrade that fails half-way must keep nothing of itself: 0.1's data stays as it was.
+      if (oldVersion < 2) upgradeFromV1(db, transaction, origin).catch(() => transaction.abort());
+    },
+    blocking(_current, _blocked, event) {
+      (event.target as IDBDatabase).close();
+      onClose();
+    },
+    terminated: onClose,
+  });
+}
+
+export function newMeta(): Meta {
+  return { clientId: crypto.randomUUID(), lastSeq: 0, pending: 0, deadLetters: 0 };
+}
+
+function createV2(db: OutboxDb): void {
+  const entries = db.createObjectStore('entries', { keyPath: 'id' });
+  entries.createIndex('queue', 'queue');
+  entries.createIndex('state', ['state', 'id']);
+  db.createObjectStore('requests');
+  db.createObjectStore('meta');
+}
+
+/** What sw-outbox 0.1 kept under a number key in its one `entries` store. */
+interface V1Entry {
+  seq: number;
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: ArrayBuffer | null;
+  credentials: RequestCredentials;
+  mode: RequestMode;
+  redirect: RequestRedirect;
+  referrer: string;
+  idempotencyKey: string;
+  state: 'pending' | 'dead';
+  createdAt: number;
+  nextAttemptAt: number;
+  attempts: number;
+  retryableResponses: number;
+  unanswered: boolean;
+  lastStatus?: number;
+  lastError?: string;
+  deadReason?: string;
+}
+
+/**
+ * 0.1 to 2: every entry, pending or dead, is kept with its sequence number, its key and
+ * its history, in the default lane of its origin; the client id and the last sequence
+ * carry over, so the server sees the same client counting on. The old store is renamed
+ * out of the way, read with a cursor (one record in memory at a time), then deleted.
+ */
+async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'versionchange'>, origin: string): Promise<void> {
+  const OLD = 'entries-v1';
+  unwrap(transaction.objectStore('entries')).name = OLD;
+  createV2(db);
+  const meta = newMeta();
+  const old = unwrap(transaction).objectStore(OLD);
+  const entries = transaction.objectStore('entries');
+  const requests = transaction.objectStore('requests');
+  await new Promise<void>((resolve, reject) => {
+    const cursorRequest = old.openCursor();
+    cursorRequest.onerror = () => reject(cursorRequest.error);
+    cursorRequest.onsuccess = () => {
+      const cursor = cursorRequest.result;
+      if (!cursor) return resolve();
+      if (cursor.key === META_KEY) {
+        const v1 = cursor.value as { clientId: string; lastSeq: number };
+        meta.clientId = v1.clientId;
+        meta.lastSeq = Math.max(meta.lastSeq, v1.lastSeq);
+      } else {
+        const v1 = cursor.value as V1Entry;
+        const { headers, body, credentials, mode, redirect, referrer } = v1;
+        const entry = fromV1(v1, laneFor(DEFAULT_LANE, v1.url, origin));
+        void entries.put(entry);
+        void requests.put({ headers, body, credentials, mode, redirect, referrer }, v1.seq);
+        meta.lastSeq = Math.max(meta.lastSeq, v1.seq);
+        if (entry.state === 'dead') meta.deadLetters += 1;
+        else meta.pending += 1;
+      }
+      cursor.continue();
+    };
+  });
+  void transaction.objectStore('meta').put(meta, META_KEY);
+  db.deleteObjectStore(OLD as 'entries');
+}
+
+function fromV1(v1: V1Entry, lane: string): Entry {
+  const base = {
+    id: v1.seq,
+    lane,
+    method: v1.method,
+    url: v1.url,
+    idempotencyKey: v1.idempotencyKey,
+    createdAt: v1.createdAt,
+    attempts: v1.attempts,
+    retryableResponses: v1.retryableResponses,
+    // 0.1 marked an attempt unanswered before it went out, so a write whose worker died
+    // mid-send is one the server may still have applied.
+    mayBeCommitting: v1.unanswered,
+    ...(v1.lastStatus === undefined ? {} : { lastStatus: v1.lastStatus }),
+  };
+  if (v1.state === 'dead') {
+    const detail = v1.deadReason ?? `HTTP ${v1.lastStatus ?? '?'}`;
+    const code = detail.startsWith('gave up') ? 'gave-up' : detail.startsWith('not delivered') ? 'expired' : 'refused';
+    const dead: DeadEntry = { ...base, state: 'dead', deadAt: v1.nextAttemptAt, reason: { code, detail } };
+    return dead;
+  }
+  const pending: PendingEntry = {
+    ...base,
+    ...(v1.lastError === undefined ? {} : { lastError: v1.lastError }),
+    state: 'pending',
+    queue: [lane, v1.seq],
+    nextAttemptAt: v1.nextAttemptAt,
+    waitsFor: v1.attempts === 0 ? 'turn' : v1.unanswered ? 'network' : 'server',
+  };
+  return pending;
+}

@@ -1,0 +1,194 @@
+/**
+ * Every change of an entry's state, as pure functions of the entry, what happened, the
+ * options and the clock. Each returns the entry to store (null: delete it) and the
+ * status events the change implies. The store persists what these return and the outbox
+ * publishes their events, so no path can change an entry and forget to say so.
+ */
+import type { DeadEntry, Entry, LiveEntry, PendingEntry, SendingEntry } from './entry.js';
+import { newIdempotencyKey, type EntryMeta, type StatusEvent } from './protocol.js';
+import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
+
+export interface Transition<E extends Entry | null = Entry | null> {
+  /** The entry as it is to be stored; null when it is to be deleted. */
+  entry: E;
+  events: StatusEvent[];
+}
+
+/** What a new entry is made of, before the store gives it its sequence number. */
+export interface NewEntry {
+  method: string;
+  url: string;
+  lane: string;
+  idempotencyKey: string;
+}
+
+/**
+ * A write is stored. With `owner`, it is claimed for its first attempt in the same step
+ * (its lane was free), so an online write costs one transaction before it is sent.
+ */
+export function stored(draft: NewEntry, id: number, now: number, owner?: string): Transition<LiveEntry> {
+  const pending: PendingEntry = {
+    ...draft,
+    id,
+    state: 'pending',
+    queue: [draft.lane, id],
+    createdAt: now,
+    nextAttemptAt: now,
+    waitsFor: 'turn',
+    attempts: 0,
+    retryableResponses: 0,
+    mayBeCommitting: false,
+  };
+  const events: StatusEvent[] = [{ type: 'queued', entry: toMeta(pending) }];
+  if (owner === undefined) return { entry: pending, events };
+  const claim = claimed(pending, owner, now);
+  return { entry: claim.entry, events: [...events, ...claim.events] };
+}
+
+/**
+ * An attempt starts. It is recorded before the request goes out, so a worker killed
+ * mid-send leaves an entry in `sending` whose owner is gone: claimed again, it counts
+ * as an attempt that got no answer.
+ */
+export function claimed(entry: LiveEntry, owner: string, now: number): Transition<SendingEntry> {
+  const { nextAttemptAt: _next, waitsFor: _waits, failingAlone: _alone, ...rest } = entry as PendingEntry;
+  const interrupted = entry.state === 'sending';
+  const sending: SendingEntry = {
+    ...rest,
+    state: 'sending',
+    attempts: entry.attempts + 1,
+    attemptAt: now,
+    owner,
+    mayBeCommitting: entry.mayBeCommitting || interrupted,
+  };
+  return { entry: sending, events: [{ type: 'sending', entry: toMeta(sending) }] };
+}
+
+export interface AnswerContext {
+  policy: RetryPolicy;
+  now: number;
+  random: () => number;
+  /** A page is waiting for this write's answer: a final 4xx goes to it, not to the dead letters. */
+  pageWaiting: boolean;
+  /** Other writes to this entry's origin were answered since its previous attempt. */
+  othersAnswered: boolean;
+}
+
+/** An attempt is over: the entry is settled (deleted), rescheduled, or a dead letter. */
+export function answered(entry: SendingEntry, result: AttemptResult, context: AnswerContext): Transition & { verdict: Verdict } {
+  const { policy, now, random, pageWaiting } = context;
+  const verdict = decide(result, { retryableResponses: entry.retryableResponses, mayBeCommitting: entry.mayBeCommitting, waitedMs: now - entry.createdAt }, policy, now, random);
+  const { attemptAt: _at, owner: _owner, ...rest } = entry;
+  const lastStatus = verdict.response?.status;
+  const status = lastStatus === undefined ? {} : { lastStatus };
+
+  if (verdict.kind === 'settle' || (verdict.kind === 'dead' && pageWaiting)) {
+    // Settled; or a final 4xx that the waiting page receives itself, as it would without
+    // the outbox: the app handles that answer, so it is no dead letter.
+    return { verdict, entry: null, events: [{ type: 'sent', entry: toMeta(entry), status: verdict.response.status }] };
+  }
+  if (verdict.kind === 'dead') {
+    const { queue: _queue, lastError: _error, ...kept } = rest;
+    const dead: DeadEntry = { ...kept, ...status, mayBeCommitting: false, state: 'dead', deadAt: now, reason: { code: verdict.code, detail: verdict.reason } };
+    return { verdict, entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: verdict.reason }] };
+  }
+  const failingAlone = result.kind === 'network-error' && context.othersAnswered;
+  const error = failingAlone ? `${verdict.error} (other writes to this origin are answered: check this request, its CORS headers or a proxy)` : verdict.error;
+  const pending: PendingEntry = {
+    ...rest,
+    ...status,
+    state: 'pending',
+    nextAttemptAt: now + verdict.delayMs,
+    // A wait for the network may be cut short by a sign that it is back; one the server
+    // asked for (5xx, Retry-After, still processing, too slow to answer) holds.
+    waitsFor: result.kind === 'network-error' ? 'network' : 'server',
+    retryableResponses: entry.retryableResponses + (verdict.charged ? 1 : 0),
+    mayBeCommitting: verdict.mayBeCommitting,
+    lastError: error,
+  };
+  if (result.kind !== 'response') delete pending.lastStatus;
+  if (failingAlone) pending.failingAlone = true;
+  return { verdict, entry: pending, events: [{ type: 'retry-scheduled', entry: toMeta(pending), retryAt: pending.nextAttemptAt, error, failingAlone }] };
+}
+
+/** Whether a pending entry may be sent now. `force`: there is reason to think the network is back. */
+export function isDue(entry: PendingEntry, now: number, force: boolean): boolean {
+  return entry.nextAttemptAt <= now || (force && entry.waitsFor === 'network');
+}
+
+export function isExpired(entry: LiveEntry, now: number, maxAgeMs: number): boolean {
+  return now - entry.createdAt > maxAgeMs;
+}
+
+/** Not delivered within maxAgeMs. It keeps its key: an earlier attempt may have been applied. */
+export function expired(entry: PendingEntry, now: number, maxAgeMs: number): Transition<DeadEntry> {
+  return toDead(entry, now, { code: 'expired', detail: `not delivered within maxAgeMs (${maxAgeMs} ms)` });
+}
+
+/** The app gave up on a write that is waiting (not one being sent). */
+export function cancelled(entry: PendingEntry, now: number): Transition<DeadEntry> {
+  return toDead(entry, now, { code: 'cancelled', detail: 'cancelled by the app' });
+}
+
+/**
+ * The app sends a dead letter again: it goes to the tail of its lane with a new sequence
+ * number (a server ordering by sequence sees it as the latest write, which it now is). It
+ * keeps its key unless the server refused it (decision 0005).
+ */
+export function retried(entry: DeadEntry, id: number, now: number): Transition<PendingEntry> {
+  const { deadAt: _at, reason: _reason, lastStatus: _status, ...rest } = entry;
+  const pending: PendingEntry = {
+    ...rest,
+    id,
+    idempotencyKey: keySpent(entry) ? newIdempotencyKey() : entry.idempotencyKey,
+    state: 'pending',
+    queue: [entry.lane, id],
+    createdAt: now,
+    nextAttemptAt: now,
+    waitsFor: 'turn',
+    attempts: 0,
+    retryableResponses: 0,
+  };
+  return { entry: pending, events: [{ type: 'retried', entry: toMeta(pending), previousId: entry.id }] };
+}
+
+/** The app deletes a dead letter for good. */
+export function discarded(entry: DeadEntry): Transition<null> {
+  return { entry: null, events: [{ type: 'discarded', entry: toMeta(entry) }] };
+}
+
+/**
+ * Whether a dead letter's key is spent: the server refused it with a 4xx it keeps for
+ * the key, and applied nothing, so a retry needs a new key. Any other dead letter may
+ * have been applied, so it keeps its key.
+ */
+export function keySpent(entry: DeadEntry): boolean {
+  return entry.reason.code === 'refused' && !entry.mayBeCommitting;
+}
+
+function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): Transition<DeadEntry> {
+  const { queue: _queue, nextAttemptAt: _next, waitsFor: _waits, failingAlone: _alone, ...rest } = entry;
+  const dead: DeadEntry = { ...rest, state: 'dead', deadAt: now, reason };
+  return { entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: reason.detail }] };
+}
+
+/** An entry as pages may see it: no body, no header values. */
+export function toMeta(entry: Entry): EntryMeta {
+  const meta: EntryMeta = {
+    id: entry.id,
+    lane: entry.lane,
+    method: entry.method,
+    url: entry.url,
+    state: entry.state,
+    attempts: entry.attempts,
+    createdAt: entry.createdAt,
+  };
+  if (entry.state === 'pending') meta.nextAttemptAt = entry.nextAttemptAt;
+  if (entry.lastStatus !== undefined) meta.lastStatus = entry.lastStatus;
+  if (entry.lastError !== undefined) meta.lastError = entry.lastError;
+  if (entry.state === 'dead') {
+    meta.deadReason = entry.reason.detail;
+    meta.deadCode = entry.reason.code;
+  }
+  return meta;
+}
