@@ -75,6 +75,13 @@ export class Outbox {
   #verified: Promise<unknown> | undefined;
   /** Attempts under way in this worker: entry id to lane. */
   readonly #inFlight = new Map<number, string>();
+  /**
+   * Slots taken by claims not yet back from IndexedDB: lanes of writes being stored with a
+   * claim, and the slots a running commit may fill. Counted with #inFlight, so that
+   * writes arriving together cannot all see a free slot and exceed `concurrency`.
+   */
+  readonly #claimingLanes = new Set<string>();
+  #claimingSlots = 0;
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -129,11 +136,13 @@ export class Outbox {
     const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
     const draft = await toDraft(request, lane);
     const offline = !online();
-    const claim = !offline && this.#inFlight.size < this.#options.concurrency && ![...this.#inFlight.values()].includes(lane);
+    const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && ![...this.#inFlight.values()].includes(lane);
+    if (claim) this.#claimingLanes.add(lane);
     let added: Awaited<ReturnType<OutboxStore['add']>>;
     try {
       added = await store.add(draft, now(), claim ? this.#owner : undefined);
     } catch (error) {
+      if (claim) this.#claimingLanes.delete(lane);
       // Storage refused (quota, private mode): send the write as the app would have,
       // and say so loudly, rather than lose it.
       console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
@@ -141,6 +150,7 @@ export class Outbox {
     }
     const { transition, counts } = added;
     const entry = transition.entry;
+    if (claim) this.#claimingLanes.delete(lane);
     this.#counts = counts;
     const answer = new Promise<Response | undefined>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
@@ -270,7 +280,7 @@ export class Outbox {
     this.#verified ??= store.verifyCounts().then((counts) => (this.#counts = counts));
     await this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
     for (;;) {
-      const slots = this.#options.concurrency - this.#inFlight.size;
+      const slots = this.#freeSlots();
       const claim = this.#wanted && slots > 0;
       if (this.#changes.length === 0 && !claim) {
         // Checked and cleared in one step: a change queued after this starts a new loop.
@@ -283,9 +293,11 @@ export class Outbox {
       this.#wanted = false;
       this.#force = false;
       let result: Awaited<ReturnType<OutboxStore['commit']>>;
+      if (claim) this.#claimingSlots = slots;
       try {
         result = await store.commit(changes, claim ? rules : undefined);
       } catch (error) {
+        this.#claimingSlots = 0;
         // Kept in memory and tried again: the entries stay as they were on disk, so
         // nothing is lost if this worker dies meanwhile (each is sent again, same key).
         console.error('[sw-outbox] could not update the outbox in IndexedDB; trying again shortly:', error);
@@ -295,6 +307,7 @@ export class Outbox {
         for (const resolve of this.#idle.splice(0)) resolve();
         return;
       }
+      this.#claimingSlots = 0;
       this.#counts = result.counts;
       let settled = false;
       for (const transition of result.applied) {
@@ -333,6 +346,10 @@ export class Outbox {
     }
     if (this.#goneOwners.size > before) this.#wanted = true;
     else this.#wakeAt(Math.min(...foreign.map(({ attemptAt }) => attemptAt)) + this.#options.timeoutMs + ABANDONED_MARGIN_MS);
+  }
+
+  #freeSlots(): number {
+    return this.#options.concurrency - this.#inFlight.size - this.#claimingLanes.size - this.#claimingSlots;
   }
 
   /** Hands a waiting page its answer; an answer nobody waits for any more is dropped unread. */

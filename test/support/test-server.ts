@@ -68,6 +68,8 @@ export class TestServer {
   readonly #server: http.Server;
   #port = 0;
   readonly #page: string;
+  /** The file served as /outbox-sw.js (the built drop-in unless a test serves another release). */
+  workerScript = join(ROOT, 'dist/outbox-sw.js');
 
   private constructor(page: string) {
     this.#page = page;
@@ -174,8 +176,8 @@ export class TestServer {
 
     if (url.pathname.startsWith('/api/')) return this.#api(req, res, url, body);
     if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
-    if (url.pathname === '/outbox-sw.js') return this.#file(res, join(ROOT, 'dist/outbox-sw.js'));
-    if (url.pathname === '/no-sync-sw.js') return this.#file(res, join(ROOT, 'test/fixtures/no-sync-sw.js'));
+    if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
+    if (url.pathname === '/no-sync-sw.js' || url.pathname === '/host-sw.js') return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
     if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
     res.writeHead(404).end();
   }
