@@ -24,6 +24,10 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
     fetch: (request) => fetch(request),
     now: Date.now,
     random: Math.random,
+    timer: (callback, delayMs) => {
+      const handle = setTimeout(callback, delayMs);
+      return () => clearTimeout(handle);
+    },
     log: createLogger(options.debug),
     origin: self.location.origin,
     online: () => self.navigator.onLine !== false,

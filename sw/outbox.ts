@@ -40,6 +40,8 @@ export interface OutboxDeps {
   fetch: (request: Request) => Promise<Response>;
   now: () => number;
   random: () => number;
+  /** Calls `callback` after `delayMs`; returns what cancels it. */
+  timer: (callback: () => void, delayMs: number) => () => void;
   log: Logger;
   /** The worker's origin: writes elsewhere get lanes of their own. */
   origin: string;
@@ -91,7 +93,7 @@ export class Outbox {
   #force = false;
   #committing: Promise<void> | undefined;
   #idle: (() => void)[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancelWake: (() => void) | undefined;
   readonly #goneOwners = new Set<string>();
   /** When a write to each origin last got an answer, whatever it was. */
   readonly #answeredAt = new Map<string, number>();
@@ -170,9 +172,9 @@ export class Outbox {
         waitUntil(this.replay('write'));
       }
     }
-    const timer = setTimeout(() => this.#answer(entry.id, undefined), this.#options.timeoutMs);
+    const cancelTimer = this.#deps.timer(() => this.#answer(entry.id, undefined), this.#options.timeoutMs);
     const response = await answer;
-    clearTimeout(timer);
+    cancelTimer();
     return response ? { kind: 'answered', response } : { kind: 'kept', entry };
   }
 
@@ -321,7 +323,7 @@ export class Outbox {
       for (const lane of result.blockedLanes) this.#releaseLane(lane);
       if (result.foreign.length > 0) await this.#checkOwners(result.foreign);
       if (settled && result.counts.pending === 0) {
-        clearTimeout(this.#timer);
+        this.#cancelWake?.();
         this.#publish({ type: 'drained' }, result.counts);
       } else if (result.nextDueAt !== undefined) {
         this.#wakeAt(result.nextDueAt);
@@ -367,9 +369,9 @@ export class Outbox {
 
   /** A timer for the next due entry, while this worker lives; other triggers cover the rest. */
   #wakeAt(at: number): void {
-    clearTimeout(this.#timer);
+    this.#cancelWake?.();
     const delay = Math.min(Math.max(0, at - this.#deps.now()), MAX_TIMER_MS);
-    this.#timer = setTimeout(() => void this.replay('timer'), delay);
+    this.#cancelWake = this.#deps.timer(() => void this.replay('timer'), delay);
   }
 
   /**

@@ -1,0 +1,283 @@
+import 'fake-indexeddb/auto';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
+import { Outbox, type OutboxHooks } from '../../sw/outbox.js';
+import { OutboxStore } from '../../sw/outbox-store.js';
+import { IN_FLIGHT_PROBLEM_TYPE, type Counts, type StatusEvent } from '../../sw/protocol.js';
+
+const ORIGIN = 'https://app.test';
+let dbCount = 0;
+
+/** A clock and timers that move only when the test says so. */
+class FakeClock {
+  at = 1_000_000;
+  #timers: { at: number; callback: () => void }[] = [];
+  now = () => this.at;
+  timer = (callback: () => void, delayMs: number) => {
+    const timer = { at: this.at + delayMs, callback };
+    this.#timers.push(timer);
+    return () => void (this.#timers = this.#timers.filter((t) => t !== timer));
+  };
+  /** When the next timer is due, if any. */
+  get next(): number | undefined {
+    return Math.min(...this.#timers.map((t) => t.at).filter(Number.isFinite)) ?? undefined;
+  }
+  /** Moves the clock on and fires every timer that falls due, in order. */
+  advance(ms: number): void {
+    this.at += ms;
+    for (const timer of [...this.#timers].sort((a, b) => a.at - b.at)) {
+      if (timer.at > this.at) break;
+      this.#timers = this.#timers.filter((t) => t !== timer);
+      timer.callback();
+    }
+  }
+}
+
+type Server = (request: Request) => Promise<Response>;
+
+/** Resolves once `predicate` holds; fake-indexeddb completes transactions on later turns of the event loop. */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 10_000; turn++) {
+    if (predicate()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+const answer = (status: number, headers: Record<string, string> = {}, body: string | null = null) => Promise.resolve(new Response(body, { status, headers }));
+const refused: Server = () => Promise.reject(new TypeError('Failed to fetch'));
+
+/** An outbox on fake-indexeddb with an injected clock and fetch, recording what it does. */
+function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
+  const clock = new FakeClock();
+  const store = new OutboxStore(ORIGIN, `outbox-${++dbCount}`);
+  const steps: string[] = [];
+  for (const method of ['add', 'commit'] as const) {
+    const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      steps.push(method);
+      return original(...args);
+    };
+  }
+  const events: (StatusEvent & { counts: Counts })[] = [];
+  const sent: Request[] = [];
+  const state = { server: ((request: Request) => answer(201, {}, request.url)) as Server, online: true };
+  const outbox = new Outbox(resolveOptions({ retryBaseMs: 1_000, ...options }), hooks, {
+    store,
+    publish: (counts, event) => events.push({ ...event, counts }),
+    fetch: (request) => {
+      steps.push('fetch');
+      sent.push(request);
+      return state.server(request);
+    },
+    now: clock.now,
+    random: () => 0.5,
+    timer: clock.timer,
+    log: () => {},
+    origin: ORIGIN,
+    online: () => state.online,
+  });
+  const background: Promise<unknown>[] = [];
+  const write = async (path: string, body: unknown = {}, headers: Record<string, string> = {}) => {
+    const request = new Request(`${ORIGIN}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+    return outbox.handle(request, (promise) => background.push(promise));
+  };
+  /** Resolves once every waitUntil promise handed out so far has settled. */
+  const settle = async () => {
+    while (background.length > 0) await Promise.allSettled(background.splice(0));
+  };
+  return { outbox, clock, store, steps, events, sent, state, write, settle, types: () => events.map((event) => event.type) };
+}
+
+test('an online write with an empty queue: one transaction before the request goes out, the rest after the answer', async () => {
+  const h = harness();
+  const response = await h.write('/api/items', { a: 1 });
+  assert.equal(response.status, 201);
+  assert.deepEqual(h.steps.slice(0, 2), ['add', 'fetch']);
+  await h.settle();
+  assert.deepEqual(h.steps, ['add', 'fetch', 'commit']);
+  assert.deepEqual(h.types(), ['queued', 'sending', 'sent', 'drained']);
+  assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0 });
+  const [request] = h.sent;
+  assert.match(request!.headers.get('Idempotency-Key') ?? '', /^"[0-9a-f-]{36}"$/);
+  assert.equal(request!.headers.get('Outbox-Sequence'), '1');
+  assert.equal(request!.headers.get('Outbox-Lane'), null, 'the default lane is not stamped');
+  assert.equal(await request!.text(), '{"a":1}');
+});
+
+test('a write behind one in flight waits its turn in its lane, then gets its own answer', async () => {
+  const h = harness();
+  let releaseFirst: (response: Response) => void = () => {};
+  h.state.server = (request) => (request.url.endsWith('/first') ? new Promise((resolve) => (releaseFirst = resolve)) : answer(201, {}, 'second'));
+  const first = h.write('/api/first');
+  await until(() => h.sent.length === 1, 'the first write sent');
+  const second = h.write('/api/second');
+  await until(() => h.types().filter((type) => type === 'queued').length === 2, 'the second write stored');
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/first']);
+  releaseFirst(new Response('first', { status: 201 }));
+  assert.equal(await (await first).text(), 'first');
+  assert.equal(await (await second).text(), 'second');
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => request.headers.get('Outbox-Sequence')), ['1', '2']);
+});
+
+test('offline (navigator.onLine false): a write costs one transaction and no attempt, and is answered queued at once', async () => {
+  const h = harness();
+  h.state.online = false;
+  const response = await h.write('/api/items');
+  assert.equal(response.status, 202);
+  assert.equal(response.headers.get('Outbox-Queued'), '?1');
+  await h.settle();
+  assert.deepEqual(h.steps, ['add']);
+  assert.deepEqual(h.types(), ['queued']);
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(h.types(), ['queued', 'sending', 'sent', 'drained']);
+});
+
+test('a burst of writes behind a head that waits for the network makes one probe, not one each', async () => {
+  const h = harness();
+  h.state.server = refused;
+  assert.equal((await h.write('/api/head')).status, 202);
+  await h.settle();
+  assert.equal(h.sent.length, 1);
+  const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => h.write(`/api/burst-${i}`)));
+  await h.settle();
+  assert.deepEqual(burst.map((response) => response.status), [202, 202, 202, 202, 202]);
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/head', '/api/head'], 'one probe of the head for the whole burst');
+  // The network is back: the next sign of it sends all six, in order.
+  h.state.server = (request) => answer(201, {}, request.url);
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(h.sent.slice(2).map((request) => request.headers.get('Outbox-Sequence')), ['1', '2', '3', '4', '5', '6']);
+  assert.equal(h.types().at(-1), 'drained');
+});
+
+test('a 503 with Retry-After holds its lane, tells the lane’s pages "queued", and the worker’s timer sends it when due', async () => {
+  const h = harness({ retryMaxMs: 5_000 });
+  const replies = [answer(503, { 'Retry-After': '30' }), answer(201), answer(201)];
+  h.state.server = () => replies.shift()!;
+  assert.equal((await h.write('/api/a')).status, 202);
+  assert.equal((await h.write('/api/b')).status, 202, 'behind a held head, the page is told at once');
+  await h.settle();
+  assert.equal(h.sent.length, 1);
+  // A forced replay does not cut short a wait the server asked for.
+  await h.outbox.replay('page');
+  assert.equal(h.sent.length, 1);
+  assert.equal(h.clock.next, h.clock.at + 30_000);
+  h.clock.advance(30_000);
+  await h.outbox.replay('timer');
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/a', '/api/a', '/api/b']);
+  const scheduled = h.events.find((event) => event.type === 'retry-scheduled');
+  assert.equal(scheduled?.type === 'retry-scheduled' && scheduled.error, 'HTTP 503');
+});
+
+test('a write whose key may still be committing is never dead-lettered or re-keyed: a timeout, then "still in flight" 409s, then its answer', async () => {
+  const h = harness({ timeoutMs: 20, maxAttempts: 2 });
+  const inFlight = () => answer(409, { 'Content-Type': 'application/problem+json' }, JSON.stringify({ type: IN_FLIGHT_PROBLEM_TYPE, title: 'A request with this Idempotency-Key is being processed' }));
+  const replies: Server[] = [
+    (request) => new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+    inFlight, inFlight, inFlight, inFlight,
+    () => answer(201, {}, 'committed'),
+  ];
+  h.state.server = (request) => replies.shift()!(request);
+  assert.equal((await h.write('/api/slow')).status, 202);
+  await h.settle();
+  while (replies.length > 0) {
+    h.clock.advance(h.clock.next! - h.clock.at);
+    await h.settle();
+    await h.outbox.replay('timer');
+    await h.settle();
+  }
+  assert.equal(h.types().includes('dead-lettered'), false);
+  assert.deepEqual(new Set(h.sent.map((request) => request.headers.get('Idempotency-Key'))).size, 1);
+  assert.equal(h.sent.length, 6, 'more "in flight" answers than maxAttempts allows retryable ones');
+  assert.equal(h.types().at(-1), 'drained');
+});
+
+test('lanes go side by side up to concurrency; order holds within each', async () => {
+  const h = harness({ concurrency: 2 });
+  const held: (() => void)[] = [];
+  h.state.server = (request) => new Promise((resolve) => held.push(() => resolve(new Response(request.url, { status: 201 }))));
+  const writes = ['a', 'b', 'c', 'a'].map((lane, i) => h.write(`/api/${lane}/${i}`, {}, { 'Outbox-Lane': lane }));
+  await until(() => h.types().filter((type) => type === 'queued').length === 4, 'all four stored');
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/a/0', '/api/b/1']);
+  for (let answered = 0; answered < 4; answered++) {
+    await until(() => held.length > 0, `attempt ${answered + 1}`);
+    held.shift()!();
+  }
+  await Promise.all(writes);
+  await h.settle();
+  const order = h.sent.map((request) => new URL(request.url).pathname);
+  assert.deepEqual(order.slice(0, 2), ['/api/a/0', '/api/b/1']);
+  assert.ok(order.indexOf('/api/a/3') > order.indexOf('/api/a/0'));
+  assert.deepEqual(h.sent.map((request) => request.headers.get('Outbox-Lane')).sort(), ['a', 'a', 'b', 'c']);
+});
+
+test('the lane hook picks a lane when the request names none', async () => {
+  const h = harness({}, { lane: (request) => new URL(request.url).pathname.split('/')[2] });
+  await h.write('/api/photos/1');
+  await h.write('/api/notes/1', {}, { 'Outbox-Lane': 'chosen' });
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => request.headers.get('Outbox-Lane')), ['photos', 'chosen']);
+});
+
+test('cancel: a waiting write becomes a dead letter with reason cancelled, and the writes behind it go on', async () => {
+  const h = harness();
+  h.state.server = refused;
+  await h.write('/api/stuck');
+  await h.write('/api/behind');
+  await h.settle();
+  h.state.server = (request) => answer(201, {}, request.url);
+  await h.outbox.cancel(1);
+  await h.outbox.replay('timer');
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname).slice(-1), ['/api/behind']);
+  const dead = h.events.find((event) => event.type === 'dead-lettered');
+  assert.equal(dead?.type === 'dead-lettered' && dead.entry.deadCode, 'cancelled');
+  const snapshot = await h.outbox.snapshot(10);
+  assert.deepEqual(snapshot.counts, { pending: 0, deadLetters: 1 });
+  await h.outbox.discard(1);
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0 });
+});
+
+test('retry: a refused dead letter goes back at the tail with a new id and a new key, and is sent', async () => {
+  const h = harness();
+  h.state.server = refused;
+  await h.write('/api/x');
+  await h.settle();
+  h.state.server = () => answer(400);
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual((await h.outbox.snapshot(5)).deadLetters.map((entry) => entry.deadCode), ['refused']);
+  const firstKey = h.sent[0]!.headers.get('Idempotency-Key');
+  h.state.server = () => answer(201);
+  assert.equal(await h.outbox.retry(1), 2);
+  await h.settle();
+  await h.outbox.replay('timer');
+  assert.notEqual(h.sent.at(-1)!.headers.get('Idempotency-Key'), firstKey);
+  assert.equal(h.sent.at(-1)!.headers.get('Outbox-Sequence'), '2');
+  assert.deepEqual((await h.outbox.snapshot(5)).counts, { pending: 0, deadLetters: 0 });
+});
+
+test('a new worker on the same store sends what an earlier one left, from its start, and ends with the store’s counts', async () => {
+  const h = harness();
+  h.state.online = false;
+  await h.write('/api/1');
+  await h.write('/api/2');
+  const sent: string[] = [];
+  const next = new Outbox(resolveOptions({}), {}, {
+    store: new OutboxStore(ORIGIN, `outbox-${dbCount}`),
+    publish: () => {},
+    fetch: (request) => {
+      sent.push(request.headers.get('Outbox-Sequence')!);
+      return answer(201);
+    },
+    now: h.clock.now, random: Math.random, timer: () => () => {}, log: () => {}, origin: ORIGIN, online: () => true,
+  });
+  await next.replay('start');
+  assert.deepEqual(sent, ['1', '2']);
+  assert.deepEqual((await next.snapshot(10)).counts, { pending: 0, deadLetters: 0 });
+});
