@@ -1,6 +1,7 @@
 // Builds the three things users load:
 //   dist/outbox-sw.js     the drop-in worker: one classic script, no imports, so it works
-//                         registered on its own or through importScripts()
+//                         registered on its own or through importScripts(); readable in DevTools
+//   dist/outbox-sw.min.js the same, minified, for sites that count bytes
 //   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
 //   dist/client/index.js  the page helper as an ES module
 //   dist/server/index.js  the Idempotency-Key module for Node servers
@@ -19,6 +20,7 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.js', format: 'iife' }),
+  build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.min.js', format: 'iife', minify: true, sourcemap: 'linked' }),
   build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['server/index.ts'], outfile: 'dist/server/index.js', format: 'esm', platform: 'node', target: 'node20' }),

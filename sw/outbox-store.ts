@@ -1,4 +1,4 @@
-import type { IDBPTransaction } from 'idb';
+import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
 import type { DeadEntry, Draft, Entry, LiveEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
@@ -6,6 +6,7 @@ import type { Counts, LaneMeta, Snapshot } from './protocol.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
 type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
+type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'entries', 'queue', 'readwrite'>;
 
 /** An entry claimed for an attempt, with the request to send. */
 export interface Claimed {
@@ -85,11 +86,18 @@ export class OutboxStore {
 
   /**
    * Stores a write at the tail of its lane. With `owner`, and when nothing else waits in
-   * that lane, it is claimed for its first attempt in the same transaction.
+   * that lane, it is claimed for its first attempt in the same transaction. `settled`
+   * carries transitions still to persist (the previous write's answer, say): they are
+   * applied first, so that one transaction serves both.
    */
-  async add(draft: Draft, now: number, owner: string | undefined): Promise<{ transition: Transition<LiveEntry>; counts: Counts; clientId: string }> {
+  async add(draft: Draft, now: number, owner: string | undefined, settled: Change[] = []): Promise<{ transition: Transition<LiveEntry>; counts: Counts; clientId: string }> {
     const tx = await this.#tx();
-    const [meta, busy] = await Promise.all([readMeta(tx), owner === undefined ? true : laneBusy(tx, draft.lane)]);
+    const metaRead = readMeta(tx);
+    const applied = settled.map(({ id, transition }) => applyLater(tx, id, transition));
+    const busyRead = owner === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
+    const meta = await metaRead;
+    for (const bump of await Promise.all(applied)) bump(meta);
+    const busy = await busyRead;
     const id = meta.lastSeq + 1;
     const { request, ...fields } = draft;
     const transition = stored(fields, id, now, busy ? undefined : owner);
@@ -110,13 +118,16 @@ export class OutboxStore {
    */
   async commit(changes: Change[], claim?: ClaimRules): Promise<CommitResult> {
     const tx = await this.#tx();
-    const meta = await readMeta(tx);
-    const result: CommitResult = { counts: countsOf(meta), applied: [], claimed: [], blockedLanes: new Set(), foreign: [], nextDueAt: undefined };
-    for (const { id, transition } of changes) {
-      await apply(tx, meta, id, transition);
-      result.applied.push(transition);
-    }
-    if (claim) await claimHeads(tx, meta, claim, result);
+    // Every request is issued before any is awaited: a transaction runs its requests in
+    // order, so the cursor below sees the changes, and the whole commit costs one round
+    // trip to the database instead of one per step.
+    const metaRead = readMeta(tx);
+    const applied = changes.map(({ id, transition }) => applyLater(tx, id, transition));
+    const heads = claim ? tx.objectStore('entries').index('queue').openCursor() : undefined;
+    const meta = await metaRead;
+    for (const bump of await Promise.all(applied)) bump(meta);
+    const result: CommitResult = { counts: countsOf(meta), applied: changes.map((change) => change.transition), claimed: [], blockedLanes: new Set(), foreign: [], nextDueAt: undefined };
+    if (claim && heads) await claimHeads(tx, meta, claim, result, await heads);
     void tx.objectStore('meta').put(meta, META_KEY);
     await tx.done;
     this.#clientId = meta.clientId;
@@ -283,16 +294,26 @@ async function laneBusy(tx: Tx, lane: string): Promise<boolean> {
 
 /** Stores a transition's entry (or deletes it with its request) and moves the counts with it. */
 async function apply(tx: Tx, meta: Meta, id: number, change: Transition): Promise<void> {
+  (await applyLater(tx, id, change))(meta);
+}
+
+/**
+ * Issues the requests that persist a transition at once, and resolves with what moves
+ * the counts, which needs the entry as it was (read in the same transaction, first).
+ */
+async function applyLater(tx: Tx, id: number, change: Transition): Promise<(meta: Meta) => void> {
   const entries = tx.objectStore('entries');
-  const before = await entries.get(id);
-  if (before) bump(meta, before, -1);
-  if (change.entry) {
-    void entries.put(change.entry);
-    bump(meta, change.entry, +1);
-  } else {
+  const read = entries.get(id);
+  if (change.entry) void entries.put(change.entry);
+  else {
     void entries.delete(id);
     void tx.objectStore('requests').delete(id);
   }
+  const before = await read;
+  return (meta) => {
+    if (before) bump(meta, before, -1);
+    if (change.entry) bump(meta, change.entry, +1);
+  };
 }
 
 function bump(meta: Meta, entry: Entry, by: number): void {
@@ -305,9 +326,8 @@ function bump(meta: Meta, entry: Entry, by: number): void {
  * ones up to `slots`. A head another live worker is sending holds its lane; one whose
  * worker is gone was interrupted and is claimed again.
  */
-async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitResult): Promise<void> {
-  const queue = tx.objectStore('entries').index('queue');
-  let cursor = await queue.openCursor();
+async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitResult, first: QueueCursor | null): Promise<void> {
+  let cursor = first;
   while (cursor) {
     const head = cursor.value as LiveEntry;
     let skipLane = true;

@@ -55,6 +55,12 @@ export interface OutboxDeps {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A write that fails unanswered while its origin answered others this recently is flagged. */
 const FAILING_ALONE_WINDOW_MS = 60_000;
+/**
+ * How long a settled write's bookkeeping waits for the next write to carry it: the next
+ * write's one transaction then persists both (decision 0010). A worker that dies in the
+ * meantime sends that write again with its key, and the server answers from its store.
+ */
+const SETTLE_WINDOW_MS = 25;
 /** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
 const OWNER_LOCK = 'sw-outbox-owner:';
 /** Without Web Locks, a `sending` entry of another worker counts as abandoned this long after its timeout. */
@@ -98,6 +104,8 @@ export class Outbox {
   /** When a write to each origin last got an answer, whatever it was. */
   readonly #answeredAt = new Map<string, number>();
   #syncEvents = 0;
+  /** A sync is registered and has not fired since: registering again would cost an IPC for nothing. */
+  #syncRegistered = false;
 
   constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
@@ -140,11 +148,14 @@ export class Outbox {
     const offline = !online();
     const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && ![...this.#inFlight.values()].includes(lane);
     if (claim) this.#claimingLanes.add(lane);
+    // Answers not yet persisted ride along in this write's transaction.
+    const settled = this.#committing ? [] : this.#changes.splice(0);
     let added: Awaited<ReturnType<OutboxStore['add']>>;
     try {
-      added = await store.add(draft, now(), claim ? this.#owner : undefined);
+      added = await store.add(draft, now(), claim ? this.#owner : undefined, settled);
     } catch (error) {
       if (claim) this.#claimingLanes.delete(lane);
+      this.#changes.unshift(...settled);
       // Storage refused (quota, private mode): send the write as the app would have,
       // and say so loudly, rather than lose it.
       console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
@@ -160,6 +171,7 @@ export class Outbox {
       waitUntil(this.#run({ entry, request: draft.request }));
     }
     // After the request is on its way: nothing but the write-ahead record stands before it.
+    for (const change of settled) this.#publishAll(change.transition.events, counts);
     this.#publishAll(transition.events, counts);
     this.#deps.log('queued', entry.method, entry.url, `#${entry.id}`, lane);
     if (entry.state === 'pending') {
@@ -186,7 +198,7 @@ export class Outbox {
     if (FORCING.has(trigger)) this.#force = true;
     this.#wanted = true;
     void this.#pump();
-    if (!this.#committing && this.#inFlight.size === 0) return Promise.resolve();
+    if (!this.#committing && this.#inFlight.size === 0 && this.#changes.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -196,6 +208,7 @@ export class Outbox {
    */
   async sync(): Promise<void> {
     this.#syncEvents += 1;
+    this.#syncRegistered = false; // the browser fired it: a later wait needs a new one
     try {
       await this.replay('sync');
     } finally {
@@ -206,6 +219,7 @@ export class Outbox {
 
   /** Counts, the first `limit` entries, dead letters and lanes: metadata only. */
   async snapshot(limit: number): Promise<Snapshot> {
+    await this.#flush();
     const snapshot = await this.#deps.store.snapshot(limit, this.#deps.now());
     this.#counts = snapshot.counts;
     return snapshot;
@@ -213,6 +227,7 @@ export class Outbox {
 
   /** Puts a dead letter back at the tail of its lane and replays. Resolves with its new id. */
   async retry(id: number): Promise<number> {
+    await this.#flush();
     const { transition, counts } = await this.#deps.store.retry(id, this.#deps.now());
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
@@ -222,6 +237,7 @@ export class Outbox {
 
   /** Deletes a dead letter for good. */
   async discard(id: number): Promise<void> {
+    await this.#flush();
     const { transition, counts } = await this.#deps.store.discard(id);
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
@@ -233,6 +249,7 @@ export class Outbox {
    * behind it in its lane go on.
    */
   async cancel(id: number): Promise<void> {
+    await this.#flush();
     const { transition, counts } = await this.#deps.store.cancel(id, this.#deps.now());
     this.#counts = counts;
     this.#answer(id, undefined);
@@ -268,7 +285,17 @@ export class Outbox {
     }
     this.#changes.push({ id: entry.id, transition });
     this.#wanted = true;
+    // A settled write with nothing behind it (the store counts it as the only live one):
+    // its bookkeeping may wait a moment for the next write, whose transaction carries it.
+    if (transition.entry === null && this.#counts.pending <= 1 && this.#waiters.size === 0 && this.#inFlight.size === 0) {
+      await new Promise<void>((resolve) => this.#deps.timer(resolve, SETTLE_WINDOW_MS));
+    }
     await this.#pump();
+  }
+
+  /** Persists the transitions waiting for a commit (the settle window's), so that what follows reads them. */
+  async #flush(): Promise<void> {
+    if (this.#changes.length > 0 || this.#committing) await this.#pump();
   }
 
   /** Commits what waits and claims what is due, one transaction at a time, until neither is left. */
@@ -381,8 +408,12 @@ export class Outbox {
    */
   #registerSync(): void {
     const { sync, log } = this.#deps;
-    if (!sync || this.#syncEvents > 0) return;
-    sync.register(SYNC_TAG).catch((error: unknown) => log('sync registration refused:', error));
+    if (!sync || this.#syncEvents > 0 || this.#syncRegistered) return;
+    this.#syncRegistered = true;
+    sync.register(SYNC_TAG).catch((error: unknown) => {
+      this.#syncRegistered = false;
+      log('sync registration refused:', error);
+    });
   }
 
   #publishAll(events: StatusEvent[], counts: Counts): void {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
@@ -70,6 +71,12 @@ export class TestServer {
   readonly #page: string;
   /** The file served as /outbox-sw.js (the built drop-in unless a test serves another release). */
   workerScript = join(ROOT, 'dist/outbox-sw.js');
+  /** Writes without an Idempotency-Key get 400, as the draft says; off, they are applied like any API's. */
+  requireKey = true;
+  /** Called at each arrival, for benchmarks that time them. */
+  onArrival: (() => void) | undefined;
+  /** Further files to serve, by path: the benchmarks' workers. */
+  readonly files = new Map<string, string>();
 
   private constructor(page: string) {
     this.#page = page;
@@ -177,6 +184,8 @@ export class TestServer {
     if (url.pathname.startsWith('/api/')) return this.#api(req, res, url, body);
     if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
+    const extra = this.files.get(url.pathname);
+    if (extra) return this.#file(res, extra);
     if (url.pathname === '/no-sync-sw.js' || url.pathname === '/host-sw.js') return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
     if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
     res.writeHead(404).end();
@@ -200,6 +209,7 @@ export class TestServer {
     const key = header(req, 'idempotency-key');
     const arrival: Arrival = { key, method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, at: Date.now() };
     this.arrivals.push(arrival);
+    this.onArrival?.();
     this.#notify();
 
     if (req.method === 'GET' || req.method === 'HEAD') {
@@ -207,10 +217,11 @@ export class TestServer {
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits }));
       return;
     }
-    if (!key) {
+    if (!key && this.requireKey) {
       problem(res, 400, 'Idempotency-Key is missing', 'This API applies writes only with an Idempotency-Key.');
       return;
     }
+    if (!key) return this.#commit(req, res, url, arrival, randomUUID(), undefined);
     const fingerprint = `${req.method} ${url.pathname} ${body}`;
     const stored = this.#stored.get(key);
     if (stored) {
@@ -229,10 +240,14 @@ export class TestServer {
       return problem(res, fault.status, `Fault ${fault.status}`, 'Injected by the test.', headers);
     }
 
+    this.#commit(req, res, url, arrival, key, fault, fingerprint);
+  }
+
+  #commit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrival: Arrival, key: string, fault: Fault | undefined, fingerprint?: string): void {
     const seq = header(req, 'outbox-sequence');
-    this.commits.push({ key, method: arrival.method, path: url.pathname, body, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined });
+    this.commits.push({ key, method: arrival.method, path: url.pathname, body: arrival.body, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined });
     const answer = JSON.stringify({ committed: this.commits.length, key });
-    this.#stored.set(key, { fingerprint, state: 'done', status: 201, body: answer });
+    if (fingerprint) this.#stored.set(key, { fingerprint, state: 'done', status: 201, body: answer });
     this.#notify();
 
     if (fault?.kind === 'lose-response') return void res.socket?.destroy();

@@ -14,7 +14,7 @@ class FakeClock {
   at = 1_000_000;
   #timers: { at: number; callback: () => void }[] = [];
   now = () => this.at;
-  timer = (callback: () => void, delayMs: number) => {
+  timer = (callback: () => void, delayMs: number): (() => void) => {
     const timer = { at: this.at + delayMs, callback };
     this.#timers.push(timer);
     return () => void (this.#timers = this.#timers.filter((t) => t !== timer));
@@ -35,6 +35,15 @@ class FakeClock {
 }
 
 type Server = (request: Request) => Promise<Response>;
+
+/** The outbox's short settle window (25 ms) passes on the next turn; longer waits wait for the test's clock. */
+function settleWindowAtOnce(timer: FakeClock['timer']): FakeClock['timer'] {
+  return (callback, delayMs) => {
+    if (delayMs > 25) return timer(callback, delayMs);
+    const handle = setImmediate(callback);
+    return () => clearImmediate(handle);
+  };
+}
 
 /** Resolves once `predicate` holds; fake-indexeddb completes transactions on later turns of the event loop. */
 async function until(predicate: () => boolean, what: string): Promise<void> {
@@ -72,7 +81,7 @@ function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
     },
     now: clock.now,
     random: () => 0.5,
-    timer: clock.timer,
+    timer: settleWindowAtOnce(clock.timer),
     log: () => {},
     origin: ORIGIN,
     online: () => state.online,
@@ -275,7 +284,7 @@ test('a new worker on the same store sends what an earlier one left, from its st
       sent.push(request.headers.get('Outbox-Sequence')!);
       return answer(201);
     },
-    now: h.clock.now, random: Math.random, timer: () => () => {}, log: () => {}, origin: ORIGIN, online: () => true,
+    now: h.clock.now, random: Math.random, timer: settleWindowAtOnce(h.clock.timer), log: () => {}, origin: ORIGIN, online: () => true,
   });
   await next.replay('start');
   assert.deepEqual(sent, ['1', '2']);

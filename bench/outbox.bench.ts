@@ -1,0 +1,232 @@
+/**
+ * What the outbox costs, beside what a page costs with no worker, with a worker that only
+ * passes writes through, and with Workbox's background sync (NetworkOnly and
+ * BackgroundSyncPlugin), all measured in one run of headless Chromium against one
+ * loopback server. Prints figures; passes or fails nothing.
+ *
+ *   npm run bench                     everything (about 3 minutes on the 2-core machine)
+ *   BENCH_ROUNDS=3 BENCH_WRITES=100   online rounds, and sequential writes per round
+ *   BENCH_DRAIN=1000                  writes queued offline, then drained
+ *   BENCH_SCALE=10000 BENCH_SCALE_KB=10   the scale run (BENCH_SCALE=0 skips it)
+ */
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import config from '../playwright.config.js';
+import { TestServer } from '../test/support/test-server.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WRITES = Number(process.env.BENCH_WRITES ?? 100);
+const DRAIN = Number(process.env.BENCH_DRAIN ?? 1000);
+const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
+const SCALE_KB = Number(process.env.BENCH_SCALE_KB ?? 10);
+const ROOT = new URL('..', import.meta.url).pathname;
+
+type Arm = 'no worker' | 'pass-through' | 'Workbox 7.4' | 'sw-outbox';
+const WORKERS: Record<Arm, string | null> = {
+  'no worker': null,
+  'pass-through': '/passthrough-sw.js',
+  'Workbox 7.4': '/workbox-sw.js',
+  'sw-outbox': '/outbox-sw.js',
+};
+
+async function buildWorkbox(): Promise<string> {
+  const dir = join(ROOT, 'node_modules/.cache/bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, 'workbox-sw.js');
+  await build({ entryPoints: [join(ROOT, 'bench/workers/workbox-sw.ts')], outfile, bundle: true, minify: true, format: 'iife', define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'warning' });
+  return outfile;
+}
+
+/** A fresh profile with the arm's worker in control of a page of the app. */
+async function open(browser: Browser, server: TestServer, arm: Arm): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  // tsx keeps function names by wrapping functions in __name(), which pages lack.
+  await context.addInitScript('globalThis.__name = (fn) => fn;');
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  const worker = WORKERS[arm];
+  if (worker) {
+    await page.evaluate(async (url) => {
+      await navigator.serviceWorker.register(url);
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }, worker);
+  }
+  return { context, page };
+}
+
+interface OnlineRound {
+  sequential: number[];
+  oneLane: number;
+  fourLanes: number;
+}
+
+/** Sequential writes, each timed from fetch() to its body read, then 10 at once in one lane and in four. */
+function onlineRound(page: Page): Promise<OnlineRound> {
+  return page.evaluate(async (writes) => {
+    const post = (i: number, lane?: string) =>
+      fetch('/api/bench', { method: 'POST', body: JSON.stringify({ i }), headers: { 'Content-Type': 'application/json', ...(lane ? { 'Outbox-Lane': lane } : {}) } }).then((r) => r.text());
+    for (let i = 0; i < 5; i++) await post(-1); // warm the worker and the connection
+    const sequential: number[] = [];
+    for (let i = 0; i < writes; i++) {
+      const start = performance.now();
+      await post(i);
+      sequential.push(performance.now() - start);
+    }
+    const burst = async (lanes: number) => {
+      const start = performance.now();
+      await Promise.all(Array.from({ length: 10 }, (_, i) => post(i, lanes > 1 ? `lane-${i % lanes}` : undefined)));
+      return performance.now() - start;
+    };
+    return { sequential, oneLane: await burst(1), fourLanes: await burst(4) };
+  }, WRITES);
+}
+
+/** Writes made one after another while offline; resolves with writes per second. */
+function enqueue(page: Page, count: number, { lanes = 1, bodyBytes = 40 } = {}): Promise<number> {
+  return page.evaluate(
+    async ({ count, lanes, bodyBytes }) => {
+      const filler = 'x'.repeat(Math.max(0, bodyBytes - 20));
+      const start = performance.now();
+      for (let i = 0; i < count; i++) {
+        const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+        if (lanes > 1) headers['Outbox-Lane'] = `lane-${i % lanes}`;
+        // Workbox's page gets a network error for a kept write; sw-outbox's gets 202.
+        await fetch('/api/queued', { method: 'POST', body: JSON.stringify({ i, filler }), headers }).then((r) => r.text(), () => '');
+      }
+      return count / ((performance.now() - start) / 1000);
+    },
+    { count, lanes, bodyBytes },
+  );
+}
+
+/** The worker's JS heap in bytes, after a garbage collection, over the DevTools protocol. */
+async function workerHeap(browser: Browser): Promise<number> {
+  const cdp: CDPSession = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const target = targetInfos.find((info) => info.type === 'service_worker');
+    if (!target) throw new Error('no service worker is running');
+    const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+    let id = 0;
+    const call = (method: string) =>
+      new Promise<{ result?: { usedSize: number } }>((resolve) => {
+        const mine = ++id;
+        const listener = (event: { message: string }) => {
+          const message = JSON.parse(event.message) as { id: number; result?: { usedSize: number } };
+          if (message.id !== mine) return;
+          cdp.off('Target.receivedMessageFromTarget', listener);
+          resolve(message);
+        };
+        cdp.on('Target.receivedMessageFromTarget', listener);
+        void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: mine, method }) });
+      });
+    await call('HeapProfiler.collectGarbage');
+    return (await call('Runtime.getHeapUsage')).result?.usedSize ?? NaN;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+const median = (values: number[]) => quantile(values, 0.5);
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const row = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 12)).join('');
+
+const launchOptions = config.use?.launchOptions ?? {};
+const browser = await chromium.launch(launchOptions);
+const server = await TestServer.start();
+server.requireKey = false; // Workbox and the baselines send no key: every arm's writes are applied alike
+server.files.set('/passthrough-sw.js', join(ROOT, 'bench/workers/passthrough-sw.js'));
+server.files.set('/workbox-sw.js', await buildWorkbox());
+const version = browser.version();
+try {
+  // 1. The online path: alternating arms, a new profile each round.
+  const online = new Map<Arm, OnlineRound[]>();
+  const arms = Object.keys(WORKERS) as Arm[];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const arm of [...arms.slice(r % arms.length), ...arms.slice(0, r % arms.length)]) {
+      process.stderr.write(`  online round ${r + 1}, ${arm}\n`);
+      const { context, page } = await open(browser, server, arm);
+      online.set(arm, [...(online.get(arm) ?? []), await onlineRound(page)]);
+      await context.close();
+    }
+  }
+  console.log(`Chromium ${version}, loopback server; ${ROUNDS} rounds of ${WRITES} sequential POSTs, then 10 at once in one lane and in four\n`);
+  const widths = [16, 12, 12, 12, 12, 16, 16];
+  console.log(row(['online write', 'median', 'p95', '+median', '+p95', '10 at once, 1', '10 at once, 4'], widths));
+  const base = online.get('no worker')!.flatMap((round) => round.sequential);
+  for (const arm of arms) {
+    const rounds = online.get(arm)!;
+    const all = rounds.flatMap((round) => round.sequential);
+    console.log(
+      row([arm, ms(median(all)), ms(quantile(all, 0.95)), signed(median(all) - median(base)), signed(quantile(all, 0.95) - quantile(base, 0.95)), ms(median(rounds.map((x) => x.oneLane))), ms(median(rounds.map((x) => x.fourLanes)))], widths),
+    );
+  }
+
+  // 2. Offline enqueue, then the drain once the network is back (Chromium's sync event).
+  console.log(`\n${DRAIN} writes made one after another offline, then drained once back online (each arm's own sync event)`);
+  console.log(row(['', 'enqueue', 'drain', 'drain per write'], [26, 14, 12, 16]));
+  const drains: [Arm, number][] = [['Workbox 7.4', 1], ['sw-outbox', 1], ['sw-outbox', 4], ['sw-outbox', 6]];
+  for (const [arm, lanes] of drains) {
+    process.stderr.write(`  drain, ${arm}, ${lanes} lane(s)\n`);
+    const { context, page } = await open(browser, server, arm);
+    await context.setOffline(true);
+    const rate = await enqueue(page, DRAIN, { lanes });
+    const before = server.arrivals.length;
+    const start = Date.now();
+    await context.setOffline(false);
+    await server.waitFor(() => server.arrivals.length - before >= DRAIN, `${arm}'s drain`, 600_000);
+    const drainMs = Date.now() - start;
+    console.log(row([`${arm}${arm === 'sw-outbox' ? `, ${lanes} lane${lanes > 1 ? 's' : ''}` : ''}`, `${rate.toFixed(0)} writes/s`, `${(drainMs / 1000).toFixed(2)} s`, ms(drainMs / DRAIN)], [26, 14, 12, 16]));
+    await context.close();
+  }
+
+  // 3. Scale: a long offline stretch of large writes, then a worker start.
+  if (SCALE > 0) {
+    const { context, page } = await open(browser, server, 'sw-outbox');
+    const cdp = await context.newCDPSession(page);
+    const emptyHeap = await workerHeap(browser);
+    await context.setOffline(true);
+    const rate = await enqueue(page, SCALE, { bodyBytes: SCALE_KB * 1024 });
+    // The worker stops, as browsers stop idle workers, and the network comes back. A page
+    // of the app starts it: the page helper asks for a replay when it is made.
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await context.setOffline(false);
+    const before = server.arrivals.length;
+    const arrivalsAt: number[] = [];
+    server.onArrival = () => arrivalsAt.push(Date.now());
+    const start = Date.now();
+    await page.evaluate(async (helper) => {
+      const { OutboxClient } = (await import(helper)) as typeof import('../client/index.js');
+      new OutboxClient();
+    }, '/dist/client/index.js');
+    await server.waitFor(() => server.arrivals.length > before, 'the first send after the worker started', 60_000);
+    const firstSend = Date.now() - start;
+    const heap = await workerHeap(browser);
+    await server.waitFor(() => server.arrivals.length - before >= SCALE, 'the scale drain', 900_000);
+    server.onArrival = undefined;
+    const perWrite = (from: number, to: number) => (arrivalsAt[to]! - arrivalsAt[from]!) / (to - from);
+    console.log(`\nscale: ${SCALE} writes of ${SCALE_KB} KiB queued offline (${mib(SCALE * SCALE_KB * 1024)} of bodies) at ${rate.toFixed(0)} writes/s, worker stopped, network back`);
+    console.log(`  worker start (a page's replay message to a stopped worker) to first send: ${firstSend} ms`);
+    console.log(`  worker JS heap: ${mib(heap)} after start with ${SCALE} waiting; ${mib(emptyHeap)} with an empty outbox`);
+    console.log(`  drain per write: first 100 ${ms(perWrite(0, 100))}, last 100 ${ms(perWrite(SCALE - 101, SCALE - 1))}`);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
+
+console.log('\nsize');
+for (const file of ['dist/outbox-sw.js', 'dist/outbox-sw.min.js', 'dist/client/index.js']) {
+  const bytes = readFileSync(join(ROOT, file));
+  console.log(`  ${file.padEnd(24)}${kib(bytes.length).padEnd(12)}${kib(gzipSync(bytes, { level: 9 }).length)} gzipped`);
+}
