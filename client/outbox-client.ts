@@ -12,6 +12,9 @@ import {
   type StatusMessage,
 } from '../sw/protocol.js';
 
+/** How long past an attempt's due answer a page waits before it asks the worker to replay. */
+const WATCHDOG_MARGIN_MS = 2_000;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type Listener = (message: StatusMessage) => void;
 
@@ -39,6 +42,8 @@ export class OutboxClient {
   readonly #listeners = new Set<Listener>();
   readonly #configErrorListeners = new Set<(error: OutboxError) => void>();
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Attempts announced as sending, and the timer that asks for a replay if they never report back. */
+  readonly #watchdogs = new Map<number, ReturnType<typeof setTimeout>>();
 
   readonly #replayNow = () => void this.replay().catch(() => {});
   readonly #onVisible = () => {
@@ -135,6 +140,8 @@ export class OutboxClient {
   close(): void {
     this.#channel.close();
     clearTimeout(this.#retryTimer);
+    for (const timer of this.#watchdogs.values()) clearTimeout(timer);
+    this.#watchdogs.clear();
     removeEventListener('online', this.#replayNow);
     document.removeEventListener('visibilitychange', this.#onVisible);
     this.#listeners.clear();
@@ -148,6 +155,20 @@ export class OutboxClient {
       const error = new OutboxError(message.error.code as OutboxErrorCode, message.error.message);
       for (const listener of this.#configErrorListeners) listener(error);
       return;
+    }
+    if ('entry' in message) {
+      clearTimeout(this.#watchdogs.get(message.entry.id));
+      this.#watchdogs.delete(message.entry.id);
+    }
+    if (message.type === 'sending') {
+      // A worker stopped mid-send reports nothing, and nothing may start it again for
+      // minutes (Chromium reschedules a failed sync event 5 minutes later). A replay asked
+      // for now starts it; it sends the write again with its key.
+      const delay = Math.max(0, message.answerBy - Date.now()) + WATCHDOG_MARGIN_MS;
+      this.#watchdogs.set(message.entry.id, setTimeout(() => {
+        this.#watchdogs.delete(message.entry.id);
+        void this.replay(false).catch(() => {});
+      }, delay));
     }
     if (message.type === 'retry-scheduled') {
       clearTimeout(this.#retryTimer);

@@ -24,6 +24,8 @@ export interface ClaimRules {
   force: boolean;
   /** This worker's id: it owns what it claims. */
   owner: string;
+  /** How long an attempt may take: said in each `sending` event. */
+  timeoutMs: number;
   /** Workers known to be gone: their `sending` entries were interrupted and may be claimed. */
   goneOwners: ReadonlySet<string>;
 }
@@ -90,17 +92,17 @@ export class OutboxStore {
    * carries transitions still to persist (the previous write's answer, say): they are
    * applied first, so that one transaction serves both.
    */
-  async add(draft: Draft, now: number, owner: string | undefined, settled: Change[] = []): Promise<{ transition: Transition<LiveEntry>; counts: Counts; clientId: string }> {
+  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = []): Promise<{ transition: Transition<LiveEntry>; counts: Counts; clientId: string }> {
     const tx = await this.#tx();
     const metaRead = readMeta(tx);
     const applied = settled.map(({ id, transition }) => applyLater(tx, id, transition));
-    const busyRead = owner === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
+    const busyRead = claim === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
     const meta = await metaRead;
     for (const bump of await Promise.all(applied)) bump(meta);
     const busy = await busyRead;
     const id = meta.lastSeq + 1;
     const { request, ...fields } = draft;
-    const transition = stored(fields, id, now, busy ? undefined : owner);
+    const transition = stored(fields, id, now, busy ? undefined : claim);
     meta.lastSeq = id;
     meta.pending += 1;
     void tx.objectStore('entries').put(transition.entry);
@@ -344,7 +346,7 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
     } else if (result.claimed.length < rules.slots) {
       const request = await tx.objectStore('requests').get(head.id);
       if (request) {
-        const change = claimed(head, rules.owner, rules.now);
+        const change = claimed(head, rules.owner, rules.now, rules.timeoutMs);
         await apply(tx, meta, head.id, change);
         result.applied.push(change);
         result.claimed.push({ entry: change.entry, request });

@@ -152,7 +152,7 @@ export class Outbox {
     const settled = this.#committing ? [] : this.#changes.splice(0);
     let added: Awaited<ReturnType<OutboxStore['add']>>;
     try {
-      added = await store.add(draft, now(), claim ? this.#owner : undefined, settled);
+      added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled);
     } catch (error) {
       if (claim) this.#claimingLanes.delete(lane);
       this.#changes.unshift(...settled);
@@ -318,7 +318,7 @@ export class Outbox {
         return;
       }
       const changes = this.#changes.splice(0);
-      const rules: ClaimRules = { now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, goneOwners: this.#goneOwners };
+      const rules: ClaimRules = { now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, timeoutMs: this.#options.timeoutMs, goneOwners: this.#goneOwners };
       this.#wanted = false;
       this.#force = false;
       let result: Awaited<ReturnType<OutboxStore['commit']>>;

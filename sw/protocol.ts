@@ -127,7 +127,12 @@ interface MessageBase {
 /** The state changes the worker publishes, each with its payload. */
 export type StatusEvent =
   | { type: 'queued'; entry: EntryMeta }
-  | { type: 'sending'; entry: EntryMeta }
+  /**
+   * An attempt started; its answer is due by `answerBy` (the attempt is abandoned at
+   * timeoutMs). A page that hears nothing more of it by then may ask for a replay: the
+   * worker may have been stopped mid-send.
+   */
+  | { type: 'sending'; entry: EntryMeta; answerBy: number }
   /** The server's answer settled the entry: 2xx or 3xx, or a 4xx the waiting page received. */
   | { type: 'sent'; entry: EntryMeta; status: number }
   | { type: 'retry-scheduled'; entry: EntryMeta; retryAt: number; error: string; failingAlone: boolean }

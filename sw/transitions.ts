@@ -26,7 +26,7 @@ export interface NewEntry {
  * A write is stored. With `owner`, it is claimed for its first attempt in the same step
  * (its lane was free), so an online write costs one transaction before it is sent.
  */
-export function stored(draft: NewEntry, id: number, now: number, owner?: string): Transition<LiveEntry> {
+export function stored(draft: NewEntry, id: number, now: number, claim?: { owner: string; timeoutMs: number }): Transition<LiveEntry> {
   const pending: PendingEntry = {
     ...draft,
     id,
@@ -40,9 +40,9 @@ export function stored(draft: NewEntry, id: number, now: number, owner?: string)
     mayBeCommitting: false,
   };
   const events: StatusEvent[] = [{ type: 'queued', entry: toMeta(pending) }];
-  if (owner === undefined) return { entry: pending, events };
-  const claim = claimed(pending, owner, now);
-  return { entry: claim.entry, events: [...events, ...claim.events] };
+  if (claim === undefined) return { entry: pending, events };
+  const first = claimed(pending, claim.owner, now, claim.timeoutMs);
+  return { entry: first.entry, events: [...events, ...first.events] };
 }
 
 /**
@@ -50,7 +50,7 @@ export function stored(draft: NewEntry, id: number, now: number, owner?: string)
  * mid-send leaves an entry in `sending` whose owner is gone: claimed again, it counts
  * as an attempt that got no answer.
  */
-export function claimed(entry: LiveEntry, owner: string, now: number): Transition<SendingEntry> {
+export function claimed(entry: LiveEntry, owner: string, now: number, timeoutMs: number): Transition<SendingEntry> {
   const { nextAttemptAt: _next, waitsFor: _waits, failingAlone: _alone, ...rest } = entry as PendingEntry;
   const interrupted = entry.state === 'sending';
   const sending: SendingEntry = {
@@ -61,7 +61,7 @@ export function claimed(entry: LiveEntry, owner: string, now: number): Transitio
     owner,
     mayBeCommitting: entry.mayBeCommitting || interrupted,
   };
-  return { entry: sending, events: [{ type: 'sending', entry: toMeta(sending) }] };
+  return { entry: sending, events: [{ type: 'sending', entry: toMeta(sending), answerBy: now + timeoutMs }] };
 }
 
 export interface AnswerContext {

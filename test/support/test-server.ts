@@ -37,7 +37,9 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'lose-response' }
-  | { kind: 'hold' };
+  | { kind: 'hold' }
+  /** Applied only after `delayMs`, whether or not the client still waits (repeats meanwhile get 409). */
+  | { kind: 'slow-commit'; delayMs: number };
 
 interface Armed {
   fault: Fault;
@@ -69,8 +71,11 @@ export class TestServer {
   readonly #server: http.Server;
   #port = 0;
   readonly #page: string;
-  /** The file served as /outbox-sw.js (the built drop-in unless a test serves another release). */
-  workerScript = join(ROOT, 'dist/outbox-sw.js');
+  /**
+   * The file served as /outbox-sw.js: the built drop-in, unless a test serves another
+   * release, or OUTBOX_SW names one (to show that a case fails on an older build).
+   */
+  workerScript = process.env.OUTBOX_SW ?? join(ROOT, 'dist/outbox-sw.js');
   /** Writes without an Idempotency-Key get 400, as the draft says; off, they are applied like any API's. */
   requireKey = true;
   /** Called at each arrival, for benchmarks that time them. */
@@ -235,6 +240,11 @@ export class TestServer {
     if (armed) this.#armed.splice(this.#armed.indexOf(armed), 1);
     const fault = armed?.fault;
     if (fault?.kind === 'reset') return void res.socket?.destroy();
+    if (fault?.kind === 'slow-commit') {
+      this.#stored.set(key, { fingerprint, state: 'in-flight', status: 0, body: '' });
+      setTimeout(() => this.#commit(req, res, url, arrival, key, undefined, fingerprint), fault.delayMs);
+      return;
+    }
     if (fault?.kind === 'status') {
       const headers: http.OutgoingHttpHeaders = fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {};
       return problem(res, fault.status, `Fault ${fault.status}`, 'Injected by the test.', headers);

@@ -17,16 +17,18 @@ const draft = (n: number, lane = 'default', url = `${ORIGIN}/api/${n}`): Draft =
   idempotencyKey: `"key-${n}"`,
   request: { headers: [['content-type', 'application/json']], body: new TextEncoder().encode(`{"n":${n}}`).buffer as ArrayBuffer, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' },
 });
-const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, maxAgeMs: 100_000, slots: 6, force: false, owner: 'me', goneOwners: new Set(), ...over });
+const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, maxAgeMs: 100_000, slots: 6, force: false, owner: 'me', timeoutMs: 10_000, goneOwners: new Set(), ...over });
+const ME = { owner: 'me', timeoutMs: 10_000 };
+const OTHER = { owner: 'other', timeoutMs: 10_000 };
 const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 10 };
 const ctx = { policy, now: 1_000, random: () => 0.5, pageWaiting: false, othersAnswered: false };
 const ok = { kind: 'response' as const, response: new Response(null, { status: 201 }) };
 
 test('add: ids count up per client; the first write of a free lane is claimed in the same transaction, a later one waits', async () => {
   const store = freshStore();
-  const a = await store.add(draft(1), 0, 'me');
-  const b = await store.add(draft(2), 0, 'me');
-  const c = await store.add(draft(3, 'photos'), 0, 'me');
+  const a = await store.add(draft(1), 0, ME);
+  const b = await store.add(draft(2), 0, ME);
+  const c = await store.add(draft(3, 'photos'), 0, ME);
   assert.deepEqual([a.transition.entry.id, b.transition.entry.id, c.transition.entry.id], [1, 2, 3]);
   assert.deepEqual([a.transition.entry.state, b.transition.entry.state, c.transition.entry.state], ['sending', 'pending', 'sending']);
   assert.deepEqual(c.counts, { pending: 3, deadLetters: 0 });
@@ -38,8 +40,8 @@ test('add: ids count up per client; the first write of a free lane is claimed in
 
 test('commit: settling a write and claiming the next of its lane is one step; lanes go side by side', async () => {
   const store = freshStore();
-  const first = (await store.add(draft(1), 0, 'me')).transition.entry;
-  await store.add(draft(2), 0, 'me');
+  const first = (await store.add(draft(1), 0, ME)).transition.entry;
+  await store.add(draft(2), 0, ME);
   await store.add(draft(3, 'photos'), 0, undefined);
   assert.equal(first.state, 'sending');
   const settle = answered(first as never, ok, ctx);
@@ -64,7 +66,7 @@ test('commit: slots bound the claims; a head not due holds its lane and says whe
 
 test('commit: another live worker’s attempt holds its lane; once that worker is gone it is claimed again, maybe committing', async () => {
   const store = freshStore();
-  await store.add(draft(1), 0, 'other');
+  await store.add(draft(1), 0, OTHER);
   const held = await store.commit([], rules());
   assert.deepEqual([held.claimed.length, held.foreign.map((entry) => entry.owner)], [0, ['other']]);
   const taken = await store.commit([], rules({ goneOwners: new Set(['other']) }));
@@ -83,8 +85,8 @@ test('commit: heads past maxAgeMs become dead letters on the way, and the next o
 
 test('cancel, retry, discard: by the app’s say-so only, with errors that say what to do', async () => {
   const store = freshStore();
-  await store.add(draft(1), 0, 'me'); // sending
-  await store.add(draft(2), 0, 'me'); // pending behind it
+  await store.add(draft(1), 0, ME); // sending
+  await store.add(draft(2), 0, ME); // pending behind it
   await assert.rejects(store.cancel(1, 5), (error: unknown) => error instanceof OutboxError && error.code === 'sending');
   await assert.rejects(store.retry(2, 5), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
   await assert.rejects(store.discard(99), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');

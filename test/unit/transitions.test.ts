@@ -12,7 +12,7 @@ const response = (status: number, headers: Record<string, string> = {}): Attempt
 const types = (events: { type: string }[]) => events.map((event) => event.type);
 
 function sendingEntry(over: Partial<SendingEntry> = {}): SendingEntry {
-  return { ...(stored(draft, 1, 0, 'me').entry as SendingEntry), ...over };
+  return { ...(stored(draft, 1, 0, { owner: 'me', timeoutMs: 10_000 }).entry as SendingEntry), ...over };
 }
 
 test('stored: a new write is pending at the tail of its lane, or claimed at once when its lane is free', () => {
@@ -22,19 +22,20 @@ test('stored: a new write is pending at the tail of its lane, or claimed at once
   });
   assert.deepEqual(types(pending.events), ['queued']);
 
-  const claim = stored(draft, 7, 1_000, 'worker-a');
+  const claim = stored(draft, 7, 1_000, { owner: 'worker-a', timeoutMs: 5_000 });
   assert.equal(claim.entry.state, 'sending');
   assert.deepEqual(claim.entry.state === 'sending' && [claim.entry.attempts, claim.entry.owner, claim.entry.attemptAt], [1, 'worker-a', 1_000]);
   assert.deepEqual(types(claim.events), ['queued', 'sending']);
+  assert.equal(claim.events[1]?.type === 'sending' && claim.events[1].answerBy, 6_000, 'its answer is due by the timeout');
   assert.equal('nextAttemptAt' in claim.entry, false);
 });
 
 test('claimed: an attempt is recorded before it starts; claiming an interrupted attempt marks the key as maybe committing', () => {
   const pending = stored(draft, 1, 0).entry as PendingEntry;
-  const first = claimed(pending, 'a', 50).entry;
+  const first = claimed(pending, 'a', 50, 10_000).entry;
   assert.deepEqual([first.state, first.attempts, first.owner, first.mayBeCommitting], ['sending', 1, 'a', false]);
   // Worker "a" died with the attempt under way; worker "b" claims it again.
-  const again = claimed(first, 'b', 90).entry;
+  const again = claimed(first, 'b', 90, 10_000).entry;
   assert.deepEqual([again.attempts, again.owner, again.mayBeCommitting], [2, 'b', true]);
 });
 
@@ -79,7 +80,7 @@ test('a write whose key may still be committing is never dead-lettered by "still
     assert.equal(result.entry?.state, 'pending', `409 number ${i + 1}`);
     const pending = result.entry as PendingEntry;
     assert.deepEqual([pending.retryableResponses, pending.mayBeCommitting, pending.waitsFor], [0, true, 'server']);
-    entry = claimed(pending, 'me', 20_000 + i).entry;
+    entry = claimed(pending, 'me', 20_000 + i, 10_000).entry;
   }
   // A plain 409 right after that is still read as in flight: the history says so.
   assert.equal(answered(entry, response(409), context()).entry?.state, 'pending');
