@@ -137,6 +137,28 @@ export class OutboxStore {
     return result;
   }
 
+  /**
+   * The due lane heads, read without writing anything: for sending when the disk has no
+   * room for the claim's bookkeeping. Their attempts go unrecorded (a worker that dies
+   * meanwhile sends them again, with their keys).
+   */
+  async peekDue(rules: ClaimRules): Promise<Claimed[]> {
+    const db = await this.#connect();
+    const tx = db.transaction(['entries', 'requests'], 'readonly');
+    const found: Claimed[] = [];
+    let cursor = await tx.objectStore('entries').index('queue').openCursor();
+    while (cursor && found.length < rules.slots) {
+      const head = cursor.value as LiveEntry;
+      if (head.state === 'pending' && isDue(head, rules.now, rules.force) && !isExpired(head, rules.now, rules.maxAgeMs)) {
+        const request = await tx.objectStore('requests').get(head.id);
+        if (request) found.push({ entry: claimed(head, rules.owner, rules.now, rules.timeoutMs).entry, request });
+      }
+      cursor = await cursor.continue([head.lane, Infinity]);
+    }
+    await tx.done;
+    return found;
+  }
+
   /** The request of an entry (its body included): for sending it, never for listing. */
   async request(id: number): Promise<StoredRequest | undefined> {
     return (await this.#connect()).get('requests', id);

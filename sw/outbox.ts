@@ -7,7 +7,7 @@ import { OutboxError } from './outbox-error.js';
 import { QUEUED_HEADER, SYNC_TAG, type Counts, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
 import { sendAttempt } from './send-attempt.js';
 import { toDraft, toRequest } from './stored-request.js';
-import { answered } from './transitions.js';
+import { answered, toMeta } from './transitions.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
@@ -157,8 +157,9 @@ export class Outbox {
       if (claim) this.#claimingLanes.delete(lane);
       this.#changes.unshift(...settled);
       // Storage refused (quota, private mode): send the write as the app would have,
-      // and say so loudly, rather than lose it.
+      // and say so loudly, rather than lose it. Nothing of it was stored: one transaction.
       console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
+      if (isQuotaError(error)) this.#publish({ type: 'storage-full', kept: false, error: describe(error) }, this.#counts);
       return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, draft.request)) };
     }
     const { transition, counts } = added;
@@ -327,6 +328,10 @@ export class Outbox {
         result = await store.commit(changes, claim ? rules : undefined);
       } catch (error) {
         this.#claimingSlots = 0;
+        if (isQuotaError(error) && claim) {
+          await this.#sendWithoutRoom(changes, rules, error);
+          continue;
+        }
         // Kept in memory and tried again: the entries stay as they were on disk, so
         // nothing is lost if this worker dies meanwhile (each is sent again, same key).
         console.error('[sw-outbox] could not update the outbox in IndexedDB; trying again shortly:', error);
@@ -355,6 +360,33 @@ export class Outbox {
       } else if (result.nextDueAt !== undefined) {
         this.#wakeAt(result.nextDueAt);
       }
+    }
+  }
+
+  /**
+   * The disk has no room for a claim's bookkeeping: what can be persisted is (a settle
+   * deletes, which needs no room), and the due heads are sent anyway, their attempts
+   * unrecorded. A write the outbox accepted is delivered even when storage is full.
+   */
+  async #sendWithoutRoom(changes: Change[], rules: ClaimRules, error: unknown): Promise<void> {
+    const { store, log } = this.#deps;
+    this.#publish({ type: 'storage-full', kept: true, error: describe(error) }, this.#counts);
+    try {
+      if (changes.length > 0) {
+        const result = await store.commit(changes);
+        this.#counts = result.counts;
+        for (const transition of result.applied) this.#publishAll(transition.events, result.counts);
+      }
+    } catch (again) {
+      log('could not persist answers either; they wait in memory:', again);
+      this.#changes.unshift(...changes);
+      this.#wakeAt(rules.now + this.#options.retryBaseMs);
+    }
+    const due = await store.peekDue({ ...rules, slots: this.#freeSlots() }).catch(() => []);
+    for (const claimed of due.filter(({ entry }) => !this.#inFlight.has(entry.id))) {
+      this.#inFlight.set(claimed.entry.id, claimed.entry.lane);
+      this.#publishAll([{ type: 'sending', entry: toMeta(claimed.entry), answerBy: claimed.entry.attemptAt + this.#options.timeoutMs }], this.#counts);
+      void this.#run(claimed);
     }
   }
 
@@ -423,6 +455,14 @@ export class Outbox {
   #publish(event: StatusEvent, counts: Counts): void {
     this.#deps.publish(counts, event);
   }
+}
+
+function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'QuotaExceededError';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Frees the connection of an answer nobody will read. */

@@ -141,7 +141,13 @@ export type StatusEvent =
   | { type: 'retried'; entry: EntryMeta; previousId: number }
   | { type: 'discarded'; entry: EntryMeta }
   /** Nothing is waiting any more. */
-  | { type: 'drained' };
+  | { type: 'drained' }
+  /**
+   * The browser refused to store something for lack of room. `kept: false`: a new write
+   * did not fit and was sent once without the outbox (offline, the page's fetch failed).
+   * `kept: true`: bookkeeping did not fit; writes already kept are still sent.
+   */
+  | { type: 'storage-full'; kept: boolean; error: string };
 
 /** Everything the worker publishes on {@link CHANNEL_NAME} while it runs. */
 export type StatusMessage = MessageBase & StatusEvent;

@@ -290,3 +290,21 @@ test('a new worker on the same store sends what an earlier one left, from its st
   assert.deepEqual(sent, ['1', '2']);
   assert.deepEqual((await next.snapshot(10)).counts, { pending: 0, deadLetters: 0 });
 });
+
+test('when the disk has no room for a claim’s bookkeeping, the due writes are sent anyway, unrecorded, and settled; pages are told', async () => {
+  const h = harness();
+  h.state.online = false;
+  await h.write('/api/kept-1');
+  await h.write('/api/kept-2');
+  // From now on every commit that would claim (and so write) is refused; deletes go through.
+  const commit = h.store.commit.bind(h.store);
+  h.store.commit = (changes, claim) => (claim ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : commit(changes));
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await until(() => h.sent.length === 2, 'both kept writes sent');
+  await h.outbox.replay('timer');
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/kept-1', '/api/kept-2']);
+  const full = h.events.filter((event) => event.type === 'storage-full');
+  assert.ok(full.length > 0 && full.every((event) => event.type === 'storage-full' && event.kept));
+  assert.deepEqual((await h.outbox.snapshot(5)).counts, { pending: 0, deadLetters: 0 });
+});

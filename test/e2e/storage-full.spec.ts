@@ -1,0 +1,36 @@
+import { chromium } from '@playwright/test';
+import { expect, openApp, test } from '../support/fixtures.js';
+import type { StatusMessage } from '../../sw/protocol.js';
+
+test('over quota: a write the outbox accepted is still delivered; one that did not fit is not half-stored, and pages are told storage is full', async ({ server }, testInfo) => {
+  // The default profile of a persistent context: Chromium applies a quota override there.
+  const context = await chromium.launchPersistentContext(testInfo.outputPath('profile'), testInfo.project.use.launchOptions ?? {});
+  try {
+    // The quota is set before the origin stores anything.
+    const blank = await context.newPage();
+    await blank.goto(`${server.url}/?sw=none`);
+    const cdp = await context.newCDPSession(blank);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: `${server.url}/`, quotaSize: 2 * 1024 * 1024 });
+    const page = await openApp(context, server, { retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 });
+    await context.setOffline(true);
+    // Random bytes: the database compresses what it stores, so repeated text would take no room.
+    const post = (kib: number) =>
+      page.evaluate((size) => {
+        const bytes = new Uint8Array(size * 1024);
+        for (let i = 0; i < bytes.length; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+        const body = new Blob([JSON.stringify({ size }), '\n', bytes]);
+        return fetch('/api/items', { method: 'POST', body }).then((r) => r.status, (e: Error) => e.name);
+      }, kib);
+    expect(await post(256)).toBe(202);
+    expect(await post(5 * 1024)).toBe('TypeError'); // did not fit, and could not be sent: the page's fetch fails
+    await context.setOffline(false); // Chromium's sync event replays
+    await server.waitForCommits(1, 30_000);
+    expect(server.commits.map((commit) => JSON.parse(commit.body.slice(0, commit.body.indexOf('\n'))).size)).toEqual([256]);
+    await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0 });
+    // The page was told that the write it did not get kept was not kept.
+    const full = await page.evaluate(() => window.statusLog.filter((message: StatusMessage) => message.type === 'storage-full'));
+    expect(full[0]).toMatchObject({ type: 'storage-full', kept: false, error: expect.stringContaining('QuotaExceededError') });
+  } finally {
+    await context.close();
+  }
+});
