@@ -27,6 +27,8 @@ interface EntryBase {
   mayBeCommitting: boolean;
   lastStatus?: number;
   lastError?: string;
+  /** Its attempts fail without an answer while other writes to its origin are answered. */
+  failingAlone?: true;
 }
 
 /** Waiting for its turn or for its next attempt. */
@@ -39,8 +41,6 @@ export interface PendingEntry extends EntryBase {
    * for the wait (5xx, Retry-After, still processing), and that wait holds.
    */
   waitsFor: 'turn' | 'network' | 'server';
-  /** Its attempts fail without an answer while other writes to its origin are answered. */
-  failingAlone?: true;
   /** `[lane, id]`, the key of the `queue` index: only live entries have it. */
   queue: [string, number];
 }

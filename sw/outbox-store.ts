@@ -244,7 +244,7 @@ export class OutboxStore {
         waiting: await queue.count(range),
         nextAttemptAt: head.state === 'pending' ? head.nextAttemptAt : null,
         lastError: head.lastError ?? null,
-        failingAlone: head.state === 'pending' && head.failingAlone === true,
+        failingAlone: head.failingAlone === true,
       });
       cursor = await cursor.continue([head.lane, Infinity]);
     }

@@ -51,7 +51,7 @@ export function stored(draft: NewEntry, id: number, now: number, claim?: { owner
  * as an attempt that got no answer.
  */
 export function claimed(entry: LiveEntry, owner: string, now: number, timeoutMs: number): Transition<SendingEntry> {
-  const { nextAttemptAt: _next, waitsFor: _waits, failingAlone: _alone, ...rest } = entry as PendingEntry;
+  const { nextAttemptAt: _next, waitsFor: _waits, ...rest } = entry as PendingEntry;
   const interrupted = entry.state === 'sending';
   const sending: SendingEntry = {
     ...rest,
@@ -78,7 +78,7 @@ export interface AnswerContext {
 export function answered(entry: SendingEntry, result: AttemptResult, context: AnswerContext): Transition & { verdict: Verdict } {
   const { policy, now, random, pageWaiting } = context;
   const verdict = decide(result, { retryableResponses: entry.retryableResponses, mayBeCommitting: entry.mayBeCommitting, waitedMs: now - entry.createdAt }, policy, now, random);
-  const { attemptAt: _at, owner: _owner, ...rest } = entry;
+  const { attemptAt: _at, owner: _owner, failingAlone: _alone, ...rest } = entry;
   const lastStatus = verdict.response?.status;
   const status = lastStatus === undefined ? {} : { lastStatus };
 
