@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency-store.js';
 import { problem, type Reply } from './problem.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 
 export interface IdempotencyOptions {
   /** Where keys and replies are kept. @default a new MemoryIdempotencyStore (one process) */
@@ -85,7 +86,8 @@ export class Idempotency {
       return problem(422, 'Idempotency-Key is already used', `The key of ${request.method} ${request.path} was first sent with another method, path or body. Use a new key for a new write; resend a write with exactly its first payload.`);
     }
     if (live?.state === 'in-flight') {
-      return problem(409, 'A request with this Idempotency-Key is being processed', 'Retry once the first request has been answered; its reply will then be sent again.', { 'retry-after': '1' });
+      // The type tells this from the app's own 409 conflicts: sw-outbox retries it with the same key.
+      return problem(409, 'A request with this Idempotency-Key is being processed', 'Retry once the first request has been answered; its reply will then be sent again.', { 'retry-after': '1' }, IN_FLIGHT_PROBLEM_TYPE);
     }
     if (live?.state === 'done') {
       return { ...live.reply, headers: { ...live.reply.headers, [REPLAYED_HEADER]: '?1' } };

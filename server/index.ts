@@ -6,4 +6,5 @@ export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_LENGTH } from './idempote
 export { idempotent, readRequest, sendReply, headerValue, WRITE_METHODS } from './node-http.js';
 export type { ReadRequest, IdempotentOptions } from './node-http.js';
 export { json, problem } from './problem.js';
+export { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 export type { Reply } from './problem.js';

@@ -12,11 +12,14 @@ export function json(status: number, value: unknown, headers: Record<string, str
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
 }
 
-/** An RFC 9457 problem+json reply: `title` says what went wrong, `detail` how to fix it. */
-export function problem(status: number, title: string, detail: string, headers: Record<string, string> = {}): Reply {
+/**
+ * An RFC 9457 problem+json reply: `title` says what went wrong, `detail` how to fix it,
+ * `type` (a URI) what kind of problem it is, for clients that branch on it.
+ */
+export function problem(status: number, title: string, detail: string, headers: Record<string, string> = {}, type = 'about:blank'): Reply {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },
-    body: JSON.stringify({ type: 'about:blank', title, status, detail }),
+    body: JSON.stringify({ type, title, status, detail }),
   };
 }

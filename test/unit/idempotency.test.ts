@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../../sw/protocol.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -67,7 +68,10 @@ describe('idempotent() on a node:http server', () => {
     await entered;
     let retry = await post('"k3"', 'tea');
     assert.equal(retry.status, 409);
-    assert.equal(((await retry.json()) as { status: number }).status, 409);
+    // Typed, so that a client tells "still in flight" from the app's own conflicts.
+    assert.deepEqual(await retry.json(), {
+      type: IN_FLIGHT_PROBLEM_TYPE, status: 409, title: 'A request with this Idempotency-Key is being processed', detail: 'Retry once the first request has been answered; its reply will then be sent again.',
+    });
     release();
     assert.equal((await first).status, 201);
     retry = await post('"k3"', 'tea');
