@@ -7,7 +7,8 @@
  *   npm run bench                     everything (about 3 minutes on the 2-core machine)
  *   BENCH_ROUNDS=3 BENCH_WRITES=100   online rounds, and sequential writes per round
  *   BENCH_DRAIN=1000                  writes queued offline, then drained
- *   BENCH_SCALE=10000 BENCH_SCALE_KB=10   the scale run (BENCH_SCALE=0 skips it)
+ *   BENCH_SCALE=10000 BENCH_SCALE_KB=10   the scale run
+ * A size of 0 skips its section (BENCH_ROUNDS=0, BENCH_DRAIN=0, BENCH_SCALE=0).
  */
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import { build } from 'esbuild';
@@ -103,21 +104,27 @@ function enqueue(page: Page, count: number, { lanes = 1, bodyBytes = 40 } = {}):
   );
 }
 
-/** The worker's JS heap in bytes, after a garbage collection, over the DevTools protocol. */
-async function workerHeap(browser: Browser): Promise<number> {
+/** The JS heap in bytes of `page`'s service worker, after a garbage collection, over the DevTools protocol. */
+async function workerHeap(browser: Browser, page: Page): Promise<number> {
+  const own = await page.context().newCDPSession(page);
+  const { targetInfo } = await own.send('Target.getTargetInfo');
+  await own.detach();
   const cdp: CDPSession = await browser.newBrowserCDPSession();
   try {
+    // Workers of profiles closed earlier may still be listed: take this profile's.
     const { targetInfos } = await cdp.send('Target.getTargets');
-    const target = targetInfos.find((info) => info.type === 'service_worker');
+    const target = targetInfos.find((info) => info.type === 'service_worker' && info.browserContextId === targetInfo.browserContextId);
     if (!target) throw new Error('no service worker is running');
     const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
     let id = 0;
     const call = (method: string) =>
-      new Promise<{ result?: { usedSize: number } }>((resolve) => {
+      new Promise<{ result?: { usedSize: number } }>((resolve, reject) => {
         const mine = ++id;
+        const timer = setTimeout(() => reject(new Error(`no answer to ${method} from the worker`)), 10_000);
         const listener = (event: { message: string }) => {
           const message = JSON.parse(event.message) as { id: number; result?: { usedSize: number } };
           if (message.id !== mine) return;
+          clearTimeout(timer);
           cdp.off('Target.receivedMessageFromTarget', listener);
           resolve(message);
         };
@@ -139,15 +146,8 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const row = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 12)).join('');
 
-const launchOptions = config.use?.launchOptions ?? {};
-const browser = await chromium.launch(launchOptions);
-const server = await TestServer.start();
-server.requireKey = false; // Workbox and the baselines send no key: every arm's writes are applied alike
-server.files.set('/passthrough-sw.js', join(ROOT, 'bench/workers/passthrough-sw.js'));
-server.files.set('/workbox-sw.js', await buildWorkbox());
-const version = browser.version();
-try {
-  // 1. The online path: alternating arms, a new profile each round.
+/** 1. The online path: alternating arms, a new profile each round. */
+async function onlinePath(browser: Browser, server: TestServer): Promise<void> {
   const online = new Map<Arm, OnlineRound[]>();
   const arms = Object.keys(WORKERS) as Arm[];
   for (let r = 0; r < ROUNDS; r++) {
@@ -158,7 +158,7 @@ try {
       await context.close();
     }
   }
-  console.log(`Chromium ${version}, loopback server; ${ROUNDS} rounds of ${WRITES} sequential POSTs, then 10 at once in one lane and in four\n`);
+  console.log(`Chromium ${browser.version()}, loopback server; ${ROUNDS} rounds of ${WRITES} sequential POSTs, then 10 at once in one lane and in four\n`);
   const widths = [16, 12, 12, 12, 12, 16, 16];
   console.log(row(['online write', 'median', 'p95', '+median', '+p95', '10 at once, 1', '10 at once, 4'], widths));
   const base = online.get('no worker')!.flatMap((round) => round.sequential);
@@ -169,57 +169,71 @@ try {
       row([arm, ms(median(all)), ms(quantile(all, 0.95)), signed(median(all) - median(base)), signed(quantile(all, 0.95) - quantile(base, 0.95)), ms(median(rounds.map((x) => x.oneLane))), ms(median(rounds.map((x) => x.fourLanes)))], widths),
     );
   }
+}
 
-  // 2. Offline enqueue, then the drain once the network is back (Chromium's sync event).
+/** 2. Offline enqueue, then the drain once the network is back (each arm's own sync event). */
+async function drains(browser: Browser, server: TestServer): Promise<void> {
   console.log(`\n${DRAIN} writes made one after another offline, then drained once back online (each arm's own sync event)`);
-  console.log(row(['', 'enqueue', 'drain', 'drain per write'], [26, 14, 12, 16]));
-  const drains: [Arm, number][] = [['Workbox 7.4', 1], ['sw-outbox', 1], ['sw-outbox', 4], ['sw-outbox', 6]];
-  for (const [arm, lanes] of drains) {
-    process.stderr.write(`  drain, ${arm}, ${lanes} lane(s)\n`);
+  const widths = [34, 14, 12, 16];
+  console.log(row(['', 'enqueue', 'drain', 'drain per write'], widths));
+  // On loopback the drain is bound by the 2 cores; with a network's round trip (20 ms
+  // here), by how many requests are out at once.
+  const runs: [Arm, number, number][] = [['Workbox 7.4', 1, 0], ['sw-outbox', 1, 0], ['sw-outbox', 4, 0], ['sw-outbox', 6, 0], ['Workbox 7.4', 1, 20], ['sw-outbox', 1, 20], ['sw-outbox', 4, 20], ['sw-outbox', 6, 20]];
+  for (const [arm, lanes, latencyMs] of runs) {
+    server.latencyMs = latencyMs;
+    const count = latencyMs > 0 ? Math.min(DRAIN, 200) : DRAIN;
+    process.stderr.write(`  drain, ${arm}, ${lanes} lane(s), ${latencyMs} ms\n`);
     const { context, page } = await open(browser, server, arm);
     await context.setOffline(true);
-    const rate = await enqueue(page, DRAIN, { lanes });
+    const rate = await enqueue(page, count, { lanes });
     const before = server.arrivals.length;
     const start = Date.now();
     await context.setOffline(false);
-    await server.waitFor(() => server.arrivals.length - before >= DRAIN, `${arm}'s drain`, 600_000);
+    await server.waitFor(() => server.arrivals.length - before >= count, `${arm}'s drain`, 600_000);
     const drainMs = Date.now() - start;
-    console.log(row([`${arm}${arm === 'sw-outbox' ? `, ${lanes} lane${lanes > 1 ? 's' : ''}` : ''}`, `${rate.toFixed(0)} writes/s`, `${(drainMs / 1000).toFixed(2)} s`, ms(drainMs / DRAIN)], [26, 14, 12, 16]));
+    const name = `${arm}${arm === 'sw-outbox' ? `, ${lanes} lane${lanes > 1 ? 's' : ''}` : ''}${latencyMs > 0 ? `, ${count} at ${latencyMs} ms RTT` : ''}`;
+    console.log(row([name, latencyMs > 0 ? '' : `${rate.toFixed(0)} writes/s`, `${(drainMs / 1000).toFixed(2)} s`, ms(drainMs / count)], widths));
     await context.close();
   }
+  server.latencyMs = 0;
+}
 
-  // 3. Scale: a long offline stretch of large writes, then a worker start.
-  if (SCALE > 0) {
-    const { context, page } = await open(browser, server, 'sw-outbox');
-    const cdp = await context.newCDPSession(page);
-    const emptyHeap = await workerHeap(browser);
-    await context.setOffline(true);
-    const rate = await enqueue(page, SCALE, { bodyBytes: SCALE_KB * 1024 });
-    // The worker stops, as browsers stop idle workers, and the network comes back. A page
-    // of the app starts it: the page helper asks for a replay when it is made.
-    await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.stopAllWorkers');
-    await context.setOffline(false);
-    const before = server.arrivals.length;
-    const arrivalsAt: number[] = [];
-    server.onArrival = () => arrivalsAt.push(Date.now());
-    const start = Date.now();
-    await page.evaluate(async (helper) => {
-      const { OutboxClient } = (await import(helper)) as typeof import('../client/index.js');
-      new OutboxClient();
-    }, '/dist/client/index.js');
-    await server.waitFor(() => server.arrivals.length > before, 'the first send after the worker started', 60_000);
-    const firstSend = Date.now() - start;
-    const heap = await workerHeap(browser);
-    await server.waitFor(() => server.arrivals.length - before >= SCALE, 'the scale drain', 900_000);
-    server.onArrival = undefined;
-    const perWrite = (from: number, to: number) => (arrivalsAt[to]! - arrivalsAt[from]!) / (to - from);
-    console.log(`\nscale: ${SCALE} writes of ${SCALE_KB} KiB queued offline (${mib(SCALE * SCALE_KB * 1024)} of bodies) at ${rate.toFixed(0)} writes/s, worker stopped, network back`);
-    console.log(`  worker start (a page's replay message to a stopped worker) to first send: ${firstSend} ms`);
-    console.log(`  worker JS heap: ${mib(heap)} after start with ${SCALE} waiting; ${mib(emptyHeap)} with an empty outbox`);
-    console.log(`  drain per write: first 100 ${ms(perWrite(0, 100))}, last 100 ${ms(perWrite(SCALE - 101, SCALE - 1))}`);
-    await context.close();
-  }
+/**
+ * 3. Scale: a long offline stretch of large writes. The worker's heap with them waiting
+ * (it must not hold their bodies), then the drain once the network is back.
+ */
+async function scale(browser: Browser, server: TestServer): Promise<void> {
+  const { context, page } = await open(browser, server, 'sw-outbox');
+  const emptyHeap = await workerHeap(browser, page);
+  await context.setOffline(true);
+  const rate = await enqueue(page, SCALE, { bodyBytes: SCALE_KB * 1024 });
+  const heap = await workerHeap(browser, page);
+  const before = server.arrivals.length;
+  const arrivalsAt: number[] = [];
+  server.onArrival = () => arrivalsAt.push(Date.now());
+  const start = Date.now();
+  await context.setOffline(false); // Chromium's sync event starts the drain
+  await server.waitFor(() => server.arrivals.length > before, 'the first send', 60_000);
+  const firstSend = Date.now() - start;
+  await server.waitFor(() => server.arrivals.length - before >= SCALE, 'the scale drain', 900_000);
+  server.onArrival = undefined;
+  const perWrite = (from: number, to: number) => (arrivalsAt[to]! - arrivalsAt[from]!) / (to - from);
+  console.log(`\nscale: ${SCALE} writes of ${SCALE_KB} KiB queued offline (${mib(SCALE * SCALE_KB * 1024)} of bodies) at ${rate.toFixed(0)} writes/s, then back online`);
+  console.log(`  worker JS heap: ${mib(emptyHeap)} with an empty outbox; ${mib(heap)} with ${SCALE} writes waiting`);
+  console.log(`  back online to first send: ${firstSend} ms`);
+  console.log(`  drain per write: first 100 ${ms(perWrite(0, 100))}, last 100 ${ms(perWrite(SCALE - 101, SCALE - 1))}; all ${ms((arrivalsAt.at(-1)! - start) / SCALE)}`);
+  await context.close();
+}
+
+const browser = await chromium.launch(config.use?.launchOptions ?? {});
+const server = await TestServer.start();
+server.requireKey = false; // Workbox and the baselines send no key: every arm's writes are applied alike
+server.files.set('/passthrough-sw.js', join(ROOT, 'bench/workers/passthrough-sw.js'));
+server.files.set('/workbox-sw.js', await buildWorkbox());
+try {
+  if (ROUNDS > 0) await onlinePath(browser, server);
+  if (DRAIN > 0) await drains(browser, server);
+  if (SCALE > 0) await scale(browser, server);
 } finally {
   await browser.close();
   await server.stop();

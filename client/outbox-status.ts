@@ -142,6 +142,11 @@ function createElementClass(): CustomElementConstructor {
         case 'discarded':
           this.#deadLetters.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
           break;
+        case 'storage-full':
+          this.#lastError = message.kept
+            ? 'This device is out of storage space; changes already saved here are still being sent.'
+            : 'This device is out of storage space; the last change could not be kept for sending later.';
+          break;
         case 'queued':
           break;
       }

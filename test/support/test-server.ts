@@ -78,6 +78,8 @@ export class TestServer {
   workerScript = process.env.OUTBOX_SW ?? join(ROOT, 'dist/outbox-sw.js');
   /** Writes without an Idempotency-Key get 400, as the draft says; off, they are applied like any API's. */
   requireKey = true;
+  /** Each /api/ request waits this long before it is handled: a network's round trip, for benchmarks. */
+  latencyMs = 0;
   /** Called at each arrival, for benchmarks that time them. */
   onArrival: (() => void) | undefined;
   /** Further files to serve, by path: the benchmarks' workers. */
@@ -186,7 +188,10 @@ export class TestServer {
     // reused keep-alive connection drops before the answer, which would hide a lost answer.
     res.setHeader('Connection', 'close');
 
-    if (url.pathname.startsWith('/api/')) return this.#api(req, res, url, body);
+    if (url.pathname.startsWith('/api/')) {
+      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+      return this.#api(req, res, url, body);
+    }
     if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
     const extra = this.files.get(url.pathname);
