@@ -1,5 +1,4 @@
-import { expect, openApp, test, write } from '../support/fixtures.js';
-import type { ChannelMessage } from '../../sw/protocol.js';
+import { expect, openApp, registerAndListen, test, write } from '../support/fixtures.js';
 
 test('invalid options are refused by the page helper with an error naming the option', async ({ page, server }) => {
   await page.goto(`${server.url}/?options=${encodeURIComponent(JSON.stringify({ methods: ['GET'] }))}`);
@@ -11,14 +10,7 @@ test('invalid options are refused by the page helper with an error naming the op
 
 test('a worker registered with an invalid query string fails to install and says why on the channel', async ({ page, server }) => {
   await page.goto(`${server.url}/dist/client/index.js`); // any page of the origin, without the helper
-  const report = await page.evaluate(async () => {
-    const channel = new BroadcastChannel('sw-outbox');
-    const message = new Promise<ChannelMessage>((resolve) => (channel.onmessage = (event) => resolve(event.data)));
-    const registration = await navigator.serviceWorker.register('/outbox-sw.js?timeoutMs=soon&debug');
-    const worker = registration.installing!;
-    const redundant = new Promise<string>((resolve) => worker.addEventListener('statechange', () => worker.state === 'redundant' && resolve(worker.state)));
-    return { message: await message, state: await redundant };
-  });
+  const report = await registerAndListen(page, '/outbox-sw.js?timeoutMs=soon&debug');
   expect(report.state).toBe('redundant');
   expect(report.message).toMatchObject({ type: 'config-error', error: { code: 'invalid-option' } });
   expect(report.message.type === 'config-error' && report.message.error.message).toContain('"timeoutMs"');

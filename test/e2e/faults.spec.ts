@@ -1,4 +1,4 @@
-import { expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+import { expect, openApp, statusTypes, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
@@ -28,15 +28,7 @@ test('a slow server that commits after the outbox gave up on the attempt: no wri
 test('the worker is killed in the middle of a replay with the page left open: the page notices the silent attempt and the replay resumes by itself', async ({ context, server }) => {
   // Retries a day away: only the page helper's watchdog can start the stopped worker.
   const page = await openApp(context, server, { timeoutMs: 2_000, retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 });
-  await context.setOffline(true);
-  for (let i = 1; i <= 5; i++) await write(page, 'POST', '/api/items', { i });
-  server.fail({ kind: 'hold' }, TestServer.bodyHas('i', 3));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('ServiceWorker.enable');
-
-  await context.setOffline(false);
-  await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('i', 3)), 'the 3rd write to arrive');
-  await cdp.send('ServiceWorker.stopAllWorkers');
+  await stopWorkerMidReplay(context, page, server);
 
   // No reload, no replay asked for by the test: within timeoutMs and a margin, the page asks.
   await server.waitForCommits(5, 30_000);

@@ -1,5 +1,4 @@
-import { expect, openApp, test, write } from '../support/fixtures.js';
-import type { ConfigErrorMessage } from '../../sw/protocol.js';
+import { expect, openApp, registerAndListen, test, write } from '../support/fixtures.js';
 
 test("an app's own worker with a query string of its own imports the outbox: it installs, keeps its own routes, and the outbox takes outbox.<option>", async ({ context, server }) => {
   const page = await openApp(context, server, {}, '/host-sw.js?v=2&outbox.include=/api/&outbox.timeoutMs=5000');
@@ -26,16 +25,9 @@ test("a host worker's plain query parameters are never an error; a typo under th
   const typo = await browser.newContext();
   const failing = await typo.newPage();
   await failing.goto(`${server.url}/?sw=none`);
-  const report = await failing.evaluate(async () => {
-    const channel = new BroadcastChannel('sw-outbox');
-    const message = new Promise<ConfigErrorMessage>((resolve) => (channel.onmessage = (event) => resolve(event.data)));
-    const registration = await navigator.serviceWorker.register('/host-sw.js?v=2&outbox.incude=/api/');
-    const worker = registration.installing!;
-    const redundant = new Promise<string>((resolve) => worker.addEventListener('statechange', () => worker.state === 'redundant' && resolve(worker.state)));
-    return { message: await message, state: await redundant };
-  });
+  const report = await registerAndListen(failing, '/host-sw.js?v=2&outbox.incude=/api/');
   expect(report.state).toBe('redundant');
-  expect(report.message.error).toMatchObject({ code: 'unknown-option', message: expect.stringContaining('"outbox.incude"') });
+  expect(report.message.type === 'config-error' && report.message.error).toMatchObject({ code: 'unknown-option', message: expect.stringContaining('"outbox.incude"') });
   await typo.close();
   // The plain form warns once, naming the parameters it left to the host.
   expect(warnings).toEqual([expect.stringContaining('left the query parameters v to the worker')]);

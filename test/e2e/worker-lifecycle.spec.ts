@@ -1,5 +1,5 @@
 import { chromium } from '@playwright/test';
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, openApp, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import { SYNC_TAG } from '../../sw/protocol.js';
 
@@ -7,15 +7,7 @@ const bodies = (server: TestServer) => server.commits.map((commit) => JSON.parse
 
 test('the worker is killed in the middle of a replay: nothing lost, nothing applied twice', async ({ context, server }) => {
   const page = await openApp(context, server);
-  await context.setOffline(true);
-  for (let i = 1; i <= 5; i++) await write(page, 'POST', '/api/items', { i });
-  server.fail({ kind: 'hold' }, TestServer.bodyHas('i', 3));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('ServiceWorker.enable');
-
-  await context.setOffline(false);
-  await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('i', 3)), 'the 3rd write to arrive');
-  await cdp.send('ServiceWorker.stopAllWorkers');
+  await stopWorkerMidReplay(context, page, server);
 
   // The held answer died with the worker. A page message starts a new one.
   await page.evaluate(() => window.outbox.replay());

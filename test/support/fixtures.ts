@@ -1,5 +1,5 @@
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
-import type { OutboxClient, StatusMessage } from '../../client/index.js';
+import type { ChannelMessage, OutboxClient, StatusMessage } from '../../client/index.js';
 import type { OutboxOptionsInput } from '../../sw/options.js';
 import { TestServer } from './test-server.js';
 
@@ -38,6 +38,36 @@ export function write(page: Page, method: string, path: string, body?: unknown, 
 /** Status message types the page has received, in order. */
 export function statusTypes(page: Page): Promise<string[]> {
   return page.evaluate(() => window.statusLog.map((message) => message.type));
+}
+
+/**
+ * Makes five writes offline, reconnects, and stops the worker while the 3rd is being sent
+ * (the server holds its answer): a worker killed in the middle of a replay.
+ */
+export async function stopWorkerMidReplay(context: BrowserContext, page: Page, server: TestServer): Promise<void> {
+  await context.setOffline(true);
+  for (let i = 1; i <= 5; i++) await write(page, 'POST', '/api/items', { i });
+  server.fail({ kind: 'hold' }, TestServer.bodyHas('i', 3));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await context.setOffline(false);
+  await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('i', 3)), 'the 3rd write to arrive');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+}
+
+/**
+ * Registers `url` from a page of the origin that has no page helper, and resolves with the
+ * state its worker ends in and the first message heard on the status channel.
+ */
+export function registerAndListen(page: Page, url: string): Promise<{ message: ChannelMessage; state: string }> {
+  return page.evaluate(async (scriptUrl) => {
+    const channel = new BroadcastChannel('sw-outbox');
+    const message = new Promise<ChannelMessage>((resolve) => (channel.onmessage = (event) => resolve(event.data)));
+    const registration = await navigator.serviceWorker.register(scriptUrl);
+    const worker = registration.installing!;
+    const redundant = new Promise<string>((resolve) => worker.addEventListener('statechange', () => worker.state === 'redundant' && resolve(worker.state)));
+    return { message: await message, state: await redundant };
+  }, url);
 }
 
 export const test = base.extend<{ server: TestServer }>({
