@@ -86,7 +86,3 @@ export interface Draft {
   idempotencyKey: string;
   request: StoredRequest;
 }
-
-export function isLive(entry: Entry): entry is LiveEntry {
-  return entry.state !== 'dead';
-}

@@ -383,6 +383,6 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
   }
 }
 
-export function countsOf(meta: Meta): Counts {
+function countsOf(meta: Meta): Counts {
   return { pending: meta.pending, deadLetters: meta.deadLetters };
 }
