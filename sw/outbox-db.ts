@@ -68,17 +68,11 @@ function createV2(db: OutboxDb): void {
   db.createObjectStore('meta');
 }
 
-/** What sw-outbox 0.1 kept under a number key in its one `entries` store. */
-interface V1Entry {
+/** What sw-outbox 0.1 kept under a number key in its one `entries` store: the request, and its state beside it. */
+interface V1Entry extends StoredRequest {
   seq: number;
   method: string;
   url: string;
-  headers: [string, string][];
-  body: ArrayBuffer | null;
-  credentials: RequestCredentials;
-  mode: RequestMode;
-  redirect: RequestRedirect;
-  referrer: string;
   idempotencyKey: string;
   state: 'pending' | 'dead';
   createdAt: number;
