@@ -226,13 +226,16 @@ export class Outbox {
     return snapshot;
   }
 
-  /** Puts a dead letter back at the tail of its lane and replays. Resolves with its new id. */
+  /**
+   * Puts a dead letter back at the tail of its lane and replays. Resolves with its new id
+   * once that replay is over, as a page's replay does.
+   */
   async retry(id: number): Promise<number> {
     await this.#flush();
     const { transition, counts } = await this.#deps.store.retry(id, this.#deps.now());
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
-    void this.replay('page');
+    await this.replay('page');
     return transition.entry.id;
   }
 
