@@ -55,8 +55,9 @@ test('a write that fails unanswered while other writes to its origin are answere
   expect((await write(page, 'POST', '/api/items', { n: 'broken' }, inLane('a'))).status).toBe(202);
   const [lane] = (await snapshot(page)).lanes;
   expect(lane).toMatchObject({ lane: 'a', failingAlone: true, lastError: expect.stringContaining('other writes to this origin are answered') });
-  const scheduled = await page.evaluate(() => window.statusLog.filter((message: StatusMessage) => message.type === 'retry-scheduled'));
-  expect(scheduled.length).toBeGreaterThan(0);
+  const scheduledMessages = () => page.evaluate(() => window.statusLog.filter((message: StatusMessage) => message.type === 'retry-scheduled'));
+  await expect.poll(() => scheduledMessages().then((messages) => messages.length)).toBeGreaterThan(0);
+  const scheduled = await scheduledMessages();
   for (const message of scheduled) expect(message).toMatchObject({ failingAlone: true });
 });
 
