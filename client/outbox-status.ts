@@ -133,14 +133,14 @@ function createElementClass(): CustomElementConstructor {
         case 'dead-lettered':
           // Kept up to date from the messages: no snapshot per change.
           this.#sending = undefined;
-          this.#deadLetters.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
+          this.#removeDeadLetter(message.entry.id);
           this.#deadLetters.append(deadLetterItem(message.entry));
           break;
         case 'retried':
-          this.#deadLetters.querySelector(`li[data-id="${message.previousId}"]`)?.remove();
+          this.#removeDeadLetter(message.previousId);
           break;
         case 'discarded':
-          this.#deadLetters.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
+          this.#removeDeadLetter(message.entry.id);
           break;
         case 'storage-full':
           this.#lastError = message.kept
@@ -151,6 +151,10 @@ function createElementClass(): CustomElementConstructor {
           break;
       }
       this.#renderActivity();
+    }
+
+    #removeDeadLetter(id: number): void {
+      this.#deadLetters.querySelector(`li[data-id="${id}"]`)?.remove();
     }
 
     #renderSnapshot(snapshot: Snapshot): void {

@@ -159,11 +159,6 @@ export class OutboxStore {
     return found;
   }
 
-  /** The request of an entry (its body included): for sending it, never for listing. */
-  async request(id: number): Promise<StoredRequest | undefined> {
-    return (await this.#connect()).get('requests', id);
-  }
-
   /** Puts a dead letter back at the tail of its lane, with a new sequence number. */
   async retry(id: number, now: number): Promise<{ transition: Transition<PendingEntry>; counts: Counts }> {
     return this.#onDeadLetter(id, async (tx, meta, dead) => {

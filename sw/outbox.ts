@@ -169,7 +169,8 @@ export class Outbox {
     const answer = new Promise<Response | undefined>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
       this.#inFlight.set(entry.id, lane);
-      waitUntil(this.#run({ entry, request: draft.request }));
+      // The transaction gave the client id, so the request goes out before anything below.
+      waitUntil(this.#run({ entry, request: draft.request }, added.clientId));
     }
     // After the request is on its way: nothing but the write-ahead record stands before it.
     for (const change of settled) this.#publishAll(change.transition.events, counts);
@@ -263,9 +264,9 @@ export class Outbox {
   }
 
   /** Runs one claimed attempt, hands a waiting page its answer, and queues the transition. */
-  async #run({ entry, request }: Claimed): Promise<void> {
+  async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
     const { store, now, random, fetch, log } = this.#deps;
-    const clientId = await store.clientId();
+    const clientId = knownClientId ?? (await store.clientId());
     const result = await sendAttempt(fetch, entry, request, { clientId, seq: entry.id, lane: entry.lane }, this.#options.timeoutMs);
     const at = now();
     const origin = new URL(entry.url).origin;

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Draft, LiveEntry, PendingEntry } from '../../sw/entry.js';
+import type { Draft, LiveEntry, PendingEntry, StoredRequest } from '../../sw/entry.js';
 import { OutboxError } from '../../sw/outbox-error.js';
 import { OutboxStore, type ClaimRules } from '../../sw/outbox-store.js';
 import { answered } from '../../sw/transitions.js';
@@ -10,6 +10,13 @@ const ORIGIN = 'https://app.test';
 let dbCount = 0;
 const freshName = () => `test-${++dbCount}`;
 const freshStore = () => new OutboxStore(ORIGIN, freshName());
+/** A record of the `requests` store of database `name`, read straight from IndexedDB as DevTools would. */
+async function storedRequest(name: string, id: number): Promise<StoredRequest | undefined> {
+  const db = await new Promise<IDBDatabase>((resolve) => (indexedDB.open(name).onsuccess = (event) => resolve((event.target as IDBOpenDBRequest).result)));
+  const record = await new Promise<StoredRequest | undefined>((resolve) => (db.transaction('requests').objectStore('requests').get(id).onsuccess = (event) => resolve((event.target as IDBRequest).result)));
+  db.close();
+  return record;
+}
 const draft = (n: number, lane = 'default', url = `${ORIGIN}/api/${n}`): Draft => ({
   method: 'POST',
   url,
@@ -39,7 +46,8 @@ test('add: ids count up per client; the first write of a free lane is claimed in
 });
 
 test('commit: settling a write and claiming the next of its lane is one step; lanes go side by side', async () => {
-  const store = freshStore();
+  const name = freshName();
+  const store = new OutboxStore(ORIGIN, name);
   const first = (await store.add(draft(1), 0, ME)).transition.entry;
   await store.add(draft(2), 0, ME);
   await store.add(draft(3, 'photos'), 0, undefined);
@@ -49,7 +57,7 @@ test('commit: settling a write and claiming the next of its lane is one step; la
   assert.deepEqual(result.claimed.map(({ entry }) => [entry.id, entry.lane]), [[2, 'default'], [3, 'photos']]);
   assert.equal(new TextDecoder().decode(result.claimed[0]!.request.body!), '{"n":2}');
   assert.deepEqual(result.counts, { pending: 2, deadLetters: 0 });
-  assert.equal(await store.request(1), undefined, 'a settled write leaves no request behind');
+  assert.equal(await storedRequest(name, 1), undefined, 'a settled write leaves no request behind');
 });
 
 test('commit: slots bound the claims; a head not due holds its lane and says when it is due', async () => {
@@ -84,7 +92,8 @@ test('commit: heads past maxAgeMs become dead letters on the way, and the next o
 });
 
 test('cancel, retry, discard: by the app’s say-so only, with errors that say what to do', async () => {
-  const store = freshStore();
+  const name = freshName();
+  const store = new OutboxStore(ORIGIN, name);
   await store.add(draft(1), 0, ME); // sending
   await store.add(draft(2), 0, ME); // pending behind it
   await assert.rejects(store.cancel(1, 5), (error: unknown) => error instanceof OutboxError && error.code === 'sending');
@@ -95,12 +104,12 @@ test('cancel, retry, discard: by the app’s say-so only, with errors that say w
   assert.deepEqual([cancel.transition.entry.reason.code, cancel.counts], ['cancelled', { pending: 1, deadLetters: 1 }]);
   const retry = await store.retry(2, 6);
   assert.deepEqual([retry.transition.entry.id, retry.transition.entry.idempotencyKey, retry.counts], [3, '"key-2"', { pending: 2, deadLetters: 0 }]);
-  assert.equal(new TextDecoder().decode((await store.request(3))!.body!), '{"n":2}', 'the request moves with its new id');
-  assert.equal(await store.request(2), undefined);
+  assert.equal(new TextDecoder().decode((await storedRequest(name, 3))!.body!), '{"n":2}', 'the request moves with its new id');
+  assert.equal(await storedRequest(name, 2), undefined);
   await store.cancel(3, 7);
   const discard = await store.discard(3);
   assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 1, deadLetters: 0 }]);
-  assert.equal(await store.request(3), undefined);
+  assert.equal(await storedRequest(name, 3), undefined);
 });
 
 test('snapshot: exact counts, the first N entries and dead letters, and each lane with its head; no body', async () => {
