@@ -288,13 +288,17 @@ export class Outbox {
       this.#releaseLane(entry.lane);
       this.#registerSync();
     }
-    this.#changes.push({ id: entry.id, transition });
-    this.#wanted = true;
+    const change: Change = { id: entry.id, transition };
+    this.#changes.push(change);
     // A settled write with nothing behind it (the store counts it as the only live one):
     // its bookkeeping may wait a moment for the next write, whose transaction carries it.
+    // That write had the lane to itself, so nothing is left to claim: a commit now would
+    // only hold up the write after it (transactions on one store run one at a time).
     if (transition.entry === null && this.#counts.pending <= 1 && this.#waiters.size === 0 && this.#inFlight.size === 0) {
       await new Promise<void>((resolve) => this.#deps.timer(resolve, SETTLE_WINDOW_MS));
+      if (!this.#changes.includes(change)) return;
     }
+    this.#wanted = true;
     await this.#pump();
   }
 

@@ -114,6 +114,14 @@ test('an online write with an empty queue: one transaction before the request go
   assert.equal(await request!.text(), '{"a":1}');
 });
 
+test('writes one after another: each one’s transaction carries the previous answer, and no other commit runs between them', async () => {
+  const h = harness();
+  for (const n of [1, 2, 3]) assert.equal((await h.write(`/api/items/${n}`)).status, 201);
+  await h.settle();
+  assert.deepEqual(h.steps, ['add', 'fetch', 'add', 'fetch', 'add', 'fetch', 'commit']);
+  assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0 });
+});
+
 test('a write behind one in flight waits its turn in its lane, then gets its own answer', async () => {
   const h = harness();
   let releaseFirst: (response: Response) => void = () => {};
