@@ -8,6 +8,14 @@ import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stor
 type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
 type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'entries', 'queue', 'readwrite'>;
 
+/** A write as add() stored it. */
+export interface Added {
+  transition: Transition<LiveEntry>;
+  counts: Counts;
+  /** The outbox's client id, read or known in the same transaction. */
+  clientId: string;
+}
+
 /** An entry claimed for an attempt, with the request to send. */
 export interface Claimed {
   entry: SendingEntry;
@@ -34,6 +42,8 @@ export interface ClaimRules {
 export interface Change {
   id: number;
   transition: Transition;
+  /** The entry as the transition found it, when the caller holds it: a write's transaction then need not read it. */
+  was?: Entry;
 }
 
 export interface CommitResult {
@@ -54,11 +64,22 @@ const ALL = ['entries', 'requests', 'meta'] as const;
 // of the tab, the worker or the browser; only a power cut may lose the latest ones.
 const DURABILITY = { durability: 'relaxed' } as const;
 
+/** The meta record was not what this store expected: another worker wrote since. */
+class StaleMeta extends Error {}
+
 /** The outbox in IndexedDB, in queue terms. Each method is one transaction. */
 export class OutboxStore {
   readonly #open: () => Promise<OutboxDb>;
   #db: Promise<OutboxDb> | undefined;
   #clientId: string | undefined;
+  /**
+   * The meta record as the last transaction this store began will leave it, when that is
+   * known without reading it; undefined while one that reads it runs, or after a failure.
+   * Transactions on one store run in the order they begin, so a write's transaction can
+   * take its sequence number and counts from here (decision 0010).
+   */
+  #meta: Meta | undefined;
+  #begun = 0;
 
   constructor(origin: string, name?: string) {
     this.#open = () => openOutboxDb(origin, () => (this.#db = undefined), name);
@@ -72,17 +93,42 @@ export class OutboxStore {
     return this.#db;
   }
 
-  async #tx(): Promise<Tx> {
-    return (await this.#connect()).transaction(ALL, 'readwrite', DURABILITY);
+  /**
+   * A read-write transaction whose outcome for the meta record is not known yet: `done`
+   * awaits it and records the meta it wrote, unless a later transaction began meanwhile.
+   */
+  async #tx(): Promise<{ tx: Tx; done: (meta: Meta) => Promise<void> }> {
+    const tx = (await this.#connect()).transaction(ALL, 'readwrite', DURABILITY);
+    const begun = this.#begin(undefined);
+    const done = async (meta: Meta) => {
+      try {
+        await tx.done;
+      } catch (error) {
+        this.#forget(begun);
+        throw error;
+      }
+      if (this.#begun === begun) this.#meta = structuredClone(meta);
+      this.#clientId = meta.clientId;
+    };
+    return { tx, done };
+  }
+
+  #begin(meta: Meta | undefined): number {
+    this.#meta = meta;
+    return ++this.#begun;
+  }
+
+  #forget(begun: number): void {
+    if (this.#begun === begun) this.#meta = undefined;
   }
 
   /** The stable id of this outbox, known after the first transaction that read it. */
   async clientId(): Promise<string> {
     if (this.#clientId) return this.#clientId;
-    const tx = await this.#tx();
+    const { tx, done } = await this.#tx();
     const meta = await readMeta(tx);
-    await tx.objectStore('meta').put(meta, META_KEY);
-    await tx.done;
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await done(meta);
     return meta.clientId;
   }
 
@@ -92,8 +138,58 @@ export class OutboxStore {
    * carries transitions still to persist (the previous write's answer, say): they are
    * applied first, so that one transaction serves both.
    */
-  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = []): Promise<{ transition: Transition<LiveEntry>; counts: Counts; clientId: string }> {
-    const tx = await this.#tx();
+  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = []): Promise<Added> {
+    return (await this.#addKnowing(draft, now, claim, settled)) ?? this.#addReading(draft, now, claim, settled);
+  }
+
+  /**
+   * add() without a read before the writes, so the transaction costs one round trip: the
+   * sequence number and counts come from the meta record this store expects, and the lane
+   * is known to be free when no write waits at all. The expected record is read in the
+   * same transaction, and any difference (another worker wrote) aborts it, writes and all:
+   * undefined then, and add() takes the reading way.
+   */
+  async #addKnowing(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[]): Promise<Added | undefined> {
+    const db = await this.#connect();
+    const known = this.#meta;
+    if (!known || settled.some((change) => change.was === undefined)) return undefined;
+    const meta = structuredClone(known);
+    for (const { was, transition } of settled) {
+      bump(meta, was!, -1);
+      if (transition.entry) bump(meta, transition.entry, +1);
+    }
+    if (claim && meta.pending > 0) return undefined; // the lane may be busy: that takes a read
+    const tx = db.transaction(ALL, 'readwrite', DURABILITY);
+    const id = meta.lastSeq + 1;
+    const { request, ...fields } = draft;
+    const transition = stored(fields, id, now, claim);
+    meta.lastSeq = id;
+    meta.pending += 1;
+    const begun = this.#begin(meta);
+    const checked = tx.objectStore('meta').get(META_KEY).then((current) => {
+      if (!sameMeta(current, known)) {
+        tx.abort();
+        throw new StaleMeta();
+      }
+    });
+    const entries = tx.objectStore('entries');
+    const requests = tx.objectStore('requests');
+    // Awaited together, so that an abort's failed requests are not left unhandled.
+    const writes: Promise<unknown>[] = settled.map(({ id, transition }) => (transition.entry ? entries.put(transition.entry) : Promise.all([entries.delete(id), requests.delete(id)])));
+    writes.push(entries.put(transition.entry), requests.put(request, id), tx.objectStore('meta').put(meta, META_KEY));
+    try {
+      await Promise.all([checked, tx.done, ...writes]);
+    } catch (error) {
+      this.#forget(begun);
+      if (error instanceof StaleMeta) return undefined;
+      throw error;
+    }
+    this.#clientId = meta.clientId;
+    return { transition, counts: countsOf(meta), clientId: meta.clientId };
+  }
+
+  async #addReading(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[]): Promise<Added> {
+    const { tx, done } = await this.#tx();
     const metaRead = readMeta(tx);
     const applied = settled.map(({ id, transition }) => applyLater(tx, id, transition));
     const busyRead = claim === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
@@ -108,8 +204,7 @@ export class OutboxStore {
     void tx.objectStore('entries').put(transition.entry);
     void tx.objectStore('requests').put(request, id);
     void tx.objectStore('meta').put(meta, META_KEY);
-    await tx.done;
-    this.#clientId = meta.clientId;
+    await done(meta);
     return { transition, counts: countsOf(meta), clientId: meta.clientId };
   }
 
@@ -119,7 +214,7 @@ export class OutboxStore {
    * step. Heads past maxAgeMs become dead letters on the way.
    */
   async commit(changes: Change[], claim?: ClaimRules): Promise<CommitResult> {
-    const tx = await this.#tx();
+    const { tx, done } = await this.#tx();
     // Every request is issued before any is awaited: a transaction runs its requests in
     // order, so the cursor below sees the changes, and the whole commit costs one round
     // trip to the database instead of one per step.
@@ -131,8 +226,7 @@ export class OutboxStore {
     const result: CommitResult = { counts: countsOf(meta), applied: changes.map((change) => change.transition), claimed: [], blockedLanes: new Set(), foreign: [], nextDueAt: undefined };
     if (claim && heads) await claimHeads(tx, meta, claim, result, await heads);
     void tx.objectStore('meta').put(meta, META_KEY);
-    await tx.done;
-    this.#clientId = meta.clientId;
+    await done(meta);
     result.counts = countsOf(meta);
     return result;
   }
@@ -186,7 +280,7 @@ export class OutboxStore {
 
   /** Makes a waiting write a dead letter (reason `cancelled`); one being sent cannot be. */
   async cancel(id: number, now: number): Promise<{ transition: Transition<DeadEntry>; counts: Counts }> {
-    const tx = await this.#tx();
+    const { tx, done } = await this.#tx();
     const meta = await readMeta(tx);
     const entry = await tx.objectStore('entries').get(id);
     if (!entry) throw notFound(id);
@@ -202,7 +296,7 @@ export class OutboxStore {
     const transition = cancelled(entry, now);
     await apply(tx, meta, id, transition);
     void tx.objectStore('meta').put(meta, META_KEY);
-    await tx.done;
+    await done(meta);
     return { transition, counts: countsOf(meta) };
   }
 
@@ -260,7 +354,7 @@ export class OutboxStore {
    * when a worker starts, so that counts stay what the store holds whatever happened.
    */
   async verifyCounts(): Promise<Counts> {
-    const tx = await this.#tx();
+    const { tx, done } = await this.#tx();
     const meta = await readMeta(tx);
     const byState = tx.objectStore('entries').index('state');
     const count = (state: Entry['state']) => byState.count(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
@@ -268,13 +362,12 @@ export class OutboxStore {
     meta.pending = pending + sending;
     meta.deadLetters = dead;
     void tx.objectStore('meta').put(meta, META_KEY);
-    await tx.done;
-    this.#clientId = meta.clientId;
+    await done(meta);
     return countsOf(meta);
   }
 
   async #onDeadLetter<T extends Transition>(id: number, change: (tx: Tx, meta: Meta, dead: DeadEntry) => Promise<T>): Promise<{ transition: T; counts: Counts }> {
-    const tx = await this.#tx();
+    const { tx, done } = await this.#tx();
     const meta = await readMeta(tx);
     const entry = await tx.objectStore('entries').get(id);
     if (!entry || entry.state !== 'dead') {
@@ -284,7 +377,7 @@ export class OutboxStore {
     }
     const transition = await change(tx, meta, entry);
     void tx.objectStore('meta').put(meta, META_KEY);
-    await tx.done;
+    await done(meta);
     return { transition, counts: countsOf(meta) };
   }
 }
@@ -376,6 +469,10 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
     }
     cursor = skipLane ? await cursor.continue([head.lane, Infinity]) : await cursor.continue();
   }
+}
+
+function sameMeta(a: Meta | undefined, b: Meta): boolean {
+  return a !== undefined && a.clientId === b.clientId && a.lastSeq === b.lastSeq && a.pending === b.pending && a.deadLetters === b.deadLetters;
 }
 
 function countsOf(meta: Meta): Counts {

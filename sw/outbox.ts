@@ -2,7 +2,7 @@ import type { LiveEntry } from './entry.js';
 import { laneOf, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
-import type { Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
+import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
 import { QUEUED_HEADER, SYNC_TAG, type Counts, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
 import { sendAttempt } from './send-attempt.js';
@@ -150,7 +150,7 @@ export class Outbox {
     if (claim) this.#claimingLanes.add(lane);
     // Answers not yet persisted ride along in this write's transaction.
     const settled = this.#committing ? [] : this.#changes.splice(0);
-    let added: Awaited<ReturnType<OutboxStore['add']>>;
+    let added: Added;
     try {
       added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled);
     } catch (error) {
@@ -288,7 +288,7 @@ export class Outbox {
       this.#releaseLane(entry.lane);
       this.#registerSync();
     }
-    const change: Change = { id: entry.id, transition };
+    const change: Change = { id: entry.id, transition, was: entry };
     this.#changes.push(change);
     // A settled write with nothing behind it (the store counts it as the only live one):
     // its bookkeeping may wait a moment for the next write, whose transaction carries it.

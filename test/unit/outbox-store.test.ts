@@ -17,6 +17,21 @@ async function storedRequest(name: string, id: number): Promise<StoredRequest | 
   db.close();
   return record;
 }
+/** Counts reads of records and index keys from now on (fake-indexeddb's own methods), until restored. */
+function countReads(): { count: number; restore: () => void } {
+  const counter = { count: 0, restore: () => {} };
+  const targets = [[IDBObjectStore.prototype, 'get'], [IDBIndex.prototype, 'getKey'], [IDBIndex.prototype, 'get'], [IDBIndex.prototype, 'openCursor']] as const;
+  const originals = targets.map(([proto, method]) => {
+    const original = (proto as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!;
+    (proto as unknown as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+      counter.count += 1;
+      return original.apply(this, args);
+    };
+    return original;
+  });
+  counter.restore = () => targets.forEach(([proto, method], i) => ((proto as unknown as Record<string, unknown>)[method] = originals[i]));
+  return counter;
+}
 const draft = (n: number, lane = 'default', url = `${ORIGIN}/api/${n}`): Draft => ({
   method: 'POST',
   url,
@@ -43,6 +58,36 @@ test('add: ids count up per client; the first write of a free lane is claimed in
   assert.equal(await store.clientId(), a.clientId);
   // Without an owner (no free slot, or offline) nothing is claimed.
   assert.equal((await freshStore().add(draft(1), 0, undefined)).transition.entry.state, 'pending');
+});
+
+test('add after a transaction of its own: no read before the writes, the previous answer carried, the lane known free', async () => {
+  const name = freshName();
+  const store = new OutboxStore(ORIGIN, name);
+  const first = (await store.add(draft(1), 0, ME)).transition.entry;
+  const reads = countReads();
+  try {
+    const second = await store.add(draft(2), 0, ME, [{ id: 1, transition: answered(first as never, ok, ctx), was: first }]);
+    assert.equal(reads.count, 1, 'only the meta record is read, beside the writes, to check it');
+    assert.deepEqual([second.transition.entry.id, second.transition.entry.state], [2, 'sending']);
+    assert.deepEqual(second.counts, { pending: 1, deadLetters: 0 });
+  } finally {
+    reads.restore();
+  }
+  assert.deepEqual(await store.verifyCounts(), { pending: 1, deadLetters: 0 });
+  assert.equal(await storedRequest(name, 1), undefined, 'the carried answer deleted the first write');
+});
+
+test('add knowing the meta record, after another worker wrote: aborted and done again by reading, so no id is used twice', async () => {
+  const name = freshName();
+  const mine = new OutboxStore(ORIGIN, name);
+  const theirs = new OutboxStore(ORIGIN, name);
+  await mine.add(draft(1), 0, undefined);
+  await theirs.add(draft(2), 0, undefined);
+  const third = await mine.add(draft(3), 0, undefined);
+  assert.equal(third.transition.entry.id, 3);
+  assert.deepEqual(third.counts, { pending: 3, deadLetters: 0 });
+  assert.equal(new TextDecoder().decode((await storedRequest(name, 2))!.body!), '{"n":2}', 'the other worker’s write is intact');
+  assert.deepEqual(await mine.verifyCounts(), { pending: 3, deadLetters: 0 });
 });
 
 test('commit: settling a write and claiming the next of its lane is one step; lanes go side by side', async () => {
