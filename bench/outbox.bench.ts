@@ -12,7 +12,8 @@
  */
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import config from '../playwright.config.js';
@@ -43,7 +44,11 @@ async function buildWorkbox(): Promise<string> {
 
 /** A fresh profile with the arm's worker in control of a page of the app. */
 async function open(browser: Browser, server: TestServer, arm: Arm): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+  return controlled(await browser.newContext(), server, arm);
+}
+
+/** A page of the app in `context`, with the arm's worker in control of it. */
+async function controlled(context: BrowserContext, server: TestServer, arm: Arm): Promise<{ context: BrowserContext; page: Page }> {
   // tsx keeps function names by wrapping functions in __name(), which pages lack.
   await context.addInitScript('globalThis.__name = (fn) => fn;');
   const page = await context.newPage();
@@ -105,12 +110,10 @@ function enqueue(page: Page, count: number, { lanes = 1, bodyBytes = 40 } = {}):
 }
 
 /** The JS heap in bytes of `page`'s service worker, after a garbage collection, over the DevTools protocol. */
-async function workerHeap(browser: Browser, page: Page): Promise<number> {
-  const own = await page.context().newCDPSession(page);
-  const { targetInfo } = await own.send('Target.getTargetInfo');
-  await own.detach();
-  const cdp: CDPSession = await browser.newBrowserCDPSession();
+async function workerHeap(page: Page): Promise<number> {
+  const cdp: CDPSession = await page.context().newCDPSession(page);
   try {
+    const { targetInfo } = await cdp.send('Target.getTargetInfo');
     // Workers of profiles closed earlier may still be listed: take this profile's.
     const { targetInfos } = await cdp.send('Target.getTargets');
     const target = targetInfos.find((info) => info.type === 'service_worker' && info.browserContextId === targetInfo.browserContextId);
@@ -199,30 +202,45 @@ async function drains(browser: Browser, server: TestServer): Promise<void> {
 }
 
 /**
- * 3. Scale: a long offline stretch of large writes. The worker's heap with them waiting
- * (it must not hold their bodies), then the drain once the network is back.
+ * 3. Scale: a long offline stretch of large writes, kept on a profile on disk. The
+ * worker's heap with them waiting (it must not hold their bodies); then the browser is
+ * closed and started again online, as a device is the next morning: from the page's
+ * load to the first send, the heap of the worker that started with them all waiting,
+ * and the drain.
  */
-async function scale(browser: Browser, server: TestServer): Promise<void> {
-  const { context, page } = await open(browser, server, 'sw-outbox');
-  const emptyHeap = await workerHeap(browser, page);
-  await context.setOffline(true);
-  const rate = await enqueue(page, SCALE, { bodyBytes: SCALE_KB * 1024 });
-  const heap = await workerHeap(browser, page);
-  const before = server.arrivals.length;
-  const arrivalsAt: number[] = [];
-  server.onArrival = () => arrivalsAt.push(Date.now());
-  const start = Date.now();
-  await context.setOffline(false); // Chromium's sync event starts the drain
-  await server.waitFor(() => server.arrivals.length > before, 'the first send', 60_000);
-  const firstSend = Date.now() - start;
-  await server.waitFor(() => server.arrivals.length - before >= SCALE, 'the scale drain', 900_000);
-  server.onArrival = undefined;
-  const perWrite = (from: number, to: number) => (arrivalsAt[to]! - arrivalsAt[from]!) / (to - from);
-  console.log(`\nscale: ${SCALE} writes of ${SCALE_KB} KiB queued offline (${mib(SCALE * SCALE_KB * 1024)} of bodies) at ${rate.toFixed(0)} writes/s, then back online`);
-  console.log(`  worker JS heap: ${mib(emptyHeap)} with an empty outbox; ${mib(heap)} with ${SCALE} writes waiting`);
-  console.log(`  back online to first send: ${firstSend} ms`);
-  console.log(`  drain per write: first 100 ${ms(perWrite(0, 100))}, last 100 ${ms(perWrite(SCALE - 101, SCALE - 1))}; all ${ms((arrivalsAt.at(-1)! - start) / SCALE)}`);
-  await context.close();
+async function scale(server: TestServer): Promise<void> {
+  const profile = mkdtempSync(join(tmpdir(), 'sw-outbox-bench-'));
+  const launch = () => chromium.launchPersistentContext(profile, { ...config.use?.launchOptions });
+  try {
+    const { context, page } = await controlled(await launch(), server, 'sw-outbox');
+    const emptyHeap = await workerHeap(page);
+    await context.setOffline(true);
+    const rate = await enqueue(page, SCALE, { bodyBytes: SCALE_KB * 1024 });
+    const heap = await workerHeap(page);
+    await context.close();
+
+    const before = server.arrivals.length;
+    const arrivalsAt: number[] = [];
+    server.onArrival = () => arrivalsAt.push(Date.now());
+    const restarted = await launch();
+    const start = Date.now();
+    const again = await restarted.newPage();
+    await again.goto(`${server.url}/?sw=none`); // starts the worker: it sends what waits
+    await server.waitFor(() => server.arrivals.length > before, 'the first send', 60_000);
+    const firstSend = arrivalsAt[0]! - start;
+    const heapAfterStart = await workerHeap(again);
+    await server.waitFor(() => server.arrivals.length - before >= SCALE, 'the scale drain', 900_000);
+    server.onArrival = undefined;
+    await restarted.close();
+    const perWrite = (from: number, to: number) => (arrivalsAt[to]! - arrivalsAt[from]!) / (to - from);
+    console.log(`\nscale: ${SCALE} writes of ${SCALE_KB} KiB queued offline (${mib(SCALE * SCALE_KB * 1024)} of bodies) at ${rate.toFixed(0)} writes/s; the browser closed, then started again online`);
+    console.log(`  worker JS heap: ${mib(emptyHeap)} with an empty outbox; ${mib(heap)} with ${SCALE} writes waiting; ${mib(heapAfterStart)} in the worker started with them waiting`);
+    console.log(`  restarted browser, page load to first send: ${firstSend} ms`);
+    console.log(`  drain per write: first 100 ${ms(perWrite(0, 100))}, last 100 ${ms(perWrite(SCALE - 101, SCALE - 1))}; all ${ms((arrivalsAt.at(-1)! - start) / SCALE)}`);
+  } finally {
+    server.onArrival = undefined;
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
 
 const browser = await chromium.launch(config.use?.launchOptions ?? {});
@@ -233,7 +251,7 @@ server.files.set('/workbox-sw.js', await buildWorkbox());
 try {
   if (ROUNDS > 0) await onlinePath(browser, server);
   if (DRAIN > 0) await drains(browser, server);
-  if (SCALE > 0) await scale(browser, server);
+  if (SCALE > 0) await scale(server);
 } finally {
   await browser.close();
   await server.stop();
