@@ -6,6 +6,7 @@ import { describe, test as nodeTest } from 'node:test';
 import type { OutboxOptionsInput } from '../../../sw/options.js';
 import type { QueuedBody, Snapshot } from '../../../sw/protocol.js';
 import type { PageAnswer } from '../../support/fixtures.js';
+import { buildRelease01, RELEASE_0_1 } from '../../support/release-0.1.js';
 import { TestServer } from '../../support/test-server.js';
 import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 
@@ -24,19 +25,19 @@ interface App {
   page: EnginePage;
 }
 
-/** Opens the test page (test/fixtures/index.html) and waits until the outbox controls it. */
-async function openApp(browser: EngineBrowser, server: TestServer, options: OutboxOptionsInput = {}): Promise<EnginePage> {
-  const page = await browser.open(`${server.url}/?${new URLSearchParams({ options: JSON.stringify(options) })}`);
+/** Opens the test page (test/fixtures/index.html) and waits until the outbox (or the worker `sw` that imports it) controls it. */
+async function openApp(browser: EngineBrowser, server: TestServer, options: OutboxOptionsInput = {}, sw?: string): Promise<EnginePage> {
+  const page = await browser.open(`${server.url}/?${new URLSearchParams({ options: JSON.stringify(options), ...(sw ? { sw } : {}) })}`);
   await page.run('await window.outboxReady; return true;');
   return page;
 }
 
 /** A fresh server, browser and page for one case; all closed after it, whatever happens. */
-async function withApp(engine: Engine, options: OutboxOptionsInput, run: (app: App) => Promise<void>): Promise<void> {
+async function withApp(engine: Engine, options: OutboxOptionsInput, run: (app: App) => Promise<void>, sw?: string): Promise<void> {
   const server = await TestServer.start();
   const browser = await engine.launch();
   try {
-    await run({ server, browser, page: await openApp(browser, server, options) });
+    await run({ server, browser, page: await openApp(browser, server, options, sw) });
   } finally {
     await browser.close();
     server.release();
@@ -45,8 +46,16 @@ async function withApp(engine: Engine, options: OutboxOptionsInput, run: (app: A
 }
 
 function write(page: EnginePage, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<PageAnswer> {
-  return page.run(`return window.write(${[method, path, body ?? null, headers ?? {}].map((arg) => JSON.stringify(arg)).join(', ')});`);
+  return page.run(`return window.write(${writeArgs(method, path, body, headers)});`);
 }
+
+/** Starts a write without waiting for its answer (its page would wait up to timeoutMs). */
+function startWrite(page: EnginePage, path: string, body: unknown, headers: Record<string, string>): Promise<boolean> {
+  return page.run(`void window.write(${writeArgs('POST', path, body, headers)}); return true;`);
+}
+
+const writeArgs = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => [method, path, body ?? null, headers ?? {}].map((arg) => JSON.stringify(arg)).join(', ');
+const inLane = (lane: string) => ({ 'Outbox-Lane': lane });
 
 /** Writes `count` items while the server is down; each gets the outbox's queued answer. */
 async function writeDuringOutage(page: EnginePage, server: TestServer, count: number): Promise<QueuedBody[]> {
@@ -68,6 +77,7 @@ async function writeDuringOutage(page: EnginePage, server: TestServer, count: nu
 const snapshot = (page: EnginePage) => page.run<Snapshot>('return window.outbox.snapshot();');
 const statusTypes = (page: EnginePage) => page.run<string[]>('return window.statusLog.map((message) => message.type);');
 const items = (server: TestServer) => server.commits.map((commit) => (JSON.parse(commit.body) as { i: number }).i);
+const names = (records: { body: string }[]) => records.map((record) => (JSON.parse(record.body) as { n: string }).n);
 
 /** Resolves once `read()` gives `expected`; the page has no event for these, so it asks every 100 ms. */
 async function until<T>(read: () => Promise<T>, expected: T, what: string, timeoutMs = 20_000): Promise<void> {
@@ -228,6 +238,93 @@ export function defineOutboxCases(engine: Engine): void {
         assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0 });
         assert.equal(server.commits.length, 2);
       }));
+
+    test('order holds within a lane while another lane goes on: a held write holds back only the writes of its own lane', () =>
+      withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+        server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
+        await startWrite(page, '/api/items', { n: 'a1' }, inLane('a'));
+        await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('n', 'a1')), 'a1 to arrive');
+        await startWrite(page, '/api/items', { n: 'a2' }, inLane('a'));
+        await until(() => snapshot(page).then((s) => s.lanes.find((lane) => lane.lane === 'a')?.waiting), 2, 'a2 stored behind a1');
+        for (const n of ['b1', 'b2']) assert.equal((await write(page, 'POST', '/api/items', { n }, inLane('b'))).status, 201);
+        assert.deepEqual(names(server.arrivals), ['a1', 'b1', 'b2']);
+        server.release();
+        await server.waitForCommits(4);
+        assert.deepEqual(names(server.commits), ['a1', 'b1', 'b2', 'a2']);
+        assert.deepEqual(server.arrivals.map((arrival) => arrival.headers['outbox-lane']), ['a', 'b', 'b', 'a']);
+      }));
+
+    test('a waiting write can be cancelled: a dead letter with reason cancelled, then discarded; the write behind it goes on', () =>
+      withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+        const [first, second] = await writeDuringOutage(page, server, 2);
+        await page.run(`await window.outbox.cancel(${first!.id}); return true;`);
+        const cancelled = await snapshot(page);
+        assert.deepEqual(cancelled.counts, { pending: 1, deadLetters: 1 });
+        assert.equal(cancelled.deadLetters[0]?.deadCode, 'cancelled');
+        await server.listen();
+        await page.run('await window.outbox.replay(); return true;');
+        await server.waitForCommits(1);
+        assert.deepEqual(server.commits.map((commit) => commit.key), [second!.idempotencyKey]);
+        await page.run(`await window.outbox.discard(${first!.id}); return true;`);
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0 });
+      }));
+
+    test('an app’s own worker with a query string of its own imports the outbox: its routes stay its own, the outbox takes outbox.<option>', () =>
+      withApp(
+        engine,
+        {},
+        async ({ server, page }) => {
+          assert.equal(await page.run<string>("return (await fetch('/host-only')).text();"), 'host worker ?v=2&outbox.include=/api/');
+          assert.equal((await write(page, 'POST', '/api/items', { i: 1 })).status, 201);
+          assert.match(server.commits[0]?.key ?? '', /^"[0-9a-f-]{36}"$/);
+          await write(page, 'POST', '/api-not/items', { i: 2 });
+          assert.equal(server.arrivals.length, 1, 'a write outside outbox.include is left alone');
+        },
+        '/host-sw.js?v=2&outbox.include=/api/',
+      ));
+
+    test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting: each is delivered once, in order, with its 0.1 key and sequence`, async () => {
+      const server = await TestServer.start();
+      server.workerScript = await buildRelease01();
+      const browser = await engine.launch();
+      try {
+        // 0.1 registered as a site would, without this release's page helper.
+        const page = await browser.open(`${server.url}/?sw=none`);
+        const register = `await navigator.serviceWorker.register('/outbox-sw.js?retryBaseMs=86400000&retryMaxMs=86400000');
+          await navigator.serviceWorker.ready;
+          if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+          return true;`;
+        await page.run(register);
+        await server.stop();
+        const queued: QueuedBody[] = [];
+        for (let i = 1; i <= 3; i++) {
+          const answer = await write(page, 'POST', '/api/items', { i });
+          assert.equal(answer.status, 202, answer.text);
+          queued.push(JSON.parse(answer.text) as QueuedBody);
+        }
+        await server.listen();
+        const version = () => page.run<number | undefined>("return (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version;");
+        assert.equal(await version(), 1, '0.1 keeps its writes in its own database');
+        server.workerScript = new URL('../../../dist/outbox-sw.js', import.meta.url).pathname;
+        await page.run(`const changed = new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+          await (await navigator.serviceWorker.getRegistration()).update();
+          await changed;
+          const { OutboxClient } = await import('/dist/client/index.js');
+          await new OutboxClient().replay();
+          return true;`);
+        await server.waitForCommits(3);
+        assertDeliveredOnceInOrder(server, queued);
+        assert.equal(new Set(server.commits.map((commit) => commit.clientId)).size, 1);
+        const next = await write(page, 'POST', '/api/items', { i: 4 });
+        assert.equal(next.status, 201, next.text);
+        assert.equal(server.commits[3]?.seq, 4);
+        assert.equal(await version(), 2);
+      } finally {
+        await browser.close();
+        server.release();
+        await server.stop();
+      }
+    });
 
     test('a browser restart on the same profile with writes in the outbox: all replayed once a page of the app opens (no Background Sync to start the worker alone)', async () => {
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
