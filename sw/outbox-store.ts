@@ -414,18 +414,29 @@ async function apply(tx: Tx, meta: Meta, id: number, change: Transition): Promis
  * the counts, which needs the entry as it was (read in the same transaction, first).
  */
 async function applyLater(tx: Tx, id: number, change: Transition): Promise<(meta: Meta) => void> {
-  const entries = tx.objectStore('entries');
-  const read = entries.get(id);
-  if (change.entry) void entries.put(change.entry);
+  const read = tx.objectStore('entries').get(id);
+  write(tx, id, change);
+  const before = await read;
+  return (meta) => recount(meta, before, change);
+}
+
+/** apply() for an entry just read in this transaction (a cursor's): no need to read it again. */
+function applyTo(tx: Tx, meta: Meta, before: Entry, change: Transition): void {
+  write(tx, before.id, change);
+  recount(meta, before, change);
+}
+
+function write(tx: Tx, id: number, change: Transition): void {
+  if (change.entry) void tx.objectStore('entries').put(change.entry);
   else {
-    void entries.delete(id);
+    void tx.objectStore('entries').delete(id);
     void tx.objectStore('requests').delete(id);
   }
-  const before = await read;
-  return (meta) => {
-    if (before) bump(meta, before, -1);
-    if (change.entry) bump(meta, change.entry, +1);
-  };
+}
+
+function recount(meta: Meta, before: Entry | undefined, change: Transition): void {
+  if (before) bump(meta, before, -1);
+  if (change.entry) bump(meta, change.entry, +1);
 }
 
 function bump(meta: Meta, entry: Entry, by: number): void {
@@ -445,7 +456,7 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
     let skipLane = true;
     if (head.state === 'pending' && isExpired(head, rules.now, rules.maxAgeMs)) {
       const change = expired(head, rules.now, rules.maxAgeMs);
-      await apply(tx, meta, head.id, change);
+      applyTo(tx, meta, head, change);
       result.applied.push(change);
       skipLane = false; // the next entry of the lane is its head now
     } else if (head.state === 'sending' && !rules.goneOwners.has(head.owner)) {
@@ -457,7 +468,7 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
       const request = await tx.objectStore('requests').get(head.id);
       if (request) {
         const change = claimed(head, rules.owner, rules.now, rules.timeoutMs);
-        await apply(tx, meta, head.id, change);
+        applyTo(tx, meta, head, change);
         result.applied.push(change);
         result.claimed.push({ entry: change.entry, request });
       } else {
