@@ -3,6 +3,7 @@ import { resolveOptions, type OutboxOptionsInput } from './options.js';
 import type { Outbox, OutboxHooks } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
 import { DEFAULT_SNAPSHOT_LIMIT, isCommand, SYNC_TAG, type Command, type CommandReply } from './protocol.js';
+import { createOfflineReads } from './offline-reads.js';
 import { createRouteMatcher } from './route-matcher.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -24,9 +25,15 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
   const outbox = createOutbox(options, hooks);
   const methods = new Set<string>(options.methods);
   const match = createRouteMatcher(options);
+  const reads = options.shell.length > 0 || options.reads.length > 0 ? createOfflineReads(options) : undefined;
 
   self.addEventListener('fetch', (event) => {
     const { request } = event;
+    if (request.method === 'GET') {
+      const strategy = reads?.route(request, new URL(request.url));
+      if (strategy) event.respondWith(strategy.handle({ event, request }));
+      return;
+    }
     if (!methods.has(request.method)) return;
     const url = new URL(request.url);
     if (!match({ url, sameOrigin: url.origin === self.location.origin, request })) return;
@@ -42,7 +49,10 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     event.waitUntil(runCommand(outbox, event.data).then((reply) => port?.postMessage(reply)));
   });
   // The outbox must see the app's writes from the first page load, so it takes over at once.
-  self.addEventListener('install', () => void self.skipWaiting());
+  self.addEventListener('install', (event) => {
+    void self.skipWaiting();
+    if (reads) event.waitUntil(reads.cacheShell());
+  });
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
   // Writes left from an earlier life of the worker go out as soon as it starts.

@@ -67,6 +67,33 @@ export interface OutboxOptions {
    * `lane` hook of createOutbox). @default 6
    */
   concurrency: number;
+  /**
+   * The app's shell: same-origin paths (exact, such as `/`, `/app.js`, `/style.css`) that the
+   * worker caches when it installs and serves network-first, from the cache when the
+   * network fails, so that the app opens offline. A page's query string is ignored in the
+   * lookup. @default [] (nothing cached)
+   */
+  shell: string[];
+  /**
+   * GET paths whose answers are kept as they pass and served from the cache when the
+   * network fails (same syntax as `include`), so that the app shows its data offline.
+   * Such an answer has the header `Outbox-From-Cache: ?1`; every cached copy has
+   * `Outbox-Cached-At`. @default [] (no read is ever cached)
+   */
+  reads: string[];
+  /**
+   * How shell and reads are served: `network-first` (the network's answer whenever there is
+   * one) or `stale-while-revalidate` (the cached copy at once, refreshed behind it: faster,
+   * but a page may see data one load old). @default 'network-first'
+   */
+  readStrategy: 'network-first' | 'stale-while-revalidate';
+  /** At most this many cached reads; the least recently stored go first. @default 200 */
+  readsMaxEntries: number;
+  /**
+   * A cached read older than this is deleted instead of served. As long as writes may wait
+   * by default, so that a page can show what a waiting write changes. @default 604_800_000 (7 days)
+   */
+  readsMaxAgeMs: number;
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -85,10 +112,15 @@ const DEFAULTS: OutboxOptions = {
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
   maxAgeMs: DEFAULT_MAX_AGE_MS,
   concurrency: DEFAULT_CONCURRENCY,
+  shell: [],
+  reads: [],
+  readStrategy: 'network-first',
+  readsMaxEntries: 200,
+  readsMaxAgeMs: DEFAULT_MAX_AGE_MS,
   debug: false,
 };
 
-type Kind = 'paths' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'flag';
+type Kind = 'paths' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
 
 const KINDS: Record<keyof OutboxOptions, Kind> = {
   include: 'paths',
@@ -102,6 +134,11 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   maxAttempts: 'count',
   maxAgeMs: 'ms',
   concurrency: 'count',
+  shell: 'paths',
+  reads: 'paths',
+  readStrategy: 'readStrategy',
+  readsMaxEntries: 'count',
+  readsMaxAgeMs: 'ms',
   debug: 'flag',
 };
 
@@ -144,6 +181,7 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
       if (name === 'include' && paths.length === 0) throw invalid(name, 'is empty', 'List at least one path, or leave it out to handle every path.');
       return paths.map((path) => {
         if (!path.startsWith('/')) throw invalid(name, `has "${path}", which does not start with "/"`, 'Write paths from the root, such as "/api/".');
+        if (name === 'shell' && /[*?#]/.test(path)) throw invalid(name, `has "${path}"`, 'List exact paths of the shell, such as "/" or "/app.js", without "*", "?" or "#".');
         return path;
       });
     }
@@ -182,6 +220,11 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
     case 'whenQueued':
       if (value !== 'accept' && value !== 'reject') {
         throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "accept" (answer 202) or "reject" (a network error).');
+      }
+      return value;
+    case 'readStrategy':
+      if (value !== 'network-first' && value !== 'stale-while-revalidate') {
+        throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "network-first" or "stale-while-revalidate".');
       }
       return value;
     case 'flag':
@@ -234,6 +277,7 @@ export function parseOptionsQuery(search: string): OutboxOptionsInput {
         input[name] = last === '' || last === '1' || last === 'true' ? true : last === '0' || last === 'false' ? false : last;
         break;
       case 'whenQueued':
+      case 'readStrategy':
         input[name] = last;
         break;
     }

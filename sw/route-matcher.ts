@@ -13,7 +13,8 @@ export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exc
     !exclude.some((test) => test(url.pathname));
 }
 
-function toPathTest(path: string): (pathname: string) => boolean {
+/** A test for one `include`-style path: a prefix, or with `*` a pattern for the whole path. */
+export function toPathTest(path: string): (pathname: string) => boolean {
   if (!path.includes('*')) return (pathname) => pathname.startsWith(path);
   const source = path.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
   const pattern = new RegExp(`^${source}$`);

@@ -24,6 +24,11 @@ test('no options give the documented defaults', () => {
     maxAttempts: 10,
     maxAgeMs: 604_800_000,
     concurrency: 6,
+    shell: [],
+    reads: [],
+    readStrategy: 'network-first',
+    readsMaxEntries: 200,
+    readsMaxAgeMs: 604_800_000,
     debug: false,
   });
 });
@@ -57,6 +62,15 @@ test('every invalid option is named, with how to fix it', () => {
   fails(() => resolveOptions({ debug: 'yes' } as unknown as OutboxOptionsInput), 'invalid-option', 'true or false');
   fails(() => resolveOptions(null as unknown as OutboxOptionsInput), 'invalid-option', 'must be an object');
   fails(() => resolveOptions(parseOptionsQuery('timeoutMs=soon')), 'invalid-option', '"timeoutMs" is "soon"');
+  fails(() => resolveOptions({ shell: ['/assets/*'] }), 'invalid-option', 'exact paths of the shell');
+  fails(() => resolveOptions({ shell: ['index.html'] }), 'invalid-option', 'does not start with "/"');
+  fails(() => resolveOptions({ readStrategy: 'cache-first' } as unknown as OutboxOptionsInput), 'invalid-option', '"stale-while-revalidate"');
+  fails(() => resolveOptions({ readsMaxEntries: 0 }), 'invalid-option', '"readsMaxEntries" is 0');
+});
+
+test('offline reads from the query string', () => {
+  const input = parseOptionsQuery('?shell=/,/app.js&reads=/api/lists&readStrategy=stale-while-revalidate&readsMaxEntries=50');
+  assert.deepEqual(resolveOptions(input), { ...resolveOptions(), shell: ['/', '/app.js'], reads: ['/api/lists'], readStrategy: 'stale-while-revalidate', readsMaxEntries: 50 });
 });
 
 test('an unknown option is refused, never ignored; in the query string, one named outbox.<name>', () => {

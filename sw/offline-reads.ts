@@ -1,0 +1,101 @@
+/**
+ * Reads the app asks the outbox to keep for offline use: the app's shell (its pages and
+ * files, cached when the worker installs) and chosen GET paths (cached as they pass).
+ * Both are served network-first by default, from the cache only when the network fails,
+ * and a read answered from the cache says so in a header. Nothing is cached unless the
+ * options list it (decision 0013).
+ */
+import type { WorkboxPlugin } from 'workbox-core/types.js';
+import { NetworkFirst, StaleWhileRevalidate, type Strategy } from 'workbox-strategies';
+import type { OutboxOptions } from './options.js';
+import { toPathTest } from './route-matcher.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+export const SHELL_CACHE = 'sw-outbox-shell';
+export const READS_CACHE = 'sw-outbox-reads';
+/** On a response answered from the outbox's caches: `?1`. */
+export const FROM_CACHE_HEADER = 'Outbox-From-Cache';
+/** When the cached copy was stored, as an HTTP date; on every cached copy. */
+export const CACHED_AT_HEADER = 'Outbox-Cached-At';
+
+export type ReadOptions = Pick<OutboxOptions, 'shell' | 'reads' | 'readStrategy' | 'readsMaxEntries' | 'readsMaxAgeMs'>;
+
+export interface OfflineReads {
+  /** The strategy for a GET the app asked to keep, or undefined: leave it to the browser. */
+  route(request: Request, url: URL): Strategy | undefined;
+  /** Caches the shell; a failure is logged, not thrown: the outbox must install regardless. */
+  cacheShell(): Promise<void>;
+}
+
+export function createOfflineReads(options: ReadOptions, now: () => number = Date.now): OfflineReads {
+  const shell = new Set(options.shell);
+  const reads = options.reads.map(toPathTest);
+  const Kind = options.readStrategy === 'stale-while-revalidate' ? StaleWhileRevalidate : NetworkFirst;
+  const stamp = stampPlugin(now);
+  const shellStrategy = new Kind({ cacheName: SHELL_CACHE, plugins: [stamp], matchOptions: { ignoreSearch: true } });
+  const readStrategy = new Kind({ cacheName: READS_CACHE, plugins: [boundPlugin(options, now), stamp] });
+  return {
+    route(request, url) {
+      if (request.method !== 'GET' || url.origin !== self.location.origin) return undefined;
+      if (shell.has(url.pathname)) return shellStrategy;
+      if (request.mode !== 'navigate' && reads.some((test) => test(url.pathname))) return readStrategy;
+      return undefined;
+    },
+    async cacheShell() {
+      if (shell.size === 0) return;
+      try {
+        const cache = await caches.open(SHELL_CACHE);
+        await Promise.all(
+          [...shell].map(async (path) => {
+            const response = await fetch(new Request(path, { cache: 'reload' }));
+            if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+            await cache.put(path, await stamped(response, now()));
+          }),
+        );
+      } catch (error) {
+        console.warn('[sw-outbox] could not cache the app shell now; pages will fill it as they load:', error);
+      }
+    },
+  };
+}
+
+/** Every cached copy carries the time it was stored, for the age bound and for the app. */
+function stampPlugin(now: () => number): WorkboxPlugin {
+  return {
+    cacheWillUpdate: async ({ response }) => (response.ok ? stamped(response, now()) : null),
+    cachedResponseWillBeUsed: async ({ cachedResponse }) => {
+      if (!cachedResponse) return null;
+      const headers = new Headers(cachedResponse.headers);
+      headers.set(FROM_CACHE_HEADER, '?1');
+      return new Response(cachedResponse.body, { status: cachedResponse.status, statusText: cachedResponse.statusText, headers });
+    },
+  };
+}
+
+/** Keeps the reads' cache within readsMaxEntries (the least recently stored go first) and readsMaxAgeMs. */
+function boundPlugin({ readsMaxEntries, readsMaxAgeMs }: ReadOptions, now: () => number): WorkboxPlugin {
+  return {
+    // Listed before the stamp plugin: a copy too old is dropped, never served. The stored
+    // time is an HTTP date, to the second.
+    cachedResponseWillBeUsed: async ({ cachedResponse, cacheName, request }) => {
+      if (!cachedResponse) return null;
+      const storedAt = Date.parse(cachedResponse.headers.get(CACHED_AT_HEADER) ?? '');
+      if (Number.isNaN(storedAt) || now() - storedAt <= readsMaxAgeMs) return cachedResponse;
+      await (await caches.open(cacheName)).delete(request);
+      return null;
+    },
+    cacheDidUpdate: async ({ cacheName }) => {
+      const cache = await caches.open(cacheName);
+      // Keys come in the order they were stored; storing one again moves it to the end.
+      const keys = await cache.keys();
+      await Promise.all(keys.slice(0, Math.max(0, keys.length - readsMaxEntries)).map((key) => cache.delete(key)));
+    },
+  };
+}
+
+async function stamped(response: Response, at: number): Promise<Response> {
+  const headers = new Headers(response.headers);
+  headers.set(CACHED_AT_HEADER, new Date(at).toUTCString());
+  return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
+}
