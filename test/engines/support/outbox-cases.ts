@@ -326,6 +326,31 @@ export function defineOutboxCases(engine: Engine): void {
       }
     });
 
+    test('with shell and reads listed, the app opens while its server is down and shows its last data, marked as from the cache', async () => {
+      const options: OutboxOptionsInput = { shell: ['/', '/dist/client/index.js'], reads: ['/api/items'] };
+      // On a profile, so that the second page shares the first one's worker and caches.
+      const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+      const server = await TestServer.start();
+      const browser = await engine.launch({ profile });
+      try {
+        const page = await openApp(browser, server, options);
+        assert.equal((await write(page, 'POST', '/api/items', { i: 1 })).status, 201);
+        const fresh = await page.run<string>("return (await fetch('/api/items')).text();");
+        // The shell is stored while the worker installs, which the page does not wait for.
+        await until(() => page.run<number>("return (await (await caches.open('sw-outbox-shell')).keys()).length;"), 2, 'the shell cached');
+        await server.stop();
+        const again = await openApp(browser, server, options);
+        const cached = await again.run<{ fromCache: string | null; text: string }>(
+          "const response = await fetch('/api/items'); return { fromCache: response.headers.get('Outbox-From-Cache'), text: await response.text() };",
+        );
+        assert.deepEqual(cached, { fromCache: '?1', text: fresh });
+      } finally {
+        await browser.close();
+        await server.stop();
+        await rm(profile, { recursive: true, force: true });
+      }
+    });
+
     test('a browser restart on the same profile with writes in the outbox: all replayed once a page of the app opens (no Background Sync to start the worker alone)', async () => {
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
       const server = await TestServer.start();
