@@ -5,8 +5,11 @@ import {
   isChannelMessage,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
+  protocolMismatch,
+  protocolVersionOf,
   type ChannelMessage,
   type Command,
+  type CommandAck,
   type CommandReply,
   type Snapshot,
   type StatusMessage,
@@ -37,8 +40,20 @@ export interface TableRow {
  * worker's own timer dies with the worker, which browsers stop soon after it goes idle,
  * and in Firefox and Safari, which have no Background Sync, nothing else wakes it.
  */
+export interface OutboxClientOptions {
+  /**
+   * How long a call waits for the worker to acknowledge it before it fails with code
+   * `timeout` (or `no-worker`). A stopped worker is started for the call, which takes a
+   * moment. @default 5_000 (ms)
+   */
+  ackTimeoutMs?: number;
+}
+
 export class OutboxClient {
   readonly #channel = new BroadcastChannel(CHANNEL_NAME);
+  readonly #ackTimeoutMs: number;
+  /** The protocol version of a worker of another release, once one has spoken. */
+  #workerVersion: unknown;
   readonly #listeners = new Set<Listener>();
   readonly #configErrorListeners = new Set<(error: OutboxError) => void>();
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -50,7 +65,9 @@ export class OutboxClient {
     if (document.visibilityState === 'visible') this.#replayNow();
   };
 
-  constructor() {
+  constructor({ ackTimeoutMs = 5_000 }: OutboxClientOptions = {}) {
+    if (!Number.isInteger(ackTimeoutMs) || ackTimeoutMs < 1) throw new OutboxError('invalid-option', `sw-outbox: ackTimeoutMs ${String(ackTimeoutMs)} is not a whole number of milliseconds, 1 or more.`);
+    this.#ackTimeoutMs = ackTimeoutMs;
     this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
     addEventListener('online', this.#replayNow);
     document.addEventListener('visibilitychange', this.#onVisible);
@@ -65,7 +82,11 @@ export class OutboxClient {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Called when a worker fails to install because its options are invalid. */
+  /**
+   * Called when a worker fails to install because its options are invalid (codes
+   * `invalid-option`, `unknown-option`), or when a worker of another release speaks on the
+   * channel (code `protocol-mismatch`: this page's calls will fail until it is reloaded).
+   */
   onConfigError(listener: (error: OutboxError) => void): () => void {
     this.#configErrorListeners.add(listener);
     return () => this.#configErrorListeners.delete(listener);
@@ -131,6 +152,11 @@ export class OutboxClient {
     await this.#send({ type: 'cancel', id });
   }
 
+  /** Asks the worker to take control of the pages in its scope that have none (see registerOutbox). */
+  async claim(): Promise<void> {
+    await this.#send({ type: 'claim' });
+  }
+
   /** Deletes a dead letter for good. */
   async discard(id: number): Promise<void> {
     await this.#send({ type: 'discard', id });
@@ -149,7 +175,15 @@ export class OutboxClient {
   }
 
   #receive(data: unknown): void {
-    if (!isChannelMessage(data)) return;
+    if (!isChannelMessage(data)) {
+      const version = protocolVersionOf(data);
+      // A worker of another release: every call would fail, so say so once, and at once.
+      if (version !== undefined && this.#workerVersion === undefined) {
+        this.#workerVersion = version;
+        for (const listener of this.#configErrorListeners) listener(mismatch(version));
+      }
+      return;
+    }
     const message: ChannelMessage = data;
     if (message.type === 'config-error') {
       const error = new OutboxError(message.error.code as OutboxErrorCode, message.error.message);
@@ -177,18 +211,54 @@ export class OutboxClient {
     for (const listener of this.#listeners) listener(message);
   }
 
+  /**
+   * Sends a command and resolves with the worker's reply. The worker acknowledges a
+   * command at once, then replies when it is done (a replay may take long): a worker that
+   * does not acknowledge within `ackTimeoutMs` is not there or speaks no protocol of ours.
+   */
   async #send(command: DistributiveOmit<Command, 'protocol' | 'version'>): Promise<CommandReply & { ok: true }> {
-    const registration = await navigator.serviceWorker.ready;
-    const worker = navigator.serviceWorker.controller ?? registration.active;
-    if (!worker) throw new OutboxError('no-worker', 'sw-outbox: no active worker to talk to. Register /outbox-sw.js first.');
+    if (this.#workerVersion !== undefined) throw mismatch(this.#workerVersion);
+    const worker = await this.#worker(command.type);
     const { port1, port2 } = new MessageChannel();
-    const reply = new Promise<CommandReply>((resolve) => {
-      port1.onmessage = (event: MessageEvent<CommandReply>) => resolve(event.data);
-    });
-    worker.postMessage({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, ...command }, [port2]);
-    const answer = await reply;
-    port1.close();
-    if (!answer.ok) throw new OutboxError(answer.error.code as OutboxErrorCode, answer.error.message);
-    return answer;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const answer = await new Promise<CommandReply>((resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new OutboxError('timeout', `sw-outbox: the worker did not acknowledge "${command.type}" within ${this.#ackTimeoutMs} ms. It may be stopped in DevTools, or be a worker that is not sw-outbox's.`)),
+          this.#ackTimeoutMs,
+        );
+        port1.onmessage = (event: MessageEvent<CommandReply | CommandAck>) => {
+          clearTimeout(timer);
+          if (!('ack' in event.data)) resolve(event.data);
+        };
+        worker.postMessage({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, ...command }, [port2]);
+      });
+      if (!answer.ok) throw new OutboxError(answer.error.code as OutboxErrorCode, answer.error.message);
+      return answer;
+    } finally {
+      clearTimeout(timer);
+      port1.close();
+    }
   }
+
+  /** The worker to talk to: this page's controller, else the registration's active worker. */
+  async #worker(command: string): Promise<ServiceWorker> {
+    if (navigator.serviceWorker.controller) return navigator.serviceWorker.controller;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const none = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OutboxError('no-worker', `sw-outbox: no active worker to send "${command}" to within ${this.#ackTimeoutMs} ms. Register /outbox-sw.js first (registerOutbox does).`)), this.#ackTimeoutMs);
+    });
+    try {
+      const registration = await Promise.race([navigator.serviceWorker.ready, none]);
+      if (!registration.active) throw new OutboxError('no-worker', `sw-outbox: no active worker to send "${command}" to. Register /outbox-sw.js first.`);
+      return registration.active;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function mismatch(workerVersion: unknown): OutboxError {
+  const { error } = protocolMismatch(PROTOCOL_VERSION, workerVersion);
+  return new OutboxError('protocol-mismatch', error.message);
 }

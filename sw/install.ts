@@ -2,7 +2,7 @@ import { createOutbox } from './create-outbox.js';
 import { resolveOptions, type OutboxOptionsInput } from './options.js';
 import type { Outbox, OutboxHooks } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
-import { DEFAULT_SNAPSHOT_LIMIT, isCommand, SYNC_TAG, type Command, type CommandReply } from './protocol.js';
+import { DEFAULT_SNAPSHOT_LIMIT, isCommand, PROTOCOL_VERSION, protocolMismatch, protocolVersionOf, SYNC_TAG, type Command, type CommandAck, type CommandReply } from './protocol.js';
 import { createOfflineReads } from './offline-reads.js';
 import { createRouteMatcher } from './route-matcher.js';
 
@@ -44,8 +44,15 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     if (sync.tag === SYNC_TAG) sync.waitUntil(outbox.sync());
   });
   self.addEventListener('message', (event) => {
-    if (!isCommand(event.data)) return; // the host app's own messages
+    const version = protocolVersionOf(event.data);
+    if (version === undefined) return; // the host app's own messages
     const port = event.ports[0];
+    if (!isCommand(event.data)) {
+      port?.postMessage(protocolMismatch(version, PROTOCOL_VERSION));
+      return;
+    }
+    const ack: CommandAck = { ack: true };
+    port?.postMessage(ack);
     event.waitUntil(runCommand(outbox, event.data).then((reply) => port?.postMessage(reply)));
   });
   // The outbox must see the app's writes from the first page load, so it takes over at once.
@@ -76,6 +83,9 @@ export async function runCommand(outbox: Outbox, command: Command): Promise<Comm
         return { ok: true };
       case 'cancel':
         await outbox.cancel(command.id);
+        return { ok: true };
+      case 'claim':
+        await self.clients.claim();
         return { ok: true };
     }
   } catch (error) {

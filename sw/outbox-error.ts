@@ -8,6 +8,10 @@ export type OutboxErrorCode =
   | 'sending'
   | 'invalid-lane'
   | 'no-worker'
+  | 'out-of-scope'
+  | 'not-controlled'
+  | 'timeout'
+  | 'protocol-mismatch'
   | 'worker-error';
 
 /** The one error type sw-outbox throws. The message names what is at fault and how to fix it. */

@@ -192,7 +192,14 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   | { type: 'retry'; id: number }
   | { type: 'discard'; id: number }
   | { type: 'cancel'; id: number }
+  /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
+  | { type: 'claim' }
 );
+
+/** Sent at once on a command's port, before its reply: the worker is there and speaks this protocol. */
+export interface CommandAck {
+  ack: true;
+}
 
 export type CommandReply =
   | { ok: true; snapshot?: Snapshot; /** A retried dead letter's new id. */ id?: number }
@@ -204,6 +211,26 @@ export function isChannelMessage(data: unknown): data is ChannelMessage {
 
 export function isCommand(data: unknown): data is Command {
   return isOurs(data);
+}
+
+/**
+ * The protocol version of a message of sw-outbox's, whatever its version; undefined for
+ * anyone else's. A page and a worker of different releases tell each other apart by it.
+ */
+export function protocolVersionOf(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || (data as { protocol?: unknown }).protocol !== PROTOCOL_NAME) return undefined;
+  return (data as { version?: unknown }).version;
+}
+
+/** The reply to a command of another protocol version: its shape is kept the same in every version. */
+export function protocolMismatch(pageVersion: unknown, workerVersion: unknown): CommandReply & { ok: false } {
+  return {
+    ok: false,
+    error: {
+      code: 'protocol-mismatch',
+      message: `sw-outbox: the page speaks protocol version ${String(pageVersion)} and the worker version ${String(workerVersion)}: they are from different releases. Reload the page to load the files that match the worker.`,
+    },
+  };
 }
 
 function isOurs(data: unknown): boolean {

@@ -1,0 +1,77 @@
+import type { Page } from '@playwright/test';
+import { expect, openApp, test, write } from '../support/fixtures.js';
+import type { QueuedBody } from '../../sw/protocol.js';
+
+/** What a call of the page helper made of the worker: its error's code, and how long it took. */
+const failure = (page: Page, body: string) =>
+  page.evaluate(async ([code, helper]) => {
+    const { OutboxClient, registerOutbox } = (await import(helper)) as typeof import('../../client/index.js');
+    const start = performance.now();
+    try {
+      await (0, eval)(`(async ({ OutboxClient, registerOutbox }) => { ${code} })`)({ OutboxClient, registerOutbox });
+      return { code: 'none', message: '', ms: performance.now() - start };
+    } catch (error) {
+      const { code, message } = error as { code?: string; message: string };
+      return { code: code ?? 'no code', message, ms: performance.now() - start };
+    }
+  }, [body, '/dist/client/index.js'] as const);
+
+test('after a hard reload the page is controlled again, and a write it makes offline is kept and delivered once', async ({ context, server }) => {
+  const page = await openApp(context, server);
+  const cdp = await context.newCDPSession(page);
+  const loaded = page.waitForEvent('load');
+  await cdp.send('Page.reload', { ignoreCache: true });
+  await loaded;
+  expect(await page.evaluate(() => window.outboxReady)).toBe(true);
+  expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+
+  await context.setOffline(true);
+  const answer = await write(page, 'POST', '/api/items', { i: 1 });
+  expect(answer.status).toBe(202);
+  const { idempotencyKey } = JSON.parse(answer.text) as QueuedBody;
+  await context.setOffline(false);
+  await page.evaluate(() => window.outbox.replay());
+  await server.waitForCommits(1);
+  expect(server.commitsFor(idempotencyKey)).toHaveLength(1);
+});
+
+test('a worker whose scope cannot cover the page: registerOutbox rejects at once, naming the scope and the fix', async ({ context, server }) => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  const result = await failure(page, "await registerOutbox({ scriptUrl: '/dist/outbox-sw.js' });");
+  expect(result).toMatchObject({ code: 'out-of-scope', message: expect.stringContaining('/dist/') });
+  expect(result.message).toContain('Service-Worker-Allowed');
+  expect(result.ms).toBeLessThan(1_000);
+  expect(await page.evaluate(() => navigator.serviceWorker.getRegistrations().then((all) => all.length))).toBe(0);
+});
+
+test('a worker of another release: the first call rejects with protocol-mismatch, and the client says so from the channel', async ({ context, server }) => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.register('/future-sw.js');
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  });
+  const result = await failure(
+    page,
+    `const client = new OutboxClient({ ackTimeoutMs: 1000 });
+     const told = new Promise((resolve) => client.onConfigError(resolve));
+     try { await client.snapshot(); } catch (error) { const said = await told; if (said.code !== 'protocol-mismatch') throw said; throw error; }`,
+  );
+  expect(result).toMatchObject({ code: 'protocol-mismatch', message: expect.stringContaining('version 99') });
+  expect(result.ms).toBeLessThan(1_000);
+});
+
+test('a worker that never answers: each call rejects with timeout within its time', async ({ context, server }) => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.register('/silent-sw.js');
+    await navigator.serviceWorker.ready;
+  });
+  const result = await failure(page, 'await new OutboxClient({ ackTimeoutMs: 300 }).snapshot();');
+  expect(result).toMatchObject({ code: 'timeout', message: expect.stringContaining('"snapshot" within 300 ms') });
+  expect(result.ms).toBeGreaterThanOrEqual(300);
+  expect(result.ms).toBeLessThan(2_000);
+});
