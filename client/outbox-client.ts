@@ -10,6 +10,7 @@ import {
   type ChannelMessage,
   type Command,
   type CommandAck,
+  type EntryMeta,
   type CommandReply,
   type Snapshot,
   type StatusMessage,
@@ -135,13 +136,14 @@ export class OutboxClient {
   }
 
   /**
-   * Sends a dead letter again, after the writes already waiting in its lane. Resolves
-   * with its new id: a retried write takes its new place in the order.
+   * Sends a dead letter again, after the writes already waiting in its lane. It keeps its
+   * id; it takes a new place in the order (`seq`). Resolves with the entry once the replay
+   * that sends it is over.
    */
-  async retry(id: number): Promise<number> {
+  async retry(id: number): Promise<EntryMeta> {
     const reply = await this.#send({ type: 'retry', id });
-    if (reply.id === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a retry without the new id.');
-    return reply.id;
+    if (reply.entry === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a retry without the entry.');
+    return reply.entry;
   }
 
   /**

@@ -137,7 +137,7 @@ function createElementClass(): CustomElementConstructor {
           this.#deadLetters.append(deadLetterItem(message.entry));
           break;
         case 'retried':
-          this.#removeDeadLetter(message.previousId);
+          this.#removeDeadLetter(message.entry.id);
           break;
         case 'discarded':
           this.#removeDeadLetter(message.entry.id);

@@ -7,9 +7,14 @@ import type { DeadReasonCode } from './protocol.js';
  */
 
 interface EntryBase {
-  /** Per-client monotonic sequence number: the order the app made its writes in. */
+  /** The entry's key for life: the page's 202 body names it, and retry keeps it. */
   id: number;
-  /** Writes in one lane are sent in id order; lanes are independent of each other. */
+  /**
+   * Per-client monotonic sequence number: the order the app made its writes in, sent as
+   * Outbox-Sequence. The same as `id` until the entry is retried, which puts it at the tail.
+   */
+  seq: number;
+  /** Writes in one lane are sent in `seq` order; lanes are independent of each other. */
   lane: string;
   method: string;
   url: string;
@@ -41,7 +46,7 @@ export interface PendingEntry extends EntryBase {
    * for the wait (5xx, Retry-After, still processing), and that wait holds.
    */
   waitsFor: 'turn' | 'network' | 'server';
-  /** `[lane, id]`, the key of the `queue` index: only live entries have it. */
+  /** `[lane, seq]`, the key of the `queue` index: only live entries have it. */
   queue: [string, number];
 }
 

@@ -77,7 +77,7 @@ export async function runCommand(outbox: Outbox, command: Command): Promise<Comm
       case 'snapshot':
         return { ok: true, snapshot: await outbox.snapshot(command.limit ?? DEFAULT_SNAPSHOT_LIMIT) };
       case 'retry':
-        return { ok: true, id: await outbox.retry(command.id) };
+        return { ok: true, entry: await outbox.retry(command.id) };
       case 'discard':
         await outbox.discard(command.id);
         return { ok: true };

@@ -63,7 +63,7 @@ export function newMeta(): Meta {
 function createV2(db: OutboxDb): void {
   const entries = db.createObjectStore('entries', { keyPath: 'id' });
   entries.createIndex('queue', 'queue');
-  entries.createIndex('state', ['state', 'id']);
+  entries.createIndex('state', ['state', 'seq']);
   db.createObjectStore('requests');
   db.createObjectStore('meta');
 }
@@ -129,6 +129,7 @@ async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSc
 function fromV1(v1: V1Entry, lane: string): Entry {
   const base = {
     id: v1.seq,
+    seq: v1.seq,
     lane,
     method: v1.method,
     url: v1.url,

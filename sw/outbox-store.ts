@@ -253,18 +253,12 @@ export class OutboxStore {
     return found;
   }
 
-  /** Puts a dead letter back at the tail of its lane, with a new sequence number. */
+  /** Puts a dead letter back at the tail of its lane: a new sequence number, the same id. */
   async retry(id: number, now: number): Promise<{ transition: Transition<PendingEntry>; counts: Counts }> {
     return this.#onDeadLetter(id, async (tx, meta, dead) => {
-      const newId = meta.lastSeq + 1;
-      meta.lastSeq = newId;
-      const transition = retried(dead, newId, now);
-      const request = await tx.objectStore('requests').get(id);
-      void tx.objectStore('requests').delete(id);
-      if (request) void tx.objectStore('requests').put(request, newId);
-      void tx.objectStore('entries').delete(id);
-      await apply(tx, meta, newId, transition);
-      meta.deadLetters -= 1;
+      meta.lastSeq += 1;
+      const transition = retried(dead, meta.lastSeq, now);
+      applyTo(tx, meta, dead, transition);
       return transition;
     });
   }
@@ -319,7 +313,7 @@ export class OutboxStore {
       return found;
     };
     const [pending, sending, dead] = await Promise.all([page('pending'), page('sending'), page('dead')]);
-    const entries = [...pending, ...sending].sort((a, b) => a.id - b.id).slice(0, limit).map(toMeta);
+    const entries = [...pending, ...sending].sort((a, b) => a.seq - b.seq).slice(0, limit).map(toMeta);
     const lanes: LaneMeta[] = [];
     const queue = tx.objectStore('entries').index('queue');
     let cursor = await queue.openCursor();

@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { QUEUED_HEADER, SYNC_TAG, type Counts, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
+import { QUEUED_HEADER, SYNC_TAG, type Counts, type EntryMeta, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
 import { sendAttempt } from './send-attempt.js';
 import { toDraft, toRequest } from './stored-request.js';
 import { answered, toMeta } from './transitions.js';
@@ -228,16 +228,16 @@ export class Outbox {
   }
 
   /**
-   * Puts a dead letter back at the tail of its lane and replays. Resolves with its new id
-   * once that replay is over, as a page's replay does.
+   * Puts a dead letter back at the tail of its lane, under the same id, and replays.
+   * Resolves with the entry once that replay is over, as a page's replay does.
    */
-  async retry(id: number): Promise<number> {
+  async retry(id: number): Promise<EntryMeta> {
     await this.#flush();
     const { transition, counts } = await this.#deps.store.retry(id, this.#deps.now());
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
     await this.replay('page');
-    return transition.entry.id;
+    return toMeta(transition.entry);
   }
 
   /** Deletes a dead letter for good. */
@@ -267,7 +267,7 @@ export class Outbox {
   async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
     const { store, now, random, fetch, log } = this.#deps;
     const clientId = knownClientId ?? (await store.clientId());
-    const result = await sendAttempt(fetch, entry, request, { clientId, seq: entry.id, lane: entry.lane }, this.#options.timeoutMs);
+    const result = await sendAttempt(fetch, entry, request, { clientId, seq: entry.seq, lane: entry.lane }, this.#options.timeoutMs);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;

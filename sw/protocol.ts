@@ -68,8 +68,10 @@ export type DeadReasonCode = 'refused' | 'gave-up' | 'expired' | 'cancelled';
 
 /** What pages may know of an entry: no body, no header values. */
 export interface EntryMeta {
-  /** The entry's sequence number, which is also its IndexedDB key. */
+  /** The entry's id for life, as the page's 202 body gave it; also its IndexedDB key. */
   id: number;
+  /** Its place in the order (Outbox-Sequence): the id, until a retry puts it at the tail. */
+  seq: number;
   /** Its ordering lane ({@link DEFAULT_LANE} unless the app chose one). */
   lane: string;
   method: string;
@@ -137,8 +139,8 @@ export type StatusEvent =
   | { type: 'sent'; entry: EntryMeta; status: number }
   | { type: 'retry-scheduled'; entry: EntryMeta; retryAt: number; error: string; failingAlone: boolean }
   | { type: 'dead-lettered'; entry: EntryMeta; reason: string }
-  /** A dead letter went back into its lane, as a new entry: `entry.id` is its new id. */
-  | { type: 'retried'; entry: EntryMeta; previousId: number }
+  /** A dead letter went back to the tail of its lane: the same id, a new `seq`. */
+  | { type: 'retried'; entry: EntryMeta }
   | { type: 'discarded'; entry: EntryMeta }
   /** Nothing is waiting any more. */
   | { type: 'drained' }
@@ -202,7 +204,7 @@ export interface CommandAck {
 }
 
 export type CommandReply =
-  | { ok: true; snapshot?: Snapshot; /** A retried dead letter's new id. */ id?: number }
+  | { ok: true; snapshot?: Snapshot; /** A retried dead letter, waiting again. */ entry?: EntryMeta }
   | { ok: false; error: { code: string; message: string } };
 
 export function isChannelMessage(data: unknown): data is ChannelMessage {

@@ -30,6 +30,7 @@ export function stored(draft: NewEntry, id: number, now: number, claim?: { owner
   const pending: PendingEntry = {
     ...draft,
     id,
+    seq: id,
     state: 'pending',
     queue: [draft.lane, id],
     createdAt: now,
@@ -135,21 +136,21 @@ export function cancelled(entry: PendingEntry, now: number): Transition<DeadEntr
  * number (a server ordering by sequence sees it as the latest write, which it now is). It
  * keeps its key unless the server refused it (decision 0005).
  */
-export function retried(entry: DeadEntry, id: number, now: number): Transition<PendingEntry> {
+export function retried(entry: DeadEntry, seq: number, now: number): Transition<PendingEntry> {
   const { deadAt: _at, reason: _reason, lastStatus: _status, ...rest } = entry;
   const pending: PendingEntry = {
     ...rest,
-    id,
+    seq,
     idempotencyKey: keySpent(entry) ? newIdempotencyKey() : entry.idempotencyKey,
     state: 'pending',
-    queue: [entry.lane, id],
+    queue: [entry.lane, seq],
     createdAt: now,
     nextAttemptAt: now,
     waitsFor: 'turn',
     attempts: 0,
     retryableResponses: 0,
   };
-  return { entry: pending, events: [{ type: 'retried', entry: toMeta(pending), previousId: entry.id }] };
+  return { entry: pending, events: [{ type: 'retried', entry: toMeta(pending) }] };
 }
 
 /** The app deletes a dead letter for good. */
@@ -176,6 +177,7 @@ function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): 
 export function toMeta(entry: Entry): EntryMeta {
   const meta: EntryMeta = {
     id: entry.id,
+    seq: entry.seq,
     lane: entry.lane,
     method: entry.method,
     url: entry.url,

@@ -8,8 +8,9 @@ const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => window.o
 test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a dead letter the page can retry and discard', async ({ context, server }) => {
   const page = await openApp(context, server);
   await context.setOffline(true);
-  const keys: string[] = [];
-  for (let i = 1; i <= 3; i++) keys.push((JSON.parse((await write(page, 'POST', '/api/items', { i })).text) as QueuedBody).idempotencyKey);
+  const queued: QueuedBody[] = [];
+  for (let i = 1; i <= 3; i++) queued.push(JSON.parse((await write(page, 'POST', '/api/items', { i })).text) as QueuedBody);
+  const keys = queued.map((body) => body.idempotencyKey);
   server.fail({ kind: 'status', status: 400 }, TestServer.bodyHas('i', 2));
 
   await context.setOffline(false);
@@ -18,11 +19,13 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
 
   await expect.poll(() => snapshot(page).then((s) => s.counts)).toEqual({ pending: 0, deadLetters: 1 });
   const [dead] = (await snapshot(page)).deadLetters;
-  expect(dead).toMatchObject({ method: 'POST', url: `${server.url}/api/items`, state: 'dead', lastStatus: 400, deadReason: 'HTTP 400' });
+  expect(dead).toMatchObject({ id: queued[1]!.id, method: 'POST', url: `${server.url}/api/items`, state: 'dead', lastStatus: 400, deadReason: 'HTTP 400' });
 
-  // What the server objected to was fixed: retry sends the write again. The server keeps its
-  // 400 for the old key and applied nothing, so the retry carries a new key.
-  await page.evaluate((id) => window.outbox.retry(id), dead!.id);
+  // What the server objected to was fixed: retry sends the write again, under the id the
+  // page's 202 gave it. The server keeps its 400 for the old key and applied nothing, so
+  // the retry carries a new key.
+  const retried = await page.evaluate((id) => window.outbox.retry(id), queued[1]!.id);
+  expect(retried).toMatchObject({ id: queued[1]!.id, seq: 4 });
   await server.waitForCommits(3);
   expect(server.commits[2]?.body).toBe(JSON.stringify({ i: 2 }));
   expect(server.commits[2]?.key).toMatch(/^"[0-9a-f-]{36}"$/);

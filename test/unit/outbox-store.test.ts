@@ -148,13 +148,15 @@ test('cancel, retry, discard: by the app’s say-so only, with errors that say w
   const cancel = await store.cancel(2, 5);
   assert.deepEqual([cancel.transition.entry.reason.code, cancel.counts], ['cancelled', { pending: 1, deadLetters: 1 }]);
   const retry = await store.retry(2, 6);
-  assert.deepEqual([retry.transition.entry.id, retry.transition.entry.idempotencyKey, retry.counts], [3, '"key-2"', { pending: 2, deadLetters: 0 }]);
-  assert.equal(new TextDecoder().decode((await storedRequest(name, 3))!.body!), '{"n":2}', 'the request moves with its new id');
+  const { id, seq, idempotencyKey } = retry.transition.entry;
+  assert.deepEqual([id, seq, idempotencyKey, retry.counts], [2, 3, '"key-2"', { pending: 2, deadLetters: 0 }]);
+  assert.equal(new TextDecoder().decode((await storedRequest(name, 2))!.body!), '{"n":2}', 'the request stays under the id');
+  const next = await store.add(draft(4), 7, undefined);
+  assert.deepEqual([next.transition.entry.id, next.transition.entry.seq], [4, 4], 'ids and sequence numbers are never given twice');
+  await store.cancel(2, 7);
+  const discard = await store.discard(2);
+  assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 2, deadLetters: 0 }]);
   assert.equal(await storedRequest(name, 2), undefined);
-  await store.cancel(3, 7);
-  const discard = await store.discard(3);
-  assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 1, deadLetters: 0 }]);
-  assert.equal(await storedRequest(name, 3), undefined);
 });
 
 test('snapshot: exact counts, the first N entries and dead letters, and each lane with its head; no body', async () => {

@@ -260,7 +260,7 @@ test('cancel: a waiting write becomes a dead letter with reason cancelled, and t
   assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0 });
 });
 
-test('retry: a refused dead letter goes back at the tail with a new id and a new key, and is sent', async () => {
+test('retry: a refused dead letter keeps its id, goes back at the tail with a new sequence number and a new key, and is sent', async () => {
   const h = harness();
   h.state.server = refused;
   await h.write('/api/x');
@@ -271,7 +271,7 @@ test('retry: a refused dead letter goes back at the tail with a new id and a new
   assert.deepEqual((await h.outbox.snapshot(5)).deadLetters.map((entry) => entry.deadCode), ['refused']);
   const firstKey = h.sent[0]!.headers.get('Idempotency-Key');
   h.state.server = () => answer(201);
-  assert.equal(await h.outbox.retry(1), 2);
+  assert.deepEqual(await h.outbox.retry(1).then(({ id, seq }) => [id, seq]), [1, 2]);
   await h.settle();
   await h.outbox.replay('timer');
   assert.notEqual(h.sent.at(-1)!.headers.get('Idempotency-Key'), firstKey);

@@ -18,7 +18,7 @@ function sendingEntry(over: Partial<SendingEntry> = {}): SendingEntry {
 test('stored: a new write is pending at the tail of its lane, or claimed at once when its lane is free', () => {
   const pending = stored(draft, 7, 1_000);
   assert.deepEqual(pending.entry, {
-    ...draft, id: 7, state: 'pending', queue: ['default', 7], createdAt: 1_000, nextAttemptAt: 1_000, waitsFor: 'turn', attempts: 0, retryableResponses: 0, mayBeCommitting: false,
+    ...draft, id: 7, seq: 7, state: 'pending', queue: ['default', 7], createdAt: 1_000, nextAttemptAt: 1_000, waitsFor: 'turn', attempts: 0, retryableResponses: 0, mayBeCommitting: false,
   });
   assert.deepEqual(types(pending.events), ['queued']);
 
@@ -112,14 +112,14 @@ test('expired, cancelled: dead letters with a code; they keep their key', () => 
   assert.deepEqual(types(cancelled(pending, 5).events), ['dead-lettered']);
 });
 
-test('retried: a dead letter goes to the tail with a new id; a refused one gets a new key, others keep theirs', () => {
+test('retried: a dead letter keeps its id and goes to the tail with a new sequence number; a refused one gets a new key, others keep theirs', () => {
   const refused = answered(sendingEntry(), response(400), context()).entry as DeadEntry;
   const again = retried(refused, 9, 20_000);
-  assert.deepEqual([again.entry.id, again.entry.state, again.entry.queue, again.entry.attempts, again.entry.createdAt], [9, 'pending', ['default', 9], 0, 20_000]);
+  assert.deepEqual([again.entry.id, again.entry.seq, again.entry.state, again.entry.queue, again.entry.attempts, again.entry.createdAt], [1, 9, 'pending', ['default', 9], 0, 20_000]);
   assert.notEqual(again.entry.idempotencyKey, draft.idempotencyKey);
   assert.match(again.entry.idempotencyKey, /^"[0-9a-f-]{36}"$/);
   const [event] = again.events;
-  assert.deepEqual(event?.type === 'retried' && [event.entry.id, event.previousId], [9, 1]);
+  assert.deepEqual(event?.type === 'retried' && [event.entry.id, event.entry.seq], [1, 9]);
 
   const gaveUp = { ...refused, reason: { code: 'gave-up' as const, detail: 'gave up' } };
   assert.equal(retried(gaveUp, 10, 0).entry.idempotencyKey, draft.idempotencyKey);
