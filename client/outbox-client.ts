@@ -11,6 +11,7 @@ import {
   type Command,
   type CommandAck,
   type EntryMeta,
+  type PendingWrite,
   type CommandReply,
   type Snapshot,
   type StatusMessage,
@@ -102,6 +103,18 @@ export class OutboxClient {
     const reply = await this.#send({ type: 'snapshot', limit });
     if (!reply.snapshot) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a snapshot request without one.');
     return reply.snapshot;
+  }
+
+  /**
+   * The writes that wait (or are being sent), in the order they will be sent: method, URL,
+   * lane, state, Content-Type, and whether this page made them (`mine`). With `bodies`,
+   * each request body too, so that a page can draw its unsent changes over what it read.
+   */
+  async pending({ limit = DEFAULT_SNAPSHOT_LIMIT, bodies = false }: { limit?: number; bodies?: boolean } = {}): Promise<PendingWrite[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new OutboxError('invalid-option', `sw-outbox: pending limit ${String(limit)} is not a whole number of 1 or more.`);
+    const reply = await this.#send({ type: 'pending', limit, bodies });
+    if (!reply.pending) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a pending request without the writes.');
+    return reply.pending;
   }
 
   /**

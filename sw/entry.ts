@@ -34,6 +34,8 @@ interface EntryBase {
   lastError?: string;
   /** Its attempts fail without an answer while other writes to its origin are answered. */
   failingAlone?: true;
+  /** The id of the window client (the page) that made the write, when the browser gave one. */
+  madeBy?: string;
 }
 
 /** Waiting for its turn or for its next attempt. */
@@ -89,5 +91,6 @@ export interface Draft {
   url: string;
   lane: string;
   idempotencyKey: string;
+  madeBy?: string;
   request: StoredRequest;
 }

@@ -37,7 +37,7 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     if (!methods.has(request.method)) return;
     const url = new URL(request.url);
     if (!match({ url, sameOrigin: url.origin === self.location.origin, request })) return;
-    event.respondWith(outbox.handle(request, (promise) => event.waitUntil(promise)));
+    event.respondWith(outbox.handle(request, (promise) => event.waitUntil(promise), event.clientId || undefined));
   });
   self.addEventListener('sync', (event) => {
     const sync = event as SyncEvent;
@@ -53,7 +53,8 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     }
     const ack: CommandAck = { ack: true };
     port?.postMessage(ack);
-    event.waitUntil(runCommand(outbox, event.data).then((reply) => port?.postMessage(reply)));
+    const page = event.source && 'id' in event.source ? event.source.id : undefined;
+    event.waitUntil(runCommand(outbox, event.data, page).then((reply) => port?.postMessage(reply)));
   });
   // The outbox must see the app's writes from the first page load, so it takes over at once.
   self.addEventListener('install', (event) => {
@@ -68,7 +69,7 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
 }
 
 /** Carries out a page's command; every failure comes back as a code and a message. */
-export async function runCommand(outbox: Outbox, command: Command): Promise<CommandReply> {
+export async function runCommand(outbox: Outbox, command: Command, page?: string): Promise<CommandReply> {
   try {
     switch (command.type) {
       case 'replay':
@@ -76,6 +77,8 @@ export async function runCommand(outbox: Outbox, command: Command): Promise<Comm
         return { ok: true };
       case 'snapshot':
         return { ok: true, snapshot: await outbox.snapshot(command.limit ?? DEFAULT_SNAPSHOT_LIMIT) };
+      case 'pending':
+        return { ok: true, pending: await outbox.pending(command.limit, command.bodies, page) };
       case 'retry':
         return { ok: true, entry: await outbox.retry(command.id) };
       case 'discard':

@@ -2,7 +2,7 @@ import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
 import type { DeadEntry, Draft, Entry, LiveEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
-import type { Counts, LaneMeta, Snapshot } from './protocol.js';
+import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
 type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
@@ -341,6 +341,27 @@ export class OutboxStore {
       nextAttemptAt: waiting.length > 0 ? Math.min(...waiting.map((lane) => lane.nextAttemptAt!)) : null,
       lastError: lanes.find((lane) => lane.lastError !== null)?.lastError ?? null,
     };
+  }
+
+  /**
+   * The first `limit` live entries in order (by sequence), with their requests' content
+   * types and, if asked, bodies. `mine` marks those `page` made.
+   */
+  async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
+    const db = await this.#connect();
+    const tx = db.transaction(['entries', 'requests'], 'readonly');
+    const byState = tx.objectStore('entries').index('state');
+    const inState = (state: Entry['state']) => byState.getAll(IDBKeyRange.bound([state, -Infinity], [state, Infinity]), limit);
+    const live = [...(await inState('pending')), ...(await inState('sending'))].sort((a, b) => a.seq - b.seq).slice(0, limit);
+    const writes = await Promise.all(
+      live.map(async (entry): Promise<PendingWrite> => {
+        const request = await tx.objectStore('requests').get(entry.id);
+        const contentType = request?.headers.find(([name]) => name === 'content-type')?.[1] ?? null;
+        return { ...toMeta(entry), mine: page !== undefined && entry.madeBy === page, contentType, ...(bodies ? { body: request?.body ?? null } : {}) };
+      }),
+    );
+    await tx.done;
+    return writes;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { QUEUED_HEADER, SYNC_TAG, type Counts, type EntryMeta, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
+import { QUEUED_HEADER, SYNC_TAG, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
 import { sendAttempt } from './send-attempt.js';
 import { toDraft, toRequest } from './stored-request.js';
 import { answered, toMeta } from './transitions.js';
@@ -122,10 +122,10 @@ export class Outbox {
    * a network error with `whenQueued: 'reject'`). A write naming an invalid lane gets a
    * 400 problem+json that says why, and is not kept.
    */
-  async handle(request: Request, waitUntil: (promise: Promise<unknown>) => void): Promise<Response> {
+  async handle(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy?: string): Promise<Response> {
     let result: WriteResult;
     try {
-      result = await this.write(request, waitUntil);
+      result = await this.write(request, waitUntil, madeBy);
     } catch (error) {
       if (!(error instanceof OutboxError && error.code === 'invalid-lane')) throw error;
       const problem = { type: 'about:blank', title: 'Invalid Outbox-Lane', status: 400, detail: error.message };
@@ -141,10 +141,10 @@ export class Outbox {
    * Handles one write from a page: stores it (and, if its lane is free, claims it for its
    * first attempt in the same transaction), then waits up to timeoutMs for its answer.
    */
-  async write(request: Request, waitUntil: (promise: Promise<unknown>) => void): Promise<WriteResult> {
+  async write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy?: string): Promise<WriteResult> {
     const { store, now, online } = this.#deps;
     const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
-    const draft = await toDraft(request, lane);
+    const draft = await toDraft(request, lane, madeBy);
     const offline = !online();
     const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && ![...this.#inFlight.values()].includes(lane);
     if (claim) this.#claimingLanes.add(lane);
@@ -225,6 +225,12 @@ export class Outbox {
     const snapshot = await this.#deps.store.snapshot(limit, this.#deps.now());
     this.#counts = snapshot.counts;
     return snapshot;
+  }
+
+  /** The first `limit` waiting writes in order, with their bodies if asked; `mine` says which `page` made. */
+  async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
+    await this.#flush();
+    return this.#deps.store.pending(limit, bodies, page);
   }
 
   /**

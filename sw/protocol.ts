@@ -180,6 +180,20 @@ export interface Snapshot {
   lastError: string | null;
 }
 
+/**
+ * A write that waits (or is being sent), as `pending` gives it to a page of the origin so
+ * that the page can show its own unsent changes over what it read. Bodies travel only on
+ * the command's own port, never on the status channel.
+ */
+export interface PendingWrite extends EntryMeta {
+  /** The write was made by the page that asked (its window client). */
+  mine: boolean;
+  /** The request's Content-Type, if it had one. */
+  contentType: string | null;
+  /** The request body, when the page asked for bodies. */
+  body?: ArrayBuffer | null;
+}
+
 /** How many entries, dead letters and lanes a snapshot lists unless asked for another number. */
 export const DEFAULT_SNAPSHOT_LIMIT = 50;
 
@@ -191,6 +205,8 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
       force: boolean;
     }
   | { type: 'snapshot'; limit: number }
+  /** The first `limit` waiting writes in order, with their bodies if asked. */
+  | { type: 'pending'; limit: number; bodies: boolean }
   | { type: 'retry'; id: number }
   | { type: 'discard'; id: number }
   | { type: 'cancel'; id: number }
@@ -204,7 +220,7 @@ export interface CommandAck {
 }
 
 export type CommandReply =
-  | { ok: true; snapshot?: Snapshot; /** A retried dead letter, waiting again. */ entry?: EntryMeta }
+  | { ok: true; snapshot?: Snapshot; pending?: PendingWrite[]; /** A retried dead letter, waiting again. */ entry?: EntryMeta }
   | { ok: false; error: { code: string; message: string } };
 
 export function isChannelMessage(data: unknown): data is ChannelMessage {

@@ -9,7 +9,7 @@ const LANE_HEADER = HEADERS.lane.toLowerCase();
  * Reads a page's request into plain data the outbox can keep. The app's own
  * Idempotency-Key is kept; otherwise a new one is made.
  */
-export async function toDraft(request: Request, lane: string): Promise<Draft> {
+export async function toDraft(request: Request, lane: string, madeBy?: string): Promise<Draft> {
   const headers: [string, string][] = [];
   let idempotencyKey: string | undefined;
   request.headers.forEach((value, name) => {
@@ -21,6 +21,7 @@ export async function toDraft(request: Request, lane: string): Promise<Draft> {
     url: request.url,
     lane,
     idempotencyKey: idempotencyKey ?? newIdempotencyKey(),
+    ...(madeBy ? { madeBy } : {}),
     request: {
       headers,
       body: request.body === null ? null : await request.arrayBuffer(),

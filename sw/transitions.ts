@@ -20,6 +20,7 @@ export interface NewEntry {
   url: string;
   lane: string;
   idempotencyKey: string;
+  madeBy?: string;
 }
 
 /**

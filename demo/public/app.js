@@ -1,12 +1,10 @@
 // The grocery app, written as an ordinary online app: plain fetch() to a REST API,
-// ids made on the device, the screen updated at once. It knows nothing of the outbox,
-// with one exception, marked below: it reloads from the server when the outbox drains.
+// ids made on the device, the screen updated at once. It knows of the outbox in two
+// places, marked below: it draws the writes still waiting over what the server sent,
+// and it reloads from the server when the outbox drains.
 
-const lists = new Map(); // id -> { id, name, version, items: [{ id, name, done, version }] }
+const lists = new Map(); // id -> { id, name, version, unsent, items: [{ id, name, done, version, unsent }] }
 let currentId = null;
-// Writes the server accepted for later (202) and has not applied yet: until they are,
-// a reload from the server would show the list without them.
-let unconfirmed = false;
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -22,7 +20,6 @@ async function api(method, path, body, headers = {}) {
     showError(`Could not reach the server for ${method} ${path}.`);
     return null;
   }
-  if (response.status === 202) unconfirmed = true;
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
     showError(`${method} ${path}: ${problem.title ?? response.status}. ${problem.detail ?? ''}`);
@@ -39,24 +36,66 @@ function showError(message) {
 }
 $('#app-error').onclick = (event) => (event.target.hidden = true);
 
-/** Replaces what is on screen with the server's lists, unless writes are still on their way. */
+/**
+ * Replaces what is on screen with the server's lists (offline: as the server last sent
+ * them, which the outbox keeps), with this device's writes that still wait drawn over them.
+ */
 async function reload() {
-  if (unconfirmed) return;
   try {
     const response = await fetch('/api/lists');
     if (!response.ok) return;
     const summaries = await response.json();
-    for (const id of lists.keys()) if (!summaries.some((list) => list.id === id)) lists.delete(id);
+    const fresh = new Map();
     await Promise.all(
       summaries.map(async ({ id }) => {
         const detail = await fetch(`/api/lists/${id}`);
-        if (detail.ok) lists.set(id, await detail.json());
+        if (detail.ok) fresh.set(id, await detail.json());
       }),
     );
+    const waiting = await pendingWrites();
+    lists.clear();
+    for (const [id, list] of fresh) lists.set(id, list);
+    for (const write of waiting) applyPending(write);
     if (!lists.has(currentId)) currentId = lists.keys().next().value ?? null;
     render();
   } catch {
-    // Offline: keep what is on screen.
+    // Offline with nothing kept: keep what is on screen.
+  }
+}
+
+// --- The outbox, part 1: writes not yet sent -----------------------------------------
+
+/** The outbox's waiting writes with their bodies; none where there is no outbox. */
+async function pendingWrites() {
+  const outbox = window.outbox;
+  if (!outbox) return [];
+  try {
+    const writes = await outbox.pending({ bodies: true, limit: 500 });
+    return writes.map((write) => ({ ...write, data: write.body ? JSON.parse(new TextDecoder().decode(write.body)) : undefined }));
+  } catch {
+    return [];
+  }
+}
+
+/** Does to the lists what a waiting write will do on the server, and marks what it touches. */
+function applyPending({ method, url, data }) {
+  const path = new URL(url).pathname.replace(/^\/api/, '').split('/').filter(Boolean);
+  const [, listId, kind, itemId] = path; // lists/:id[/items[/:id] | /moves]
+  const list = lists.get(listId);
+  if (path.length === 1 && method === 'POST' && !lists.has(data.id)) lists.set(data.id, { id: data.id, name: data.name, version: 1, items: [], unsent: true });
+  if (!list) return;
+  if (path.length === 2 && method === 'PATCH') Object.assign(list, data, { unsent: true });
+  if (path.length === 2 && method === 'DELETE') lists.delete(listId);
+  if (kind === 'items' && !itemId && method === 'POST' && !list.items.some((item) => item.id === data.id)) list.items.push({ id: data.id, name: data.name, done: false, version: 1, unsent: true });
+  const item = list.items.find((candidate) => candidate.id === itemId);
+  if (item && method === 'PATCH') Object.assign(item, data, { unsent: true });
+  if (item && method === 'DELETE') list.items.splice(list.items.indexOf(item), 1);
+  if (kind === 'moves') {
+    const moved = list.items.find((candidate) => candidate.id === data.item);
+    if (!moved) return;
+    list.items.splice(list.items.indexOf(moved), 1);
+    list.items.splice(data.after === null ? 0 : list.items.findIndex((candidate) => candidate.id === data.after) + 1, 0, moved);
+    moved.unsent = true;
   }
 }
 
@@ -143,6 +182,7 @@ function render() {
       const link = document.createElement('button');
       link.type = 'button';
       link.textContent = `${list.name} (${list.items.length})`;
+      if (list.unsent) link.append(unsentMark());
       link.setAttribute('aria-current', String(list.id === currentId));
       link.onclick = () => {
         currentId = list.id;
@@ -164,6 +204,7 @@ function renderItem(item, index, items) {
   const li = document.createElement('li');
   li.dataset.id = item.id;
   li.classList.toggle('done', item.done);
+  li.classList.toggle('unsent', item.unsent === true);
 
   const tick = document.createElement('input');
   tick.type = 'checkbox';
@@ -184,11 +225,19 @@ function renderItem(item, index, items) {
   li.append(
     tick,
     name,
+    ...(item.unsent ? [unsentMark()] : []),
     button('↑', `Move ${item.name} up`, index === 0, () => moveItem(item, -1)),
     button('↓', `Move ${item.name} down`, index === items.length - 1, () => moveItem(item, +1)),
     button('✕', `Delete ${item.name}`, false, () => deleteItem(item)),
   );
   return li;
+}
+
+function unsentMark() {
+  const mark = document.createElement('span');
+  mark.className = 'unsent-mark';
+  mark.textContent = 'not sent yet';
+  return mark;
 }
 
 function button(text, label, disabled, onclick) {
@@ -222,12 +271,10 @@ $('#list-name').onchange = (event) => {
 };
 $('#delete-list').onclick = deleteList;
 
-// The one place the app knows of the outbox: once it has delivered everything, the
-// server has all of this device's writes, and a reload shows others' changes too.
+// --- The outbox, part 2: once it has delivered everything, the server has all of this
+// device's writes, and a reload shows others' changes too, with nothing left unsent.
 document.addEventListener('outbox-change', (event) => {
-  if (event.detail.type !== 'drained') return;
-  unconfirmed = false;
-  reload();
+  if (event.detail.type === 'drained') reload();
 });
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reload());
 setInterval(reload, 5000);

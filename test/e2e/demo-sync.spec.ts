@@ -42,6 +42,45 @@ test('the seed scenario: a list edited offline reaches the server after reconnec
   expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(5);
 });
 
+test('reloaded offline, the app opens and shows every edit still waiting, each marked; back online the marks clear and the list equals the server’s', async ({ context, demo }) => {
+  const page = await openDemo(context, demo);
+  const { listId, id } = seeded(demo);
+  const status = statusOf(page);
+  // The first load came before the worker controlled the page; the app's next reload
+  // (every 5 s, or on coming back to the tab) goes through it and is kept.
+  await page.evaluate(() => window.groceries.reload());
+  const kept = () => page.evaluate(async () => (await (await caches.open('sw-outbox-reads')).keys()).map((request) => new URL(request.url).pathname).sort());
+  expect(await kept()).toEqual(['/api/lists', `/api/lists/${listId}`]);
+  await context.setOffline(true);
+  await addItem(page, 'Coffee');
+  await row(page, id('Milk')).getByRole('checkbox').check();
+  await renameItem(page, id('Bread'), 'Sourdough');
+  await row(page, id('Apples')).getByRole('button', { name: 'Delete Apples' }).click();
+  await row(page, id('Eggs')).getByRole('button', { name: 'Move Eggs up' }).click();
+  await expect(status.pending).toHaveText('5 waiting');
+  const edited = await itemsOnScreen(page);
+
+  await page.reload();
+  await page.locator('body[data-ready]').waitFor();
+  await expect.poll(() => itemsOnScreen(page)).toEqual(edited);
+  const marked = () => page.locator('#items li.unsent input[aria-label="Item name"]').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
+  expect(await marked()).toEqual(['Eggs', 'Milk', 'Sourdough', 'Coffee']);
+  await expect(page.locator('#items li.unsent .unsent-mark').first()).toHaveText('not sent yet');
+  await expect(status.pending).toHaveText('5 waiting');
+  await screenshot(page, 'demo-offline-reloaded');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, 'demo-offline-reloaded-390');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(390);
+  await page.setViewportSize({ width: 1280, height: 720 });
+
+  await context.setOffline(false);
+  await replayNow(page);
+  await expect(status.pending).toHaveText('All changes saved');
+  await expect.poll(marked).toEqual([]);
+  expect(await itemsOnScreen(page)).toEqual(edited);
+  expect(itemsOnServer(demo, listId)).toEqual(edited);
+});
+
 test('two tabs edit different items of one list offline; both sets of edits survive reconnecting', async ({ context, demo }) => {
   const { listId, id } = seeded(demo);
   const tabA = await openDemo(context, demo);

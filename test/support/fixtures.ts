@@ -9,6 +9,8 @@ export interface TestWindow {
   outbox: OutboxClient;
   statusLog: StatusMessage[];
   write(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<PageAnswer>;
+  /** The demo's (demo/public/app.js). */
+  groceries: { reload(): Promise<void> };
 }
 
 export interface PageAnswer {

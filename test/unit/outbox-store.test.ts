@@ -159,6 +159,22 @@ test('cancel, retry, discard: by the app’s say-so only, with errors that say w
   assert.equal(await storedRequest(name, 2), undefined);
 });
 
+test('pending: live writes in order, with their content type, bodies when asked, and which the asking page made', async () => {
+  const store = freshStore();
+  await store.add({ ...draft(1), madeBy: 'page-a' }, 0, ME);
+  await store.add({ ...draft(2, 'photos'), madeBy: 'page-b' }, 0, undefined);
+  await store.add(draft(3), 0, undefined);
+  await store.cancel(3, 1);
+  const withBodies = await store.pending(10, true, 'page-a');
+  assert.deepEqual(withBodies.map(({ id, state, mine, contentType }) => [id, state, mine, contentType]), [
+    [1, 'sending', true, 'application/json'],
+    [2, 'pending', false, 'application/json'],
+  ]);
+  assert.equal(new TextDecoder().decode(withBodies[1]!.body!), '{"n":2}');
+  const [first] = await store.pending(1, false);
+  assert.deepEqual([first?.id, 'body' in first!, first?.mine], [1, false, false]);
+});
+
 test('snapshot: exact counts, the first N entries and dead letters, and each lane with its head; no body', async () => {
   const store = freshStore();
   for (let n = 1; n <= 5; n++) await store.add(draft(n), 0, undefined);
