@@ -9,16 +9,28 @@ export interface OutboxStatusElement extends HTMLElement {
   refresh(): Promise<void>;
 }
 
+// A fixed footprint: two lines at most, whatever happens. Dead letters open in a panel
+// over the page rather than pushing it down.
 const STYLE = `
-  :host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1d2329; }
+  :host { display: block; position: relative; font: 14px/1.4 system-ui, sans-serif; color: #1d2329; }
   .summary { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center; }
   .network::before { content: '●'; margin-right: .3em; color: #2e7d32; }
-  :host([offline]) .network::before { color: #c62828; }
-  .error { color: #b3261e; }
-  ul { margin: .5rem 0 0; padding: 0; list-style: none; }
-  li { display: flex; gap: .5rem; align-items: baseline; padding: .25rem 0; border-top: 1px solid #e3e3e3; }
-  li span { flex: 1; overflow-wrap: anywhere; }
+  :host([offline]) .network::before { color: #9e9e9e; }
+  .error { color: #b3261e; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  details { display: inline; }
+  summary { cursor: pointer; color: #b3261e; }
+  .panel { position: absolute; right: 0; top: 100%; z-index: 10; width: min(28rem, calc(100vw - 2rem)); max-height: 60vh; overflow: auto;
+    margin-top: .25rem; padding: .25rem .75rem; background: #fff; border: 1px solid #dde1dc; border-radius: 8px; box-shadow: 0 4px 16px rgb(0 0 0 / .12); }
+  ul { margin: 0; padding: 0; list-style: none; }
+  li { display: flex; flex-wrap: wrap; gap: .25rem .5rem; align-items: baseline; padding: .4rem 0; border-top: 1px solid #e3e3e3; }
+  li:first-child { border-top: 0; }
+  li .what { flex: 1 1 12rem; overflow-wrap: anywhere; }
+  li .why { display: block; color: #5f675f; font-size: .9em; }
+  li code { font-size: .8em; background: #f1f1f1; border-radius: 3px; padding: 0 .25rem; }
   button { font: inherit; padding: .1rem .5rem; }
+  button:disabled { cursor: not-allowed; }
+  /* Too narrow for a panel beside the summary: one across the viewport. */
+  @media (max-width: 36rem) { .panel { position: fixed; left: 1rem; right: 1rem; top: auto; width: auto; } }
   [hidden] { display: none !important; }
 `;
 
@@ -55,19 +67,30 @@ function createElementClass(): CustomElementConstructor {
     readonly #sendNow: HTMLButtonElement;
     readonly #error: HTMLElement;
     readonly #deadLetters: HTMLUListElement;
-    readonly #onNetwork = () => this.#renderNetwork();
+    readonly #refused: HTMLDetailsElement;
+    /** The next attempt waits for a time the server asked for (5xx, Retry-After): Send now cannot help. */
+    #serverWait = false;
+    readonly #onNetwork = () => {
+      this.#renderNetwork();
+      this.#renderActivity();
+    };
 
     constructor() {
       super();
       this.#root.innerHTML = `<style>${STYLE}</style>
-        <div class="summary" role="status" aria-live="polite">
-          <span class="network" part="network"></span>
-          <span class="pending" part="pending"></span>
-          <span class="activity" part="activity"></span>
+        <div class="summary">
+          <span role="status" aria-live="polite">
+            <span class="network" part="network"></span>
+            <span class="pending" part="pending"></span>
+            <span class="activity" part="activity"></span>
+          </span>
           <button type="button" class="send-now" part="send-now" hidden>Send now</button>
+          <details class="refused" part="refused" hidden>
+            <summary>Review</summary>
+            <div class="panel"><ul class="dead-letters" part="dead-letters" aria-label="Changes the server refused"></ul></div>
+          </details>
         </div>
-        <div class="error" part="error" hidden></div>
-        <ul class="dead-letters" part="dead-letters" aria-label="Changes the server refused"></ul>`;
+        <div class="error" part="error" hidden></div>`;
       const part = (selector: string) => this.#root.querySelector(selector) as HTMLElement;
       this.#network = part('.network');
       this.#pending = part('.pending');
@@ -76,6 +99,7 @@ function createElementClass(): CustomElementConstructor {
       // Network failures wait no longer; a wait the server asked for (Retry-After) holds.
       this.#sendNow.addEventListener('click', () => void this.client?.replay().catch((error: Error) => this.#showError(error.message)));
       this.#error = part('.error');
+      this.#refused = part('.refused') as HTMLDetailsElement;
       this.#deadLetters = part('.dead-letters') as HTMLUListElement;
       this.#deadLetters.addEventListener('click', (event) => this.#onDeadLetterClick(event));
     }
@@ -124,17 +148,21 @@ function createElementClass(): CustomElementConstructor {
           this.#sending = undefined;
           this.#lastError = message.error;
           this.#retryAt = message.retryAt;
+          this.#serverWait = message.entry.waitsFor === 'server';
           break;
         case 'drained':
           this.#sending = undefined;
           this.#lastError = null;
           this.#retryAt = 0;
+          this.#serverWait = false;
           break;
         case 'dead-lettered':
-          // Kept up to date from the messages: no snapshot per change.
+          // Kept up to date from the messages: no snapshot per change. A new one opens the
+          // panel: it needs the person's decision.
           this.#sending = undefined;
           this.#removeDeadLetter(message.entry.id);
           this.#deadLetters.append(deadLetterItem(message.entry));
+          this.#refused.open = true;
           break;
         case 'retried':
           this.#removeDeadLetter(message.entry.id);
@@ -161,6 +189,7 @@ function createElementClass(): CustomElementConstructor {
       this.#renderCounts(snapshot.counts.pending, snapshot.counts.deadLetters);
       this.#lastError = snapshot.lastError;
       this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
+      this.#serverWait = snapshot.entries.some((entry) => entry.waitsFor === 'server' && (entry.nextAttemptAt ?? 0) > Date.now());
       this.#deadLetters.replaceChildren(...snapshot.deadLetters.map(deadLetterItem));
       this.#renderActivity();
     }
@@ -175,24 +204,38 @@ function createElementClass(): CustomElementConstructor {
       this.setAttribute('dead-letters', String(deadLetters));
       const parts = [pending > 0 ? `${pending} waiting` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
       this.#pending.textContent = parts.length > 0 ? parts.join(', ') : 'All changes saved';
-      if (pending === 0) this.#retryAt = 0;
+      this.#refused.hidden = deadLetters === 0;
+      if (pending === 0) {
+        this.#retryAt = 0;
+        this.#serverWait = false;
+      }
     }
 
     #renderActivity(): void {
       clearInterval(this.#ticker);
       this.#ticker = undefined;
       const seconds = Math.ceil((this.#retryAt - Date.now()) / 1000);
+      const pending = Number(this.getAttribute('pending')) > 0;
+      const offline = !navigator.onLine;
       if (this.#sending) {
-        this.#activity.textContent = `Sending ${this.#sending.method} ${new URL(this.#sending.url).pathname}…`;
+        this.#activity.textContent = `Sending ${this.#sending.method} ${shortPath(this.#sending.url)}…`;
+      } else if (offline && pending) {
+        // Offline is a state, not an error: nothing is wrong with the writes.
+        this.#activity.textContent = 'Sent when back online';
       } else if (this.#retryAt > 0 && seconds > 0) {
-        this.#activity.textContent = `Next retry in ${seconds} s`;
+        this.#activity.textContent = this.#serverWait ? `The server asked to wait: retry in ${seconds} s` : `Next retry in ${seconds} s`;
         this.#ticker = setInterval(() => this.#renderActivity(), 1000);
       } else {
         this.#activity.textContent = '';
       }
-      this.#sendNow.hidden = this.#sending !== undefined || Number(this.getAttribute('pending')) === 0;
-      this.#error.hidden = !this.#lastError;
-      this.#error.textContent = this.#lastError ? `Last error: ${this.#lastError}` : '';
+      this.#sendNow.hidden = this.#sending !== undefined || !pending;
+      const why = offline ? 'Offline: waiting changes are sent when the connection is back.' : this.#serverWait && seconds > 0 ? 'The server asked to wait before the next try.' : '';
+      this.#sendNow.disabled = why !== '';
+      this.#sendNow.title = why || 'Try sending the waiting changes now.';
+      const error = offline && this.#lastError?.startsWith('network error') ? null : this.#lastError;
+      this.#error.hidden = !error;
+      this.#error.textContent = error ? `Last error: ${error}` : '';
+      this.#error.title = this.#error.textContent;
     }
 
     #showError(message: string): void {
@@ -216,19 +259,39 @@ function createElementClass(): CustomElementConstructor {
   };
 }
 
+/** A dead letter: what it was, what the server said (its problem+json when it sent one), and its code. */
 function deadLetterItem(entry: EntryMeta): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.id = String(entry.id);
-  const text = document.createElement('span');
-  text.textContent = `${entry.method} ${new URL(entry.url).pathname} — ${entry.deadReason ?? entry.lastError ?? 'refused'}`;
-  item.append(text, button('Retry', 'retry'), button('Discard', 'discard'));
+  const what = document.createElement('span');
+  what.className = 'what';
+  const write = `${entry.method} ${shortPath(entry.url)}`;
+  what.textContent = `${write} — ${entry.problem?.title ?? entry.deadReason ?? 'refused'} `;
+  what.title = `${entry.method} ${entry.url}`;
+  const code = document.createElement('code');
+  code.textContent = entry.deadCode ?? 'rejected';
+  what.append(code);
+  const why = entry.problem?.detail ?? (entry.problem?.title ? entry.deadReason : undefined);
+  if (why) {
+    const line = document.createElement('span');
+    line.className = 'why';
+    line.textContent = why;
+    what.append(line);
+  }
+  item.append(what, button('Retry', 'retry', `Retry ${write}`), button('Discard', 'discard', `Discard ${write}`));
   return item;
 }
 
-function button(label: string, action: string): HTMLButtonElement {
+/** A URL's path with long ids shortened (`/api/lists/c9e45693…/items`): the full URL is in the title. */
+function shortPath(url: string): string {
+  return new URL(url).pathname.replace(/[0-9a-f-]{20,}/gi, (id) => `${id.slice(0, 8)}…`);
+}
+
+function button(label: string, action: string, description: string): HTMLButtonElement {
   const element = document.createElement('button');
   element.type = 'button';
   element.textContent = label;
+  element.title = description;
   element.dataset.action = action;
   return element;
 }

@@ -1,4 +1,4 @@
-import type { DeadReasonCode } from './protocol.js';
+import type { DeadReasonCode, Problem } from './protocol.js';
 
 /**
  * An outbox entry: the metadata of one write, as the `entries` store keeps it. The
@@ -66,7 +66,7 @@ export interface SendingEntry extends EntryBase {
 export interface DeadEntry extends EntryBase {
   state: 'dead';
   deadAt: number;
-  reason: { code: DeadReasonCode; detail: string };
+  reason: { code: DeadReasonCode; detail: string; problem?: Problem };
 }
 
 export type Entry = PendingEntry | SendingEntry | DeadEntry;

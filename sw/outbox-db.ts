@@ -144,7 +144,7 @@ function fromV1(v1: V1Entry, lane: string): Entry {
   };
   if (v1.state === 'dead') {
     const detail = v1.deadReason ?? `HTTP ${v1.lastStatus ?? '?'}`;
-    const code = detail.startsWith('gave up') ? 'gave-up' : detail.startsWith('not delivered') ? 'expired' : 'refused';
+    const code = detail.startsWith('gave up') ? 'gave-up' : detail.startsWith('not delivered') ? 'expired' : /^HTTP (409|412|428)\b/.test(detail) ? 'conflict' : 'rejected';
     const dead: DeadEntry = { ...base, state: 'dead', deadAt: v1.nextAttemptAt, reason: { code, detail } };
     return dead;
   }

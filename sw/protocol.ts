@@ -64,7 +64,19 @@ export interface QueuedBody {
 export type EntryState = 'pending' | 'sending' | 'dead';
 
 /** Why an entry is a dead letter. */
-export type DeadReasonCode = 'refused' | 'gave-up' | 'expired' | 'cancelled';
+/**
+ * Why a write is a dead letter: `rejected`, a 4xx the server keeps for the key; `conflict`,
+ * a 409, 412 or 428 (the resource changed since the app read it); `gave-up`, too many
+ * retryable answers; `expired`, not delivered within maxAgeMs; `cancelled`, by the app.
+ */
+export type DeadReasonCode = 'rejected' | 'conflict' | 'gave-up' | 'expired' | 'cancelled';
+
+/** What a problem+json answer (RFC 9457) said, when the server sent one. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  detail?: string;
+}
 
 /** What pages may know of an entry: no body, no header values. */
 export interface EntryMeta {
@@ -91,6 +103,10 @@ export interface EntryMeta {
   deadReason?: string;
   /** Why the entry is a dead letter, as a stable code to branch on. */
   deadCode?: DeadReasonCode;
+  /** The server's problem+json for a dead letter's answer, when it sent one. */
+  problem?: Problem;
+  /** While pending: what it waits for (`server`: a wait the server asked for, which Send now does not cut short). */
+  waitsFor?: 'turn' | 'network' | 'server';
 }
 
 /** A lane that has writes waiting, and the entry at its head that the rest wait on. */

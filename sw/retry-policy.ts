@@ -1,4 +1,4 @@
-import { IN_FLIGHT_PROBLEM_TYPE, type DeadReasonCode } from './protocol.js';
+import { IN_FLIGHT_PROBLEM_TYPE, type DeadReasonCode, type Problem } from './protocol.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** What one attempt to send an entry came to. */
@@ -6,8 +6,8 @@ export type AttemptResult =
   | {
       kind: 'response';
       response: Response;
-      /** A problem+json answer's `type` and `title`, read for 409s only (see sendAttempt). */
-      problem?: { type?: string; title?: string };
+      /** A problem+json answer's `type`, `title` and `detail`, read for 4xx answers (see sendAttempt). */
+      problem?: Problem;
     }
   | { kind: 'network-error'; message: string }
   | { kind: 'timeout' };
@@ -15,7 +15,7 @@ export type AttemptResult =
 /** What the outbox does with the entry next. Settle and dead come only from answers. */
 export type Verdict =
   | { kind: 'settle'; response: Response }
-  | { kind: 'dead'; code: Extract<DeadReasonCode, 'refused' | 'gave-up'>; reason: string; response: Response }
+  | { kind: 'dead'; code: Extract<DeadReasonCode, 'rejected' | 'conflict' | 'gave-up'>; reason: string; response: Response }
   | {
       kind: 'retry';
       delayMs: number;
@@ -48,6 +48,8 @@ export interface AttemptHistory {
 
 // 408 Request Timeout, 425 Too Early, 429 Too Many Requests: the request may succeed later.
 const RETRYABLE_4XX = new Set([408, 425, 429]);
+/** The resource changed since the app read it (a 409 that is not "still in flight", a failed or missing precondition). */
+const CONFLICT: ReadonlySet<number> = new Set([409, 412, 428]);
 
 /** The shortest wait before asking again about a key the server is still processing. */
 export const MIN_IN_FLIGHT_DELAY_MS = 500;
@@ -128,7 +130,7 @@ export function decide(
     const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), now);
     return { kind: 'retry', delayMs: retryAfter ?? inFlightDelay(policy, random), charged: false, mayBeCommitting: true, error: 'HTTP 409: an earlier attempt is still being processed', response };
   }
-  if (!RETRYABLE_4XX.has(status) && status < 500) return { kind: 'dead', code: 'refused', reason: `HTTP ${status}`, response };
+  if (!RETRYABLE_4XX.has(status) && status < 500) return { kind: 'dead', code: CONFLICT.has(status) ? 'conflict' : 'rejected', reason: `HTTP ${status}`, response };
 
   const error = `HTTP ${status}`;
   const answers = history.retryableResponses + 1;

@@ -1,4 +1,5 @@
 import type { StoredRequest } from './entry.js';
+import type { Problem } from './protocol.js';
 import type { AttemptResult } from './retry-policy.js';
 import { toRequest, type Sendable, type Stamp } from './stored-request.js';
 
@@ -21,8 +22,10 @@ export async function sendAttempt(
   try {
     // The body is left unread: it goes to the waiting page as it is, or is cancelled.
     const response = await fetcher(toRequest(entry, stored, stamp, controller.signal));
-    if (response.status !== 409) return { kind: 'response', response };
-    return { kind: 'response', response, problem: await readProblem(response) };
+    if (response.status < 400 || response.status >= 500) return { kind: 'response', response };
+    // A 4xx may be "still in flight" (409) or a dead letter: what the server said tells which, and why.
+    const problem = await readProblem(response);
+    return problem ? { kind: 'response', response, problem } : { kind: 'response', response };
   } catch (error) {
     if (controller.signal.aborted) return { kind: 'timeout' };
     return { kind: 'network-error', message: error instanceof Error ? error.message : String(error) };
@@ -31,16 +34,20 @@ export async function sendAttempt(
   }
 }
 
-/** A problem+json answer's type and title, read from a copy so that the page still gets the body. */
-async function readProblem(response: Response): Promise<{ type?: string; title?: string } | undefined> {
+/** A problem+json answer's type, title and detail, read from a copy so that the page still gets the body. */
+async function readProblem(response: Response): Promise<Problem | undefined> {
   const type = response.headers.get('Content-Type') ?? '';
   const length = Number(response.headers.get('Content-Length') ?? 0);
   if (!/json/i.test(type) || length > MAX_PROBLEM_BYTES) return undefined;
   try {
     const body: unknown = await response.clone().json();
     if (typeof body !== 'object' || body === null) return undefined;
-    const { type: problemType, title } = body as { type?: unknown; title?: unknown };
-    return { ...(typeof problemType === 'string' ? { type: problemType } : {}), ...(typeof title === 'string' ? { title } : {}) };
+    const problem: Problem = {};
+    for (const field of ['type', 'title', 'detail'] as const) {
+      const value = (body as Record<string, unknown>)[field];
+      if (typeof value === 'string') problem[field] = value.slice(0, 1_000);
+    }
+    return problem;
   } catch {
     return undefined;
   }

@@ -91,7 +91,8 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
   }
   if (verdict.kind === 'dead') {
     const { queue: _queue, lastError: _error, ...kept } = rest;
-    const dead: DeadEntry = { ...kept, ...status, mayBeCommitting: false, state: 'dead', deadAt: now, reason: { code: verdict.code, detail: verdict.reason } };
+    const problem = result.kind === 'response' && result.problem && (result.problem.title || result.problem.detail) ? { problem: result.problem } : {};
+    const dead: DeadEntry = { ...kept, ...status, mayBeCommitting: false, state: 'dead', deadAt: now, reason: { code: verdict.code, detail: verdict.reason, ...problem } };
     return { verdict, entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: verdict.reason }] };
   }
   const failingAlone = result.kind === 'network-error' && context.othersAnswered;
@@ -165,7 +166,7 @@ export function discarded(entry: DeadEntry): Transition<null> {
  * have been applied, so it keeps its key.
  */
 export function keySpent(entry: DeadEntry): boolean {
-  return entry.reason.code === 'refused' && !entry.mayBeCommitting;
+  return (entry.reason.code === 'rejected' || entry.reason.code === 'conflict') && !entry.mayBeCommitting;
 }
 
 function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): Transition<DeadEntry> {
@@ -186,12 +187,16 @@ export function toMeta(entry: Entry): EntryMeta {
     attempts: entry.attempts,
     createdAt: entry.createdAt,
   };
-  if (entry.state === 'pending') meta.nextAttemptAt = entry.nextAttemptAt;
+  if (entry.state === 'pending') {
+    meta.nextAttemptAt = entry.nextAttemptAt;
+    meta.waitsFor = entry.waitsFor;
+  }
   if (entry.lastStatus !== undefined) meta.lastStatus = entry.lastStatus;
   if (entry.lastError !== undefined) meta.lastError = entry.lastError;
   if (entry.state === 'dead') {
     meta.deadReason = entry.reason.detail;
     meta.deadCode = entry.reason.code;
+    if (entry.reason.problem) meta.problem = entry.reason.problem;
   }
   return meta;
 }

@@ -11,9 +11,11 @@ test('<outbox-status> shows writes waiting, the next retry and the last error, t
   await addItem(page, 'Coffee');
   await expect(status.pending).toHaveText('1 waiting');
   await expect(status.element).toHaveAttribute('pending', '1');
-  await expect(status.activity).toHaveText(/^Next retry in [1-3] s$/);
   await expect(status.error).toHaveText('Last error: HTTP 503');
-  await expect(status.sendNow).toBeVisible();
+  // The server asked for the wait (Retry-After): Send now cannot cut it short, and says so.
+  await expect(status.activity).toHaveText(/^The server asked to wait: retry in [1-3] s$/);
+  await expect(status.sendNow).toBeDisabled();
+  await expect(status.sendNow).toHaveAttribute('title', 'The server asked to wait before the next try.');
 
   // The server recovers; the outbox retries when Retry-After said, with no help.
   await retryAfter.fill('0');
@@ -51,10 +53,17 @@ test('a rename that conflicts with another profile\'s becomes a dead letter that
   await expect(status.pending).toHaveText('1 refused');
   await expect(status.element).toHaveAttribute('dead-letters', '1');
   await expect(status.deadLetters).toHaveCount(1);
-  await expect(status.deadLetters.first()).toContainText(`PATCH /api/lists/${listId}/items/${milk} — HTTP 412`);
+  // What the server said (its problem+json), a code to branch on, and a short URL.
+  const short = (uuid: string) => `${uuid.slice(0, 8)}…`;
+  await expect(status.deadLetters.first()).toContainText(`PATCH /api/lists/${short(listId)}/items/${short(milk)} — Changed by someone else conflict`);
+  await expect(status.deadLetters.first().locator('.why')).toContainText('Reload it and make the change again.');
   // The outbox has drained, so the page reloads from the server: the other rename stands.
   await expect.poll(() => itemsOnScreen(page).then((items) => items[0]?.name)).toBe('Soy milk');
   await screenshot(page, 'demo-dead-letter');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, 'demo-dead-letter-390');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(390);
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // Retry sends it again, with a new key (the server keeps its 412 for the old one): still a conflict.
   await status.deadLetters.first().getByRole('button', { name: 'Retry' }).click();

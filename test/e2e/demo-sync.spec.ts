@@ -67,6 +67,13 @@ test('reloaded offline, the app opens and shows every edit still waiting, each m
   expect(await marked()).toEqual(['Eggs', 'Milk', 'Sourdough', 'Coffee']);
   await expect(page.locator('#items li.unsent .unsent-mark').first()).toHaveText('not sent yet');
   await expect(status.pending).toHaveText('5 waiting');
+  // Offline is a state, not an error; Send now cannot help, and says why.
+  await expect(status.activity).toHaveText('Sent when back online');
+  await expect(status.error).toBeHidden();
+  await expect(status.sendNow).toBeDisabled();
+  await expect(status.sendNow).toHaveAttribute('title', /^Offline/);
+  // The outbox keeps trying while offline; the activity log folds those tries into one line.
+  await expect(page.locator('#log .retry-scheduled').first()).toContainText(/· \d+ attempts$/);
   await screenshot(page, 'demo-offline-reloaded');
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, 'demo-offline-reloaded-390');
@@ -116,6 +123,8 @@ test('with responses lost after commit, nothing is duplicated', async ({ context
   await expect.poll(() => demo.chaos.settings.loseResponses).toBe(true);
 
   for (const name of ['Coffee', 'Tea', 'Jam']) await addItem(page, name);
+  // "All changes saved" may also show between two of the writes: wait for the third.
+  await expect.poll(() => demo.processed.length).toBe(3);
   await expect(statusOf(page).pending).toHaveText('All changes saved');
 
   // Every first answer was lost, so every write was sent again and answered from the store.

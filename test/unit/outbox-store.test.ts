@@ -233,7 +233,7 @@ test('upgrade from 0.1: every entry kept, in order, with its key, history, clien
   const snapshot = await store.snapshot(10, 1_000);
   assert.deepEqual(snapshot.counts, { pending: 3, deadLetters: 1 });
   assert.deepEqual(snapshot.entries.map(({ id, lane }) => [id, lane]), [[3, 'default'], [5, 'default'], [9, 'https://api.other.test default']]);
-  assert.deepEqual(snapshot.deadLetters.map(({ id, deadCode, deadReason }) => [id, deadCode, deadReason]), [[7, 'refused', 'HTTP 400']]);
+  assert.deepEqual(snapshot.deadLetters.map(({ id, deadCode, deadReason }) => [id, deadCode, deadReason]), [[7, 'rejected', 'HTTP 400']]);
 
   // The old worker died mid-send on #3: it is due at once on a forced claim, its key kept.
   const claim = await store.commit([], rules({ force: true }));

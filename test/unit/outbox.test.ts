@@ -268,7 +268,7 @@ test('retry: a refused dead letter keeps its id, goes back at the tail with a ne
   h.state.server = () => answer(400);
   await h.outbox.replay('page');
   await h.settle();
-  assert.deepEqual((await h.outbox.snapshot(5)).deadLetters.map((entry) => entry.deadCode), ['refused']);
+  assert.deepEqual((await h.outbox.snapshot(5)).deadLetters.map((entry) => entry.deadCode), ['rejected']);
   const firstKey = h.sent[0]!.headers.get('Idempotency-Key');
   h.state.server = () => answer(201);
   assert.deepEqual(await h.outbox.retry(1).then(({ id, seq }) => [id, seq]), [1, 2]);

@@ -66,11 +66,11 @@ test('Retry-After, in seconds or as a date, replaces the backoff', () => {
   assert.equal(unreadable.kind === 'retry' && unreadable.delayMs, 500);
 });
 
-test('other 4xx are dead letters at once, as refusals', () => {
-  for (const status of [400, 401, 403, 404, 410, 412, 422]) {
+test('other 4xx are dead letters at once: conflicts (412, 428, a 409 not in flight) apart from other rejections', () => {
+  for (const [status, code] of [[400, 'rejected'], [401, 'rejected'], [403, 'rejected'], [404, 'rejected'], [410, 'rejected'], [422, 'rejected'], [412, 'conflict'], [428, 'conflict']] as const) {
     assert.deepEqual(
       { ...verdictOf(answer(status)), response: undefined },
-      { kind: 'dead', code: 'refused', reason: `HTTP ${status}`, response: undefined },
+      { kind: 'dead', code, reason: `HTTP ${status}`, response: undefined },
     );
   }
 });

@@ -45,10 +45,18 @@ test('answered 2xx: settled, to be deleted, with a sent event', () => {
   assert.deepEqual(result.events.map((event) => event.type === 'sent' && event.status), [201]);
 });
 
+test('answered a conflict with problem+json: a dead letter with code conflict that keeps what the server said, for pages to show', () => {
+  const problem = { type: 'https://example.com/changed', title: 'Changed by someone else', detail: 'Reload it and make the change again.' };
+  const dead = answered(sendingEntry(), { kind: 'response', response: new Response(null, { status: 412 }), problem }, context());
+  assert.deepEqual((dead.entry as DeadEntry).reason, { code: 'conflict', detail: 'HTTP 412', problem });
+  const [event] = dead.events;
+  assert.deepEqual(event?.type === 'dead-lettered' && [event.entry.deadCode, event.entry.problem], ['conflict', problem]);
+});
+
 test('answered a refusal: a dead letter, unless a page waits for it, which then gets the answer itself', () => {
   const dead = answered(sendingEntry(), response(422), context());
   assert.equal(dead.entry?.state, 'dead');
-  assert.deepEqual((dead.entry as DeadEntry).reason, { code: 'refused', detail: 'HTTP 422' });
+  assert.deepEqual((dead.entry as DeadEntry).reason, { code: 'rejected', detail: 'HTTP 422' });
   assert.deepEqual([(dead.entry as DeadEntry).lastStatus, 'queue' in dead.entry!], [422, false]);
   assert.deepEqual(types(dead.events), ['dead-lettered']);
 
