@@ -74,6 +74,12 @@ function createElementClass(): CustomElementConstructor {
       this.#renderNetwork();
       this.#renderActivity();
     };
+    /** A worker took control: what the element could not ask before, it asks now. */
+    readonly #onController = () => {
+      this.#lastError = null;
+      this.#renderActivity();
+      void this.refresh().catch((error: Error) => this.#showError(error.message));
+    };
 
     constructor() {
       super();
@@ -112,6 +118,7 @@ function createElementClass(): CustomElementConstructor {
       this.#stop = this.client.subscribe((message) => this.#receive(message));
       addEventListener('online', this.#onNetwork);
       addEventListener('offline', this.#onNetwork);
+      navigator.serviceWorker?.addEventListener('controllerchange', this.#onController);
       this.#renderNetwork();
       this.#renderCounts(0, 0);
       void this.refresh().catch((error: Error) => this.#showError(error.message));
@@ -121,6 +128,7 @@ function createElementClass(): CustomElementConstructor {
       this.#stop?.();
       removeEventListener('online', this.#onNetwork);
       removeEventListener('offline', this.#onNetwork);
+      navigator.serviceWorker?.removeEventListener('controllerchange', this.#onController);
       clearInterval(this.#ticker);
       if (this.#ownClient) {
         this.client?.close();
@@ -232,9 +240,17 @@ function createElementClass(): CustomElementConstructor {
       const why = offline ? 'Offline: waiting changes are sent when the connection is back.' : this.#serverWait && seconds > 0 ? 'The server asked to wait before the next try.' : '';
       this.#sendNow.disabled = why !== '';
       this.#sendNow.title = why || 'Try sending the waiting changes now.';
-      const error = offline && this.#lastError?.startsWith('network error') ? null : this.#lastError;
+      // No worker controls the page (before the first install, after a hard reload, or no
+      // service workers at all): writes made now bypass the outbox, and the person is told.
+      const unprotected = !navigator.serviceWorker?.controller;
+      this.toggleAttribute('unprotected', unprotected);
+      const error = unprotected
+        ? 'Changes made on this page now are not kept if the network fails. Reload the page to protect them.'
+        : offline && this.#lastError?.startsWith('network error')
+          ? null
+          : this.#lastError;
       this.#error.hidden = !error;
-      this.#error.textContent = error ? `Last error: ${error}` : '';
+      this.#error.textContent = error ? (unprotected ? error : `Last error: ${error}`) : '';
       this.#error.title = this.#error.textContent;
     }
 

@@ -75,3 +75,23 @@ test('a worker that never answers: each call rejects with timeout within its tim
   expect(result.ms).toBeGreaterThanOrEqual(300);
   expect(result.ms).toBeLessThan(2_000);
 });
+
+test('<outbox-status> on a page no outbox worker controls says that changes are not protected, until one does', async ({ context, server }) => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  await page.evaluate(async (helper) => {
+    const { defineOutboxStatus } = (await import(helper)) as typeof import('../../client/index.js');
+    defineOutboxStatus();
+    document.body.append(document.createElement('outbox-status'));
+  }, '/dist/client/index.js');
+  const status = page.locator('outbox-status');
+  await expect(status).toHaveAttribute('unprotected', '');
+  await expect(status.locator('.error')).toHaveText(/^Changes made on this page now are not kept if the network fails\./);
+
+  await page.evaluate(async (helper) => {
+    const { registerOutbox } = (await import(helper)) as typeof import('../../client/index.js');
+    await registerOutbox();
+  }, '/dist/client/index.js');
+  await expect(status).not.toHaveAttribute('unprotected');
+  await expect(status.locator('.error')).toBeHidden();
+});
