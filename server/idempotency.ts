@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency-store.js';
-import { problem, type Reply } from './problem.js';
+import { htmlProblem, problem, type Reply } from './problem.js';
 import { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 
 export interface IdempotencyOptions {
@@ -27,6 +27,11 @@ export interface KeyedRequest {
   /** The Idempotency-Key header's value, if any. */
   key: string | undefined;
   body: string;
+  /**
+   * The request's Accept header. A browser's own form post (which asks for text/html)
+   * that carries no usable key gets a readable HTML page rather than problem+json.
+   */
+  accept?: string;
   /**
    * Whose key space this is, when keys come from untrusted clients: a user id, say.
    * Without it, a client that learnt another's key would get that client's reply.
@@ -69,14 +74,14 @@ export class Idempotency {
   async run(request: KeyedRequest, process: () => Promise<Reply> | Reply): Promise<Reply> {
     if (request.key === undefined) {
       if (!this.#required) return process();
-      return problem(400, 'Idempotency-Key is missing', `${request.method} ${request.path} changes data, so it needs an Idempotency-Key header: a fresh unique value (a UUID) per write, the same on every retry of that write.`);
+      return forClient(request, problem(400, 'Idempotency-Key is missing', `${request.method} ${request.path} changes data, so it needs an Idempotency-Key header: a fresh unique value (a UUID) per write, the same on every retry of that write.`));
     }
     let key: string;
     try {
       key = `${request.scope ?? ''}\n${parseIdempotencyKey(request.key)}`;
     } catch (error) {
       if (!(error instanceof InvalidKeyError)) throw error;
-      return problem(400, 'Idempotency-Key is malformed', `The Idempotency-Key header of ${request.method} ${request.path} cannot be used: ${error.message}. Send a quoted string such as "8e03978e-40d5-43e8-bc93-6894a57f9324".`);
+      return forClient(request, problem(400, 'Idempotency-Key is malformed', `The Idempotency-Key header of ${request.method} ${request.path} cannot be used: ${error.message}. Send a quoted string such as "8e03978e-40d5-43e8-bc93-6894a57f9324".`));
     }
 
     const fingerprint = createHash('sha256').update(`${request.method}\n${request.path}\n${request.body}`).digest('base64url');
@@ -104,4 +109,12 @@ export class Idempotency {
     else await this.#store.set(key, { state: 'done', fingerprint, expiresAt: now + this.#ttlMs, reply });
     return reply;
   }
+}
+
+/**
+ * A missing or malformed key, as the client can read it: problem+json for APIs, a page
+ * for a browser's own form post (one that no outbox stamped), which asks for HTML.
+ */
+function forClient(request: KeyedRequest, reply: Reply): Reply {
+  return request.accept && /\btext\/html\b/.test(request.accept) ? htmlProblem(reply) : reply;
 }

@@ -5,6 +5,6 @@ export type { IdempotencyStore, KeyRecord } from './idempotency-store.js';
 export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_LENGTH } from './idempotency-key.js';
 export { idempotent, readRequest, sendReply, headerValue, WRITE_METHODS } from './node-http.js';
 export type { ReadRequest, IdempotentOptions } from './node-http.js';
-export { json, problem } from './problem.js';
+export { htmlProblem, json, problem } from './problem.js';
 export { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 export type { Reply } from './problem.js';

@@ -56,7 +56,14 @@ export function idempotent(
       const request = await readRequest(req);
       const reply = WRITE_METHODS.includes(request.method)
         ? await idempotency.run(
-            { method: request.method, path: request.url.pathname + request.url.search, key: headerValue(request.headers, 'idempotency-key'), body: request.body, scope: scope(request) },
+            {
+              method: request.method,
+              path: request.url.pathname + request.url.search,
+              key: headerValue(request.headers, 'idempotency-key'),
+              accept: headerValue(request.headers, 'accept'),
+              body: request.body,
+              scope: scope(request),
+            },
             () => handler(request),
           )
         : await handler(request);

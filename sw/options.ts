@@ -94,6 +94,17 @@ export interface OutboxOptions {
    * by default, so that a page can show what a waiting write changes. @default 604_800_000 (7 days)
    */
   readsMaxAgeMs: number;
+  /**
+   * HTML form posts (POST navigations to `include`d paths) go through the outbox too: kept,
+   * stamped and sent like any write. Online the form's own answer is shown; when it cannot
+   * be sent, the person gets a page saying the form was saved on this device. @default false
+   */
+  forms: boolean;
+  /**
+   * Where a form kept for later sends the person (a same-origin path, such as a page of
+   * the shell), with `?outbox-id=<id>`, instead of the outbox's own "saved" page. @default none
+   */
+  formSavedUrl: string | undefined;
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -117,10 +128,12 @@ const DEFAULTS: OutboxOptions = {
   readStrategy: 'network-first',
   readsMaxEntries: 200,
   readsMaxAgeMs: DEFAULT_MAX_AGE_MS,
+  forms: false,
+  formSavedUrl: undefined,
   debug: false,
 };
 
-type Kind = 'paths' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
+type Kind = 'paths' | 'path' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
 
 const KINDS: Record<keyof OutboxOptions, Kind> = {
   include: 'paths',
@@ -139,6 +152,8 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   readStrategy: 'readStrategy',
   readsMaxEntries: 'count',
   readsMaxAgeMs: 'ms',
+  forms: 'flag',
+  formSavedUrl: 'path',
   debug: 'flag',
 };
 
@@ -222,6 +237,11 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
         throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "accept" (answer 202) or "reject" (a network error).');
       }
       return value;
+    case 'path':
+      if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
+        throw invalid(name, `is ${JSON.stringify(value)}`, 'Give a same-origin path from the root, such as "/saved.html".');
+      }
+      return value;
     case 'readStrategy':
       if (value !== 'network-first' && value !== 'stale-while-revalidate') {
         throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "network-first" or "stale-while-revalidate".');
@@ -278,6 +298,7 @@ export function parseOptionsQuery(search: string): OutboxOptionsInput {
         break;
       case 'whenQueued':
       case 'readStrategy':
+      case 'path':
         input[name] = last;
         break;
     }

@@ -132,6 +132,7 @@ export class Outbox {
       return new Response(JSON.stringify(problem), { status: 400, headers: { 'Content-Type': 'application/problem+json' } });
     }
     if (result.kind === 'answered') return result.response;
+    if (request.mode === 'navigate') return formSaved(result.entry, request, this.#options.formSavedUrl);
     if (this.#options.whenQueued === 'reject') return Response.error();
     const body: QueuedBody = { queued: true, id: result.entry.id, idempotencyKey: result.entry.idempotencyKey };
     return new Response(JSON.stringify(body), { status: 202, statusText: 'Accepted', headers: { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1' } });
@@ -469,6 +470,26 @@ export class Outbox {
   #publish(event: StatusEvent, counts: Counts): void {
     this.#deps.publish(counts, event);
   }
+}
+
+/**
+ * What a person sees after a form post that could not be sent: the app's page for it
+ * (formSavedUrl), or a small page of the outbox's own, with a way back to the form's page.
+ */
+function formSaved(entry: LiveEntry, request: Request, savedUrl: string | undefined): Response {
+  if (savedUrl) return Response.redirect(new URL(`${savedUrl}${savedUrl.includes('?') ? '&' : '?'}outbox-id=${entry.id}`, request.url).href, 303);
+  const back = request.referrer && new URL(request.referrer).origin === new URL(request.url).origin ? request.referrer : '/';
+  const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Saved on this device</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2329}</style>
+<h1>Saved on this device</h1>
+<p>Your form could not be sent just now, so it was saved on this device. It will be sent by itself when the network is back; you do not need to send it again.</p>
+<p><a href="${escapeHtml(back)}">Back to the page you were on</a></p>`;
+  return new Response(html, { status: 202, headers: { 'Content-Type': 'text/html; charset=utf-8', [QUEUED_HEADER]: '?1' } });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 function isQuotaError(error: unknown): boolean {

@@ -1,13 +1,13 @@
 import type { OutboxOptions } from './options.js';
 
 /** Decides which requests are writes for the outbox, from the options' paths and origins. */
-export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exclude' | 'origins'>) {
+export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exclude' | 'origins' | 'forms'>) {
   const include = options.include.map(toPathTest);
   const exclude = options.exclude.map(toPathTest);
   const origins = new Set(options.origins);
   return ({ url, sameOrigin, request }: { url: URL; sameOrigin: boolean; request: Request }): boolean =>
-    // A navigation (a form post) wants a page back, not a queued answer.
-    request.mode !== 'navigate' &&
+    // A navigation (a form post) wants a page back, not a queued answer: only with `forms`.
+    (request.mode !== 'navigate' || (options.forms && request.method === 'POST')) &&
     (sameOrigin || origins.has(url.origin)) &&
     include.some((test) => test(url.pathname)) &&
     !exclude.some((test) => test(url.pathname));

@@ -75,5 +75,7 @@ export function toRequest(entry: Sendable, stored: StoredRequest, stamp?: Stamp,
  * behaves alike and keeps them. (A no-cors write to another origin cannot carry them.)
  */
 function modeFor(request: Request): RequestMode {
+  // A form post is a navigation, a mode fetch() refuses: sent again, it is a same-origin write.
+  if (request.mode === 'navigate') return 'same-origin';
   return request.mode === 'no-cors' && new URL(request.url).origin === location.origin ? 'same-origin' : request.mode;
 }

@@ -196,7 +196,7 @@ export class TestServer {
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
     const extra = this.files.get(url.pathname);
     if (extra) return this.#file(res, extra);
-    if (['/no-sync-sw.js', '/host-sw.js', '/future-sw.js', '/silent-sw.js'].includes(url.pathname)) return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
+    if (['/no-sync-sw.js', '/host-sw.js', '/future-sw.js', '/silent-sw.js', '/form.html'].includes(url.pathname)) return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
     if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
     res.writeHead(404).end();
   }

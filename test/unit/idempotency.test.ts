@@ -37,6 +37,16 @@ describe('idempotent() on a node:http server', () => {
   const post = (key: string | undefined, body: string) =>
     fetch(`${base}/things`, { method: 'POST', body, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
 
+  test('a browser’s own form post without a key gets a readable HTML page; an API client, problem+json', async () => {
+    const form = await fetch(`${base}/things`, { method: 'POST', body: 'note=hi', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    assert.equal(form.status, 400);
+    assert.match(form.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await form.text(), /<h1>Idempotency-Key is missing<\/h1><p>POST \/things changes data/);
+    const api = await post(undefined, 'x');
+    assert.equal(api.headers.get('content-type'), 'application/problem+json');
+    assert.deepEqual(applied, []);
+  });
+
   test('a retry gets the stored reply, status, headers and body, and is not applied again', async () => {
     const first = await post('"k1"', 'milk');
     const again = await post('"k1"', 'milk');

@@ -29,6 +29,8 @@ test('no options give the documented defaults', () => {
     readStrategy: 'network-first',
     readsMaxEntries: 200,
     readsMaxAgeMs: 604_800_000,
+    forms: false,
+    formSavedUrl: undefined,
     debug: false,
   });
 });
@@ -66,6 +68,7 @@ test('every invalid option is named, with how to fix it', () => {
   fails(() => resolveOptions({ shell: ['index.html'] }), 'invalid-option', 'does not start with "/"');
   fails(() => resolveOptions({ readStrategy: 'cache-first' } as unknown as OutboxOptionsInput), 'invalid-option', '"stale-while-revalidate"');
   fails(() => resolveOptions({ readsMaxEntries: 0 }), 'invalid-option', '"readsMaxEntries" is 0');
+  fails(() => resolveOptions({ formSavedUrl: 'https://elsewhere.example/saved' }), 'invalid-option', 'same-origin path');
 });
 
 test('offline reads from the query string', () => {

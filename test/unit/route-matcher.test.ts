@@ -3,16 +3,23 @@ import { test } from 'node:test';
 import { createRouteMatcher } from '../../sw/route-matcher.js';
 
 const ORIGIN = 'https://app.example';
-const check = (options: Parameters<typeof createRouteMatcher>[0], href: string, mode: RequestMode = 'cors') => {
+const check = (options: Parameters<typeof createRouteMatcher>[0], href: string, mode: RequestMode = 'cors', method = 'POST') => {
   const url = new URL(href, ORIGIN);
-  return createRouteMatcher(options)({ url, sameOrigin: url.origin === ORIGIN, request: { mode } as Request });
+  return createRouteMatcher(options)({ url, sameOrigin: url.origin === ORIGIN, request: { mode, method } as Request });
 };
-const everything = { include: ['/'], exclude: [], origins: [] };
+const everything = { include: ['/'], exclude: [], origins: [], forms: false };
 
 test('every same-origin path by default, never a navigation', () => {
   assert.equal(check(everything, '/api/items'), true);
   assert.equal(check(everything, '/'), true);
   assert.equal(check(everything, '/form', 'navigate'), false);
+});
+
+test('with forms, a form post (a POST navigation) to an included path; never another navigation', () => {
+  const forms = { ...everything, include: ['/orders/'], forms: true };
+  assert.equal(check(forms, '/orders/new', 'navigate'), true);
+  assert.equal(check(forms, '/other', 'navigate'), false);
+  assert.equal(check(forms, '/orders/new', 'navigate', 'PUT'), false);
 });
 
 test('other origins only when allowed', () => {
@@ -22,7 +29,7 @@ test('other origins only when allowed', () => {
 });
 
 test('prefixes, and patterns that must match the whole path', () => {
-  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [] };
+  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [], forms: false };
   assert.equal(check(options, '/api/items'), true);
   assert.equal(check(options, '/apix'), false);
   assert.equal(check(options, '/v2/api/items'), false); // a prefix, not a substring

@@ -351,6 +351,37 @@ export function defineOutboxCases(engine: Engine): void {
       }
     });
 
+    test('with forms, a form post with a file part made while the server is down is saved on the device, the person is told so, and it is delivered once with the same bytes', async () => {
+      const options: OutboxOptionsInput = { include: ['/api/'], forms: true };
+      const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+      const server = await TestServer.start();
+      const browser = await engine.launch({ profile });
+      try {
+        await openApp(browser, server, options);
+        const form = await browser.open(`${server.url}/form.html`);
+        await server.stop();
+        await form.run(`document.querySelector('[name=note]').value = 'offline';
+          const files = new DataTransfer();
+          files.items.add(new File(['pretend these are the bytes of a photo\\n'], 'photo.txt', { type: 'text/plain' }));
+          document.querySelector('[name=photo]').files = files.files;
+          setTimeout(() => document.querySelector('form').requestSubmit(), 0);
+          return true;`);
+        await until(() => form.run<string>('return document.title;').catch(() => ''), 'Saved on this device', 'the saved page');
+        await server.listen();
+        const app = await openApp(browser, server, options);
+        await app.run('await window.outbox.replay(); return true;');
+        await server.waitForCommits(1);
+        assert.equal(server.arrivals.length, 1);
+        assert.match(server.arrivals[0]!.body, /pretend these are the bytes of a photo\n/);
+        assert.match(server.arrivals[0]!.body, /name="note"\r\n\r\noffline\r\n/);
+        assert.match(String(server.arrivals[0]!.headers['content-type']), /^multipart\/form-data; boundary=/);
+      } finally {
+        await browser.close();
+        await server.stop();
+        await rm(profile, { recursive: true, force: true });
+      }
+    });
+
     test('a browser restart on the same profile with writes in the outbox: all replayed once a page of the app opens (no Background Sync to start the worker alone)', async () => {
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
       const server = await TestServer.start();
