@@ -326,7 +326,7 @@ export function defineOutboxCases(engine: Engine): void {
       }
     });
 
-    test('with shell and reads listed, the app opens while its server is down and shows its last data, marked as from the cache', async () => {
+    test('with shell and reads listed, the app opens while its server is down and shows its last data, marked as from the cache, and the edit made since', async () => {
       const options: OutboxOptionsInput = { shell: ['/', '/dist/client/index.js'], reads: ['/api/items'] };
       // On a profile, so that the second page shares the first one's worker and caches.
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
@@ -339,11 +339,17 @@ export function defineOutboxCases(engine: Engine): void {
         // The shell is stored while the worker installs, which the page does not wait for.
         await until(() => page.run<number>("return (await (await caches.open('sw-outbox-shell')).keys()).length;"), 2, 'the shell cached');
         await server.stop();
+        assert.equal((await write(page, 'POST', '/api/items', { i: 2 })).status, 202);
         const again = await openApp(browser, server, options);
         const cached = await again.run<{ fromCache: string | null; text: string }>(
           "const response = await fetch('/api/items'); return { fromCache: response.headers.get('Outbox-From-Cache'), text: await response.text() };",
         );
         assert.deepEqual(cached, { fromCache: '?1', text: fresh });
+        // The edit made since, which the reopened page can draw over what it read.
+        const unsent = await again.run<{ method: string; body: string; mine: boolean }[]>(
+          'return (await window.outbox.pending({ bodies: true })).map((write) => ({ method: write.method, body: new TextDecoder().decode(write.body), mine: write.mine }));',
+        );
+        assert.deepEqual(unsent, [{ method: 'POST', body: '{"i":2}', mine: false }]);
       } finally {
         await browser.close();
         await server.stop();

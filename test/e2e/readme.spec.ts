@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { expect, openApp, test, write } from '../support/fixtures.js';
+
+/** The page helper's snippet, exactly as the README shows it. */
+function readmeSnippet(): string {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### The page helper'));
+  const snippet = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!snippet) throw new Error('no js block under "### The page helper" in the README');
+  return snippet;
+}
+
+test('the README’s page-helper snippet runs as written, on an outbox with two dead letters and a write waiting', async ({ context, server }) => {
+  // The snippet's own options, so that its registerOutbox() finds this worker.
+  const page = await openApp(context, server, { include: ['/api/'] });
+  await context.setOffline(true);
+  for (const i of [1, 2]) expect((await write(page, 'POST', '/api/items', { i })).status).toBe(202);
+  server.fail({ kind: 'status', status: 400 });
+  server.fail({ kind: 'status', status: 422 });
+  await context.setOffline(false);
+  await page.evaluate(() => window.outbox.replay());
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2 });
+  // A write that waits a day, as the server asked: nothing sends it during the snippet.
+  server.fail({ kind: 'status', status: 503, retryAfter: '86400' });
+  expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);
+
+  // As an app runs it: its module imports the helper by the package's name.
+  const code = readmeSnippet().replace("from 'sw-outbox/client'", `from '${server.url}/dist/client/index.js'`);
+  const result = await page.evaluate(async (source) => {
+    const url = URL.createObjectURL(new Blob([`const render = () => {};\n${source}\nexport { counts, unsent, entry };`], { type: 'text/javascript' }));
+    const { counts, unsent, entry } = await import(url);
+    return { counts, unsent: unsent.length, entry };
+  }, code);
+  expect(result).toMatchObject({ counts: { pending: 1, deadLetters: 2 }, unsent: 1, entry: { id: 1, state: 'pending' } });
+  // Retried (and sent once the head before it was cancelled), discarded, and the waiting
+  // one cancelled into a dead letter.
+  await server.waitForCommits(1);
+  expect(JSON.parse(server.commits[0]!.body)).toEqual({ i: 1 });
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 1 });
+  const after = await page.evaluate(() => window.outbox.snapshot());
+  expect(after.deadLetters.map((entry) => [entry.id, entry.deadCode])).toEqual([[3, 'cancelled']]);
+});
