@@ -56,6 +56,7 @@ export class OutboxClient {
   readonly #ackTimeoutMs: number;
   /** The protocol version of a worker of another release, once one has spoken. */
   #workerVersion: unknown;
+  #pageId: Promise<string> | undefined;
   readonly #listeners = new Set<Listener>();
   readonly #configErrorListeners = new Set<(error: OutboxError) => void>();
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -165,6 +166,18 @@ export class OutboxClient {
    */
   async cancel(id: number): Promise<void> {
     await this.#send({ type: 'cancel', id });
+  }
+
+  /** This page's client id, as entries' `madeBy` names the page that made them. */
+  async pageId(): Promise<string> {
+    this.#pageId ??= this.#send({ type: 'whoami' }).then((reply) => {
+      if (reply.page === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered whoami without the id.');
+      return reply.page;
+    });
+    return this.#pageId.catch((error: unknown) => {
+      this.#pageId = undefined;
+      throw error;
+    });
   }
 
   /** Asks the worker to take control of the pages in its scope that have none (see registerOutbox). */

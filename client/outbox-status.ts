@@ -70,6 +70,9 @@ function createElementClass(): CustomElementConstructor {
     readonly #refused: HTMLDetailsElement;
     /** The next attempt waits for a time the server asked for (5xx, Retry-After): Send now cannot help. */
     #serverWait = false;
+    /** This page's client id, and its writes still waiting: "3 waiting (1 from this tab)". */
+    #me: string | undefined;
+    readonly #mine = new Set<number>();
     readonly #onNetwork = () => {
       this.#renderNetwork();
       this.#renderActivity();
@@ -139,11 +142,17 @@ function createElementClass(): CustomElementConstructor {
 
     async refresh(): Promise<void> {
       if (!this.client) return;
+      this.#me ??= await this.client.pageId().catch(() => undefined);
       this.#renderSnapshot(await this.client.snapshot());
     }
 
     #receive(message: StatusMessage): void {
       this.dispatchEvent(new CustomEvent<StatusMessage>('outbox-change', { detail: message, bubbles: true, composed: true }));
+      if ('entry' in message) {
+        const live = message.entry.state !== 'dead' && message.type !== 'sent';
+        if (live && this.#me !== undefined && message.entry.madeBy === this.#me) this.#mine.add(message.entry.id);
+        else this.#mine.delete(message.entry.id);
+      }
       this.#renderCounts(message.counts.pending, message.counts.deadLetters);
       switch (message.type) {
         case 'sending':
@@ -194,6 +203,8 @@ function createElementClass(): CustomElementConstructor {
     }
 
     #renderSnapshot(snapshot: Snapshot): void {
+      this.#mine.clear();
+      for (const entry of snapshot.entries) if (this.#me !== undefined && entry.madeBy === this.#me) this.#mine.add(entry.id);
       this.#renderCounts(snapshot.counts.pending, snapshot.counts.deadLetters);
       this.#lastError = snapshot.lastError;
       this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
@@ -210,7 +221,10 @@ function createElementClass(): CustomElementConstructor {
     #renderCounts(pending: number, deadLetters: number): void {
       this.setAttribute('pending', String(pending));
       this.setAttribute('dead-letters', String(deadLetters));
-      const parts = [pending > 0 ? `${pending} waiting` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
+      if (pending === 0) this.#mine.clear();
+      // Only when some are this tab's: after a reload none are (the page that made them is gone).
+      const mine = this.#mine.size > 0 && this.#mine.size < pending ? ` (${this.#mine.size} from this tab)` : '';
+      const parts = [pending > 0 ? `${pending} waiting${mine}` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
       this.#pending.textContent = parts.length > 0 ? parts.join(', ') : 'All changes saved';
       this.#refused.hidden = deadLetters === 0;
       if (pending === 0) {

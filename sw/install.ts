@@ -90,6 +90,8 @@ export async function runCommand(outbox: Outbox, command: Command, page?: string
       case 'claim':
         await self.clients.claim();
         return { ok: true };
+      case 'whoami':
+        return page === undefined ? { ok: false, error: { code: 'worker-error', message: 'sw-outbox: the message came from no window client.' } } : { ok: true, page };
     }
   } catch (error) {
     const code = error instanceof OutboxError ? error.code : 'worker-error';

@@ -105,6 +105,8 @@ export interface EntryMeta {
   deadCode?: DeadReasonCode;
   /** The server's problem+json for a dead letter's answer, when it sent one. */
   problem?: Problem;
+  /** The id of the window client (page) that made it; a page learns its own from `whoami`. */
+  madeBy?: string;
   /** While pending: what it waits for (`server`: a wait the server asked for, which Send now does not cut short). */
   waitsFor?: 'turn' | 'network' | 'server';
 }
@@ -228,6 +230,8 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   | { type: 'cancel'; id: number }
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
   | { type: 'claim' }
+  /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
+  | { type: 'whoami' }
 );
 
 /** Sent at once on a command's port, before its reply: the worker is there and speaks this protocol. */
@@ -236,7 +240,7 @@ export interface CommandAck {
 }
 
 export type CommandReply =
-  | { ok: true; snapshot?: Snapshot; pending?: PendingWrite[]; /** A retried dead letter, waiting again. */ entry?: EntryMeta }
+  | { ok: true; snapshot?: Snapshot; pending?: PendingWrite[]; page?: string; /** A retried dead letter, waiting again. */ entry?: EntryMeta }
   | { ok: false; error: { code: string; message: string } };
 
 export function isChannelMessage(data: unknown): data is ChannelMessage {

@@ -191,6 +191,7 @@ export function toMeta(entry: Entry): EntryMeta {
     meta.nextAttemptAt = entry.nextAttemptAt;
     meta.waitsFor = entry.waitsFor;
   }
+  if (entry.madeBy !== undefined) meta.madeBy = entry.madeBy;
   if (entry.lastStatus !== undefined) meta.lastStatus = entry.lastStatus;
   if (entry.lastError !== undefined) meta.lastError = entry.lastError;
   if (entry.state === 'dead') {

@@ -273,8 +273,9 @@ $('#delete-list').onclick = deleteList;
 
 // --- The outbox, part 2: once it has delivered everything, the server has all of this
 // device's writes, and a reload shows others' changes too, with nothing left unsent.
+// Offline, a write the outbox keeps is marked at once ("not sent yet"), from the cache.
 document.addEventListener('outbox-change', (event) => {
-  if (event.detail.type === 'drained') reload();
+  if (event.detail.type === 'drained' || (event.detail.type === 'queued' && !navigator.onLine)) reload();
 });
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reload());
 setInterval(reload, 5000);

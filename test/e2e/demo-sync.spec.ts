@@ -59,11 +59,13 @@ test('reloaded offline, the app opens and shows every edit still waiting, each m
   await row(page, id('Eggs')).getByRole('button', { name: 'Move Eggs up' }).click();
   await expect(status.pending).toHaveText('5 waiting');
   const edited = await itemsOnScreen(page);
+  const marked = () => page.locator('#items li.unsent input[aria-label="Item name"]').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
+  // Marked as soon as they are kept, before any reload.
+  await expect.poll(marked).toEqual(['Eggs', 'Milk', 'Sourdough', 'Coffee']);
 
   await page.reload();
   await page.locator('body[data-ready]').waitFor();
   await expect.poll(() => itemsOnScreen(page)).toEqual(edited);
-  const marked = () => page.locator('#items li.unsent input[aria-label="Item name"]').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
   expect(await marked()).toEqual(['Eggs', 'Milk', 'Sourdough', 'Coffee']);
   await expect(page.locator('#items li.unsent .unsent-mark').first()).toHaveText('not sent yet');
   await expect(status.pending).toHaveText('5 waiting');
@@ -98,7 +100,12 @@ test('two tabs edit different items of one list offline; both sets of edits surv
   await renameItem(tabA, id('Eggs'), 'Free-range eggs');
   await addItem(tabB, 'Tea');
   await row(tabB, id('Bread')).getByRole('button', { name: 'Delete Bread' }).click();
-  await expect(statusOf(tabA).pending).toHaveText('4 waiting');
+  // Each tab tells its own writes from the other's.
+  await expect(statusOf(tabA).pending).toHaveText('4 waiting (2 from this tab)');
+  await expect(statusOf(tabB).pending).toHaveText('4 waiting (2 from this tab)');
+  await addItem(tabB, 'Jam');
+  await expect(statusOf(tabA).pending).toHaveText('5 waiting (2 from this tab)');
+  await expect(statusOf(tabB).pending).toHaveText('5 waiting (3 from this tab)');
 
   await context.setOffline(false);
   await replayNow(tabA);
@@ -107,13 +114,14 @@ test('two tabs edit different items of one list offline; both sets of edits surv
     { name: 'Free-range eggs', done: false },
     { name: 'Apples', done: false },
     { name: 'Tea', done: false },
+    { name: 'Jam', done: false },
   ];
   await expect.poll(() => itemsOnServer(demo, listId)).toEqual(expected);
   // Each tab reloads once the outbox drains, and shows the other's edits too.
   await expect.poll(() => itemsOnScreen(tabA)).toEqual(expected);
   await expect.poll(() => itemsOnScreen(tabB)).toEqual(expected);
-  expect(demo.processed).toHaveLength(4);
-  expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(4);
+  expect(demo.processed).toHaveLength(5);
+  expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(5);
 });
 
 test('with responses lost after commit, nothing is duplicated', async ({ context, demo }) => {
