@@ -10,6 +10,9 @@ test('the seed scenario: a list edited offline reaches the server after reconnec
   const status = statusOf(page);
   await expect(status.pending).toHaveText('All changes saved');
   await screenshot(page, 'demo-online');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, 'demo-online-390');
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   await context.setOffline(true);
   await expect(status.network).toHaveText('Offline');
