@@ -1,0 +1,76 @@
+/**
+ * The package as users get it: `npm pack` (which builds, through prepack), installed from
+ * the tarball into a new project, then every entry point used as that project would:
+ * imported under Node, bundled with esbuild, and type-checked under node16 and bundler.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { build } from 'esbuild';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+let project: string;
+
+before(() => {
+  project = mkdtempSync(join(tmpdir(), 'sw-outbox-package-'));
+  execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = readdirSync(project).find((name) => name.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack made no tarball');
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'adopter', private: true, type: 'module' }));
+  // No runtime dependencies: the install needs no registry.
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./${tarball}`], { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] });
+});
+after(() => rmSync(project, { recursive: true, force: true }));
+
+const node = (code: string) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: project, encoding: 'utf8' }).trim();
+
+test('the tarball holds the built files, the licence and no sources or tests', () => {
+  const files = execFileSync('tar', ['-tzf', readdirSync(project).find((name) => name.endsWith('.tgz'))!], { cwd: project, encoding: 'utf8' }).split('\n');
+  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/types/sw/index.d.ts']) {
+    assert.ok(files.includes(file), `${file} is in the tarball`);
+  }
+  assert.deepEqual(files.filter((file) => /^package\/(sw|client|server|test|demo|bench)\//.test(file)), []);
+});
+
+test('sw-outbox/server works under Node, and sw-outbox/sw and sw-outbox/client import there without side effects', () => {
+  assert.equal(node("const { Idempotency, json } = await import('sw-outbox/server'); const reply = await new Idempotency().run({ method: 'POST', path: '/x', key: '\"k\"', body: '' }, () => json(201, {})); console.log(reply.status);"), '201');
+  assert.equal(node("const sw = await import('sw-outbox/sw'); const client = await import('sw-outbox/client'); console.log(typeof sw.installOutbox, typeof client.registerOutbox);"), 'function function');
+  assert.equal(node("console.log((await import('sw-outbox/package.json', { with: { type: 'json' } })).default.version);"), JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })));
+});
+
+test('every entry bundles with esbuild: the worker API, the page helper, and the drop-in imported from a worker', async () => {
+  const entries = {
+    'worker.js': "import { installOutbox } from 'sw-outbox/sw'; installOutbox({ include: ['/api/'] });",
+    'page.js': "import { registerOutbox, defineOutboxStatus } from 'sw-outbox/client'; defineOutboxStatus(); await registerOutbox();",
+    'dropin.js': "import 'sw-outbox/outbox-sw.js';",
+  };
+  for (const [name, contents] of Object.entries(entries)) {
+    const result = await build({ stdin: { contents, resolveDir: project, sourcefile: name }, bundle: true, format: 'esm', write: false, absWorkingDir: project, logLevel: 'silent' });
+    assert.equal(result.errors.length, 0);
+    assert.ok(result.outputFiles[0]!.text.length > 1_000, `${name} bundled the package's code`);
+  }
+});
+
+test('the types resolve under node16 and bundler module resolution', () => {
+  writeFileSync(join(project, 'use.ts'), [
+    "import { installOutbox, type OutboxOptions } from 'sw-outbox/sw';",
+    "import { OutboxClient, type PendingWrite } from 'sw-outbox/client';",
+    "import { Idempotency, type Reply } from 'sw-outbox/server';",
+    'const options: Partial<OutboxOptions> = { include: ["/api/"] };',
+    'export const uses: unknown[] = [installOutbox, options, OutboxClient, Idempotency, {} as PendingWrite | Reply];',
+  ].join('\n'));
+  for (const [module, moduleResolution] of [['node16', 'node16'], ['esnext', 'bundler']] as const) {
+    // A Node project has @types/node, which sw-outbox/server's types (node:http) need.
+    const config = { compilerOptions: { target: 'ES2022', module, moduleResolution, strict: true, noEmit: true, lib: ['ES2022', 'DOM'], typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'] }, files: ['use.ts'] };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config));
+    try {
+      execFileSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      assert.fail(`types under ${moduleResolution}: ${(error as { stdout: string }).stdout}`);
+    }
+  }
+});
