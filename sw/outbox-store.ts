@@ -107,7 +107,7 @@ export class OutboxStore {
         this.#forget(begun);
         throw error;
       }
-      if (this.#begun === begun) this.#meta = structuredClone(meta);
+      if (this.#begun === begun) this.#meta = { ...meta };
       this.#clientId = meta.clientId;
     };
     return { tx, done };
@@ -153,18 +153,14 @@ export class OutboxStore {
     const db = await this.#connect();
     const known = this.#meta;
     if (!known || settled.some((change) => change.was === undefined)) return undefined;
-    const meta = structuredClone(known);
+    const meta = { ...known };
     for (const { was, transition } of settled) {
       bump(meta, was!, -1);
       if (transition.entry) bump(meta, transition.entry, +1);
     }
     if (claim && meta.pending > 0) return undefined; // the lane may be busy: that takes a read
     const tx = db.transaction(ALL, 'readwrite', DURABILITY);
-    const id = meta.lastSeq + 1;
-    const { request, ...fields } = draft;
-    const transition = stored(fields, id, now, claim);
-    meta.lastSeq = id;
-    meta.pending += 1;
+    const { id, request, transition } = newEntry(meta, draft, now, claim);
     const begun = this.#begin(meta);
     const checked = tx.objectStore('meta').get(META_KEY).then((current) => {
       if (!sameMeta(current, known)) {
@@ -172,11 +168,9 @@ export class OutboxStore {
         throw new StaleMeta();
       }
     });
-    const entries = tx.objectStore('entries');
-    const requests = tx.objectStore('requests');
     // Awaited together, so that an abort's failed requests are not left unhandled.
-    const writes: Promise<unknown>[] = settled.map(({ id, transition }) => (transition.entry ? entries.put(transition.entry) : Promise.all([entries.delete(id), requests.delete(id)])));
-    writes.push(entries.put(transition.entry), requests.put(request, id), tx.objectStore('meta').put(meta, META_KEY));
+    const writes = settled.map((change) => write(tx, change.id, change.transition));
+    writes.push(tx.objectStore('entries').put(transition.entry), tx.objectStore('requests').put(request, id), tx.objectStore('meta').put(meta, META_KEY));
     try {
       await Promise.all([checked, tx.done, ...writes]);
     } catch (error) {
@@ -196,11 +190,7 @@ export class OutboxStore {
     const meta = await metaRead;
     for (const bump of await Promise.all(applied)) bump(meta);
     const busy = await busyRead;
-    const id = meta.lastSeq + 1;
-    const { request, ...fields } = draft;
-    const transition = stored(fields, id, now, busy ? undefined : claim);
-    meta.lastSeq = id;
-    meta.pending += 1;
+    const { id, request, transition } = newEntry(meta, draft, now, busy ? undefined : claim);
     void tx.objectStore('entries').put(transition.entry);
     void tx.objectStore('requests').put(request, id);
     void tx.objectStore('meta').put(meta, META_KEY);
@@ -430,23 +420,30 @@ async function apply(tx: Tx, meta: Meta, id: number, change: Transition): Promis
  */
 async function applyLater(tx: Tx, id: number, change: Transition): Promise<(meta: Meta) => void> {
   const read = tx.objectStore('entries').get(id);
-  write(tx, id, change);
+  void write(tx, id, change);
   const before = await read;
   return (meta) => recount(meta, before, change);
 }
 
 /** apply() for an entry just read in this transaction (a cursor's): no need to read it again. */
 function applyTo(tx: Tx, meta: Meta, before: Entry, change: Transition): void {
-  write(tx, before.id, change);
+  void write(tx, before.id, change);
   recount(meta, before, change);
 }
 
-function write(tx: Tx, id: number, change: Transition): void {
-  if (change.entry) void tx.objectStore('entries').put(change.entry);
-  else {
-    void tx.objectStore('entries').delete(id);
-    void tx.objectStore('requests').delete(id);
-  }
+/** A draft as the next entry: its sequence number and counts taken from `meta`, which it moves on. */
+function newEntry(meta: Meta, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined) {
+  const id = meta.lastSeq + 1;
+  const { request, ...fields } = draft;
+  meta.lastSeq = id;
+  meta.pending += 1;
+  return { id, request, transition: stored(fields, id, now, claim) };
+}
+
+/** Issues the requests that persist a transition; the promise settles with them. */
+function write(tx: Tx, id: number, change: Transition): Promise<unknown> {
+  if (change.entry) return tx.objectStore('entries').put(change.entry);
+  return Promise.all([tx.objectStore('entries').delete(id), tx.objectStore('requests').delete(id)]);
 }
 
 function recount(meta: Meta, before: Entry | undefined, change: Transition): void {

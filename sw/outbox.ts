@@ -147,7 +147,7 @@ export class Outbox {
     const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
     const draft = await toDraft(request, lane, madeBy);
     const offline = !online();
-    const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && ![...this.#inFlight.values()].includes(lane);
+    const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && !this.#sendingIn(lane);
     if (claim) this.#claimingLanes.add(lane);
     // Answers not yet persisted ride along in this write's transaction.
     const settled = this.#committing ? [] : this.#changes.splice(0);
@@ -422,6 +422,12 @@ export class Outbox {
     }
     if (this.#goneOwners.size > before) this.#wanted = true;
     else this.#wakeAt(Math.min(...foreign.map(({ attemptAt }) => attemptAt)) + this.#options.timeoutMs + ABANDONED_MARGIN_MS);
+  }
+
+  /** An attempt of this lane is under way in this worker (an answer pending). */
+  #sendingIn(lane: string): boolean {
+    for (const busy of this.#inFlight.values()) if (busy === lane) return true;
+    return false;
   }
 
   #freeSlots(): number {

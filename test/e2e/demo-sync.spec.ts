@@ -1,8 +1,18 @@
+import type { Page } from '@playwright/test';
 import { addItem, replayNow, expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, row, screenshot, seeded, statusOf, test } from '../support/demo.js';
 
 // Playwright lifts its offline emulation from the page before the worker, so the replay
 // the page's `online` event asks for can fail and wait out a backoff. After reconnecting,
 // the specs ask for a replay themselves, as the status element's Send now button does.
+
+/** The seed scenario's edits: an add, a tick, a rename, a delete and a move. */
+async function fiveEdits(page: Page, id: (name: string) => string): Promise<void> {
+  await addItem(page, 'Coffee');
+  await row(page, id('Milk')).getByRole('checkbox').check();
+  await renameItem(page, id('Bread'), 'Sourdough');
+  await row(page, id('Apples')).getByRole('button', { name: 'Delete Apples' }).click();
+  await row(page, id('Eggs')).getByRole('button', { name: 'Move Eggs up' }).click();
+}
 
 test('the seed scenario: a list edited offline reaches the server after reconnecting, each write applied once, and the server list equals the screen', async ({ context, demo }) => {
   const page = await openDemo(context, demo);
@@ -16,11 +26,7 @@ test('the seed scenario: a list edited offline reaches the server after reconnec
 
   await context.setOffline(true);
   await expect(status.network).toHaveText('Offline');
-  await addItem(page, 'Coffee');
-  await row(page, id('Milk')).getByRole('checkbox').check();
-  await renameItem(page, id('Bread'), 'Sourdough');
-  await row(page, id('Apples')).getByRole('button', { name: 'Delete Apples' }).click();
-  await row(page, id('Eggs')).getByRole('button', { name: 'Move Eggs up' }).click();
+  await fiveEdits(page, id);
 
   await expect(status.pending).toHaveText('5 waiting');
   await screenshot(page, 'demo-offline-pending');
@@ -55,11 +61,7 @@ test('reloaded offline, the app opens and shows every edit still waiting, each m
   const kept = () => page.evaluate(async () => (await (await caches.open('sw-outbox-reads')).keys()).map((request) => new URL(request.url).pathname).sort());
   expect(await kept()).toEqual(['/api/lists', `/api/lists/${listId}`]);
   await context.setOffline(true);
-  await addItem(page, 'Coffee');
-  await row(page, id('Milk')).getByRole('checkbox').check();
-  await renameItem(page, id('Bread'), 'Sourdough');
-  await row(page, id('Apples')).getByRole('button', { name: 'Delete Apples' }).click();
-  await row(page, id('Eggs')).getByRole('button', { name: 'Move Eggs up' }).click();
+  await fiveEdits(page, id);
   await expect(status.pending).toHaveText('5 waiting');
   const edited = await itemsOnScreen(page);
   const marked = () => page.locator('#items li.unsent input[aria-label="Item name"]').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));

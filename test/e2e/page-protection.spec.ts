@@ -1,4 +1,5 @@
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
+import type { TestServer } from '../support/test-server.js';
 import { expect, openApp, test, write } from '../support/fixtures.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
@@ -15,6 +16,18 @@ const failure = (page: Page, body: string) =>
       return { code: code ?? 'no code', message, ms: performance.now() - start };
     }
   }, [body, '/dist/client/index.js'] as const);
+
+/** A page of the app controlled by `script`, a worker other than this release's outbox. */
+async function pageControlledBy(context: BrowserContext, server: TestServer, script: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  await page.evaluate(async (url) => {
+    await navigator.serviceWorker.register(url);
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  }, script);
+  return page;
+}
 
 test('after a hard reload the page is controlled again, and a write it makes offline is kept and delivered once', async ({ context, server }) => {
   const page = await openApp(context, server);
@@ -46,13 +59,7 @@ test('a worker whose scope cannot cover the page: registerOutbox rejects at once
 });
 
 test('a worker of another release: the first call rejects with protocol-mismatch, and the client says so from the channel', async ({ context, server }) => {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?sw=none`);
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.register('/future-sw.js');
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-  });
+  const page = await pageControlledBy(context, server, '/future-sw.js');
   const result = await failure(
     page,
     `const client = new OutboxClient({ ackTimeoutMs: 1000 });
@@ -64,12 +71,7 @@ test('a worker of another release: the first call rejects with protocol-mismatch
 });
 
 test('a worker that never answers: each call rejects with timeout within its time', async ({ context, server }) => {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?sw=none`);
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.register('/silent-sw.js');
-    await navigator.serviceWorker.ready;
-  });
+  const page = await pageControlledBy(context, server, '/silent-sw.js');
   const result = await failure(page, 'await new OutboxClient({ ackTimeoutMs: 300 }).snapshot();');
   expect(result).toMatchObject({ code: 'timeout', message: expect.stringContaining('"snapshot" within 300 ms') });
   expect(result.ms).toBeGreaterThanOrEqual(300);
