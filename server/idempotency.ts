@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
-import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency-store.js';
+import { MemoryIdempotencyStore, type IdempotencyStore, type InFlightRecord } from './idempotency-store.js';
 import { htmlProblem, problem, type Reply } from './problem.js';
 import { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 
@@ -13,6 +13,13 @@ export interface IdempotencyOptions {
    * @default 7 days
    */
   ttlMs?: number;
+  /**
+   * How long a key stays claimed while its request is processed. A server that dies
+   * mid-write frees its keys after this: the client's retry is then processed afresh. Make
+   * it longer than your slowest write takes, or a retry may be processed beside it.
+   * @default 60 seconds, or ttlMs if that is shorter
+   */
+  leaseMs?: number;
   /** Answer 400 to a write that has no key, rather than process it unprotected. @default true */
   required?: boolean;
   /** @default Date.now (tests pass their own clock) */
@@ -26,7 +33,8 @@ export interface KeyedRequest {
   path: string;
   /** The Idempotency-Key header's value, if any. */
   key: string | undefined;
-  body: string;
+  /** The body as sent (bytes), or as a body parser left it (text, or JSON-serialisable data). */
+  body: string | Uint8Array;
   /**
    * The request's Accept header. A browser's own form post (which asks for text/html)
    * that carries no usable key gets a readable HTML page rather than problem+json.
@@ -46,22 +54,66 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 const DAY = 24 * 60 * 60 * 1000;
 
 /**
+ * What {@link Idempotency.begin} decides: send `reply` (a stored reply, or a refusal), or
+ * process the request and then settle its `claim` (absent for an unkeyed write that
+ * `required: false` lets through).
+ */
+export type Admission = { reply: Reply; claim?: never } | { reply?: never; claim?: Claim };
+
+/** A claimed key, to be settled with the reply once its request is processed. */
+export class Claim {
+  readonly #key: string;
+  readonly #record: InFlightRecord;
+  readonly #expiresAt: number;
+  readonly #store: IdempotencyStore;
+  readonly #now: () => number;
+
+  /** @internal Made by {@link Idempotency.begin}. */
+  constructor(key: string, record: InFlightRecord, expiresAt: number, store: IdempotencyStore, now: () => number) {
+    this.#key = key;
+    this.#record = record;
+    this.#expiresAt = expiresAt;
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /**
+   * Keeps `reply` for the key's retries, or releases the key when the server failed (a
+   * 5xx), so that the retry is processed afresh.
+   */
+  async settle(reply: Reply): Promise<void> {
+    if (reply.status >= 500) return this.release();
+    await this.#store.complete(this.#key, this.#record, { state: 'done', fingerprint: this.#record.fingerprint, expiresAt: this.#expiresAt, reply }, this.#now());
+  }
+
+  /** Frees the key without a reply: the request failed and applied nothing. */
+  release(): Promise<void> {
+    return this.#store.release(this.#key, this.#record);
+  }
+}
+
+/**
  * Idempotency-Key as the IETF httpapi draft describes it: the first request with a key
  * is processed and its reply kept; a retry gets the kept reply; the key with another
  * payload gets 422; a retry while the first is processed gets 409. Errors are
  * problem+json. Framework-free: give it the request's parts and the work to do, and
- * send the reply it returns.
+ * send the reply it returns (`run`), or use `begin` where the framework sends replies.
  */
 export class Idempotency {
   readonly #store: IdempotencyStore;
   readonly #ttlMs: number;
+  readonly #leaseMs: number;
   readonly #required: boolean;
   readonly #now: () => number;
 
-  constructor({ store = new MemoryIdempotencyStore(), ttlMs = 7 * DAY, required = true, now = Date.now }: IdempotencyOptions = {}) {
+  constructor({ store = new MemoryIdempotencyStore(), ttlMs = 7 * DAY, leaseMs = Math.min(60_000, ttlMs), required = true, now = Date.now }: IdempotencyOptions = {}) {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`Idempotency: ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}.`);
+    if (!Number.isFinite(leaseMs) || leaseMs <= 0 || leaseMs > ttlMs) {
+      throw new RangeError(`Idempotency: leaseMs must be a positive number of milliseconds no larger than ttlMs (${ttlMs}), got ${String(leaseMs)}.`);
+    }
     this.#store = store;
     this.#ttlMs = ttlMs;
+    this.#leaseMs = leaseMs;
     this.#required = required;
     this.#now = now;
   }
@@ -72,42 +124,46 @@ export class Idempotency {
    * retry is processed afresh. `process` must therefore apply nothing when it fails.
    */
   async run(request: KeyedRequest, process: () => Promise<Reply> | Reply): Promise<Reply> {
+    const { reply, claim } = await this.begin(request);
+    if (reply) return reply;
+    let processed: Reply;
+    try {
+      processed = await process();
+    } catch (error) {
+      await claim?.release();
+      throw error;
+    }
+    await claim?.settle(processed);
+    return processed;
+  }
+
+  /** Claims the request's key, or says what to answer instead. */
+  async begin(request: KeyedRequest): Promise<Admission> {
     if (request.key === undefined) {
-      if (!this.#required) return process();
-      return forClient(request, problem(400, 'Idempotency-Key is missing', `${request.method} ${request.path} changes data, so it needs an Idempotency-Key header: a fresh unique value (a UUID) per write, the same on every retry of that write.`));
+      if (!this.#required) return {};
+      return { reply: forClient(request, problem(400, 'Idempotency-Key is missing', `${request.method} ${request.path} changes data, so it needs an Idempotency-Key header: a fresh unique value (a UUID) per write, the same on every retry of that write.`)) };
     }
     let key: string;
     try {
       key = `${request.scope ?? ''}\n${parseIdempotencyKey(request.key)}`;
     } catch (error) {
       if (!(error instanceof InvalidKeyError)) throw error;
-      return forClient(request, problem(400, 'Idempotency-Key is malformed', `The Idempotency-Key header of ${request.method} ${request.path} cannot be used: ${error.message}. Send a quoted string such as "8e03978e-40d5-43e8-bc93-6894a57f9324".`));
+      return { reply: forClient(request, problem(400, 'Idempotency-Key is malformed', `The Idempotency-Key header of ${request.method} ${request.path} cannot be used: ${error.message}. Send a quoted string such as "8e03978e-40d5-43e8-bc93-6894a57f9324".`)) };
     }
 
-    const fingerprint = createHash('sha256').update(`${request.method}\n${request.path}\n${request.body}`).digest('base64url');
+    const fingerprint = createHash('sha256').update(`${request.method}\n${request.path}\n`).update(request.body).digest('base64url');
     const now = this.#now();
-    const live = await this.#store.claim(key, { state: 'in-flight', fingerprint, expiresAt: now + this.#ttlMs }, now);
-    if (live && live.fingerprint !== fingerprint) {
-      return problem(422, 'Idempotency-Key is already used', `The key of ${request.method} ${request.path} was first sent with another method, path or body. Use a new key for a new write; resend a write with exactly its first payload.`);
+    const record: InFlightRecord = { state: 'in-flight', fingerprint, expiresAt: now + this.#leaseMs, token: randomUUID() };
+    const live = await this.#store.claim(key, record, now);
+    if (live === undefined) return { claim: new Claim(key, record, now + this.#ttlMs, this.#store, this.#now) };
+    if (live.fingerprint !== fingerprint) {
+      return { reply: problem(422, 'Idempotency-Key is already used', `The key of ${request.method} ${request.path} was first sent with another method, path or body. Use a new key for a new write; resend a write with exactly its first payload.`) };
     }
-    if (live?.state === 'in-flight') {
+    if (live.state === 'in-flight') {
       // The type tells this from the app's own 409 conflicts: sw-outbox retries it with the same key.
-      return problem(409, 'A request with this Idempotency-Key is being processed', 'Retry once the first request has been answered; its reply will then be sent again.', { 'retry-after': '1' }, IN_FLIGHT_PROBLEM_TYPE);
+      return { reply: problem(409, 'A request with this Idempotency-Key is being processed', 'Retry once the first request has been answered; its reply will then be sent again.', { 'retry-after': '1' }, IN_FLIGHT_PROBLEM_TYPE) };
     }
-    if (live?.state === 'done') {
-      return { ...live.reply, headers: { ...live.reply.headers, [REPLAYED_HEADER]: '?1' } };
-    }
-
-    let reply: Reply;
-    try {
-      reply = await process();
-    } catch (error) {
-      await this.#store.delete(key);
-      throw error;
-    }
-    if (reply.status >= 500) await this.#store.delete(key);
-    else await this.#store.set(key, { state: 'done', fingerprint, expiresAt: now + this.#ttlMs, reply });
-    return reply;
+    return { reply: { ...live.reply, headers: { ...live.reply.headers, [REPLAYED_HEADER]: '?1' } } };
   }
 }
 

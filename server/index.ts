@@ -1,9 +1,9 @@
-export { Idempotency, REPLAYED_HEADER } from './idempotency.js';
-export type { IdempotencyOptions, KeyedRequest } from './idempotency.js';
+export { Claim, Idempotency, REPLAYED_HEADER } from './idempotency.js';
+export type { Admission, IdempotencyOptions, KeyedRequest } from './idempotency.js';
 export { MemoryIdempotencyStore } from './idempotency-store.js';
-export type { IdempotencyStore, KeyRecord } from './idempotency-store.js';
+export type { DoneRecord, IdempotencyStore, InFlightRecord, KeyRecord } from './idempotency-store.js';
 export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_LENGTH } from './idempotency-key.js';
-export { idempotent, readRequest, sendReply, headerValue, WRITE_METHODS } from './node-http.js';
+export { BodyTooLargeError, idempotent, MAX_BODY_BYTES, readRequest, sendReply, headerValue, WRITE_METHODS } from './node-http.js';
 export type { ReadRequest, IdempotentOptions } from './node-http.js';
 export { htmlProblem, json, problem } from './problem.js';
 export { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Idempotency, type IdempotencyOptions } from './idempotency.js';
-import type { Reply } from './problem.js';
+import { problem, type Reply } from './problem.js';
 
 /** The methods whose requests change data, and so carry a key. */
 export const WRITE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -10,18 +10,38 @@ export interface ReadRequest {
   method: string;
   url: URL;
   headers: IncomingMessage['headers'];
+  /** The body as UTF-8 text. */
   body: string;
+  /** The body as sent. */
+  bytes: Buffer;
 }
 
-/** Reads a node:http request's body as text. */
-export async function readRequest(req: IncomingMessage): Promise<ReadRequest> {
+/** The default body size limit: 1 MiB, as Fastify's. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A request body longer than the limit; answered 413. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`The request body is larger than ${limit} bytes.`);
+  }
+}
+
+/** Reads a node:http request whole, refusing a body over `maxBodyBytes` with a BodyTooLargeError. */
+export async function readRequest(req: IncomingMessage, maxBodyBytes = MAX_BODY_BYTES): Promise<ReadRequest> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let length = 0;
+  for await (const chunk of req) {
+    length += (chunk as Buffer).byteLength;
+    if (length > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes);
+    chunks.push(chunk as Buffer);
+  }
+  const bytes = Buffer.concat(chunks);
   return {
     method: req.method ?? 'GET',
     url: new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`),
     headers: req.headers,
-    body: Buffer.concat(chunks).toString('utf8'),
+    body: bytes.toString('utf8'),
+    bytes,
   };
 }
 
@@ -38,6 +58,8 @@ export function headerValue(headers: IncomingMessage['headers'], name: string): 
 export interface IdempotentOptions extends IdempotencyOptions {
   /** Whose key space a request belongs to (see KeyedRequest.scope). @default () => '' */
   scope?: (request: ReadRequest) => string;
+  /** The largest body read; a longer one is answered 413. @default 1 MiB */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -48,12 +70,12 @@ export interface IdempotentOptions extends IdempotencyOptions {
  */
 export function idempotent(
   handler: (request: ReadRequest) => Promise<Reply> | Reply,
-  { scope = () => '', ...options }: IdempotentOptions = {},
+  { scope = () => '', maxBodyBytes = MAX_BODY_BYTES, ...options }: IdempotentOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const idempotency = new Idempotency(options);
   return async (req, res) => {
     try {
-      const request = await readRequest(req);
+      const request = await readRequest(req, maxBodyBytes);
       const reply = WRITE_METHODS.includes(request.method)
         ? await idempotency.run(
             {
@@ -61,7 +83,7 @@ export function idempotent(
               path: request.url.pathname + request.url.search,
               key: headerValue(request.headers, 'idempotency-key'),
               accept: headerValue(request.headers, 'accept'),
-              body: request.body,
+              body: request.bytes,
               scope: scope(request),
             },
             () => handler(request),
@@ -69,6 +91,10 @@ export function idempotent(
         : await handler(request);
       sendReply(res, reply);
     } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        // The rest of the body is not read: close the connection rather than drain it.
+        return sendReply(res, problem(413, 'Request body too large', `${req.method} ${req.url}: ${error.message} Send less, or raise maxBodyBytes.`, { connection: 'close' }));
+      }
       console.error(error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500 }));
     }

@@ -3,8 +3,8 @@ export interface Reply {
   status: number;
   /** Header names in lower case. Transport headers (Connection, Date) are the server's business. */
   headers: Record<string, string>;
-  /** Text: the APIs this module serves answer JSON or nothing. */
-  body: string;
+  /** Text (JSON, mostly), or bytes as a framework sent them. */
+  body: string | Uint8Array;
 }
 
 /** A JSON reply. */
@@ -14,7 +14,7 @@ export function json(status: number, value: unknown, headers: Record<string, str
 
 /** A problem+json reply as a small HTML page, for a person reading it in a browser. */
 export function htmlProblem(reply: Reply): Reply {
-  const { title, detail } = JSON.parse(reply.body) as { title: string; detail: string };
+  const { title, detail } = JSON.parse(String(reply.body)) as { title: string; detail: string };
   const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
   const body = `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(detail)}</p>`;
   return { status: reply.status, headers: { ...reply.headers, 'content-type': 'text/html; charset=utf-8' }, body };

@@ -113,6 +113,13 @@ describe('idempotent() on a node:http server', () => {
     assert.deepEqual(applied, []);
   });
 
+  test('a body over maxBodyBytes (1 MiB) gets 413 and is not processed', async () => {
+    const reply = await post('"big"', 'x'.repeat(1024 * 1024 + 1));
+    assert.equal(reply.status, 413);
+    assert.match(((await reply.json()) as { detail: string }).detail, /larger than 1048576 bytes.*raise maxBodyBytes/);
+    assert.deepEqual(applied, []);
+  });
+
   test('reads pass through without a key', async () => {
     await post('"k6"', 'rice');
     const read = await fetch(`${base}/things`);
@@ -169,8 +176,32 @@ describe('Idempotency', () => {
     assert.equal(reply.body, '7');
   });
 
-  test('a bad ttlMs is refused, naming it', () => {
+  test('a bad ttlMs or leaseMs is refused, naming it', () => {
     assert.throws(() => new Idempotency({ ttlMs: 0 }), /ttlMs must be a positive number/);
+    assert.throws(() => new Idempotency({ ttlMs: 1_000, leaseMs: 2_000 }), /leaseMs must be a positive number of milliseconds no larger than ttlMs \(1000\), got 2000/);
+  });
+
+  test('a key whose processing never ended is free again after leaseMs, not after ttlMs', async () => {
+    let now = 0;
+    const idempotency = new Idempotency({ leaseMs: 1_000, now: () => now });
+    const { claim } = await idempotency.begin(request('"crashed"'));
+    assert.ok(claim, 'the first request claims the key');
+    now = 999;
+    assert.equal((await idempotency.begin(request('"crashed"'))).reply?.status, 409);
+    now = 1_000;
+    const retry = await idempotency.begin(request('"crashed"'));
+    assert.ok(retry.claim, 'the retry claims the key once the lease is over');
+    await claim.settle(created(1));
+    await retry.claim.settle(created(2));
+    assert.equal((await idempotency.run(request('"crashed"'), () => created(3))).body, '2', 'the first request, late, did not overwrite the retry’s reply');
+  });
+
+  test('bodies are fingerprinted as bytes: two binary bodies that decode alike as UTF-8 differ', async () => {
+    const idempotency = new Idempotency();
+    const bytes = (byte: number) => new Uint8Array([0x61, byte]);
+    assert.equal(Buffer.from(bytes(0xfe)).toString(), Buffer.from(bytes(0xff)).toString(), 'both decode to "a\uFFFD"');
+    await idempotency.run({ ...request('"bin"'), body: bytes(0xfe) }, () => created(1));
+    assert.equal((await idempotency.run({ ...request('"bin"'), body: bytes(0xff) }, () => created(2))).status, 422);
   });
 });
 
