@@ -4,9 +4,14 @@
 //   dist/outbox-sw.min.js the same, minified, for sites that count bytes
 //   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
 //   dist/client/index.js  the page helper as an ES module
-//   dist/server/index.js  the Idempotency-Key module for Node servers
+//   dist/server/*.js      the Idempotency-Key module for Node servers, and its adapters for
+//                         Express, Fastify and Hono (which import their framework: peers)
 // Type declarations come from tsc (npm run build).
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+// No file of an earlier build (a chunk under an old name) may reach the package.
+rmSync('dist', { recursive: true, force: true });
 
 const common = {
   bundle: true,
@@ -23,5 +28,16 @@ await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.min.js', format: 'iife', minify: true, sourcemap: 'linked' }),
   build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
-  build({ ...common, entryPoints: ['server/index.ts'], outfile: 'dist/server/index.js', format: 'esm', platform: 'node', target: 'node20' }),
+  // One shared chunk holds the core, so an adapter and sw-outbox/server share its classes.
+  build({
+    ...common,
+    entryPoints: ['server/index.ts', 'server/express.ts', 'server/fastify.ts', 'server/hono.ts'],
+    outdir: 'dist/server',
+    chunkNames: 'core-[hash]',
+    splitting: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+  }),
 ]);

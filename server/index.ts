@@ -2,6 +2,8 @@ export { Claim, Idempotency, REPLAYED_HEADER } from './idempotency.js';
 export type { Admission, IdempotencyOptions, KeyedRequest } from './idempotency.js';
 export { MemoryIdempotencyStore } from './idempotency-store.js';
 export type { DoneRecord, IdempotencyStore, InFlightRecord, KeyRecord } from './idempotency-store.js';
+export { RedisIdempotencyStore } from './redis-store.js';
+export type { RedisCommands, RedisIdempotencyStoreOptions } from './redis-store.js';
 export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_LENGTH } from './idempotency-key.js';
 export { BodyTooLargeError, idempotent, MAX_BODY_BYTES, readRequest, sendReply, headerValue, WRITE_METHODS } from './node-http.js';
 export type { ReadRequest, IdempotentOptions } from './node-http.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,7 +30,7 @@ const node = (code: string) => execFileSync(process.execPath, ['--input-type=mod
 
 test('the tarball holds the built files, the licence and no sources or tests', () => {
   const files = execFileSync('tar', ['-tzf', readdirSync(project).find((name) => name.endsWith('.tgz'))!], { cwd: project, encoding: 'utf8' }).split('\n');
-  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/types/sw/index.d.ts']) {
+  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/server/express.js', 'package/dist/server/fastify.js', 'package/dist/server/hono.js', 'package/dist/types/sw/index.d.ts']) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   assert.deepEqual(files.filter((file) => /^package\/(sw|client|server|test|demo|bench)\//.test(file)), []);
@@ -40,6 +40,31 @@ test('sw-outbox/server works under Node, and sw-outbox/sw and sw-outbox/client i
   assert.equal(node("const { Idempotency, json } = await import('sw-outbox/server'); const reply = await new Idempotency().run({ method: 'POST', path: '/x', key: '\"k\"', body: '' }, () => json(201, {})); console.log(reply.status);"), '201');
   assert.equal(node("const sw = await import('sw-outbox/sw'); const client = await import('sw-outbox/client'); console.log(typeof sw.installOutbox, typeof client.registerOutbox);"), 'function function');
   assert.equal(node("console.log((await import('sw-outbox/package.json', { with: { type: 'json' } })).default.version);"), JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })));
+});
+
+test('the framework adapters run under Node with their framework, an optional peer the core never loads', () => {
+  for (const file of ['index.js', 'express.js']) assert.doesNotMatch(readFileSync(join(project, 'node_modules/sw-outbox/dist/server', file), 'utf8'), /from ["'](express|fastify|hono|redis)/, `dist/server/${file} imports no framework`);
+  // The app has its framework installed: this project gets the ones this repository tests with.
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  for (const peer of ['express', 'fastify', 'hono']) symlinkSync(join(ROOT, 'node_modules', peer), join(project, 'node_modules', peer));
+  const write = "{ method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': '\"k\"' }, body: '{}' }";
+  assert.equal(node(`
+    const { Hono } = await import('hono');
+    const { idempotency } = await import('sw-outbox/server/hono');
+    const app = new Hono().use(idempotency()).post('/x', (c) => c.json({ made: 1 }, 201));
+    const first = await app.request('/x', ${write});
+    const again = await app.request('/x', ${write});
+    console.log(first.status, again.headers.get('idempotent-replayed'));`), '201 ?1');
+  assert.equal(node(`
+    const { default: Fastify } = await import('fastify');
+    const { idempotency } = await import('sw-outbox/server/fastify');
+    const app = Fastify();
+    await app.register(idempotency);
+    app.post('/x', async (request, reply) => reply.code(201).send({ made: 1 }));
+    const inject = () => app.inject({ method: 'POST', url: '/x', headers: { 'idempotency-key': '"k"' }, payload: {} });
+    await inject();
+    console.log((await inject()).headers['idempotent-replayed']);`), '?1');
+  assert.equal(node("const { default: express } = await import('express'); const { idempotency } = await import('sw-outbox/server/express'); express().use(express.json(), idempotency()); console.log(typeof idempotency);"), 'function');
 });
 
 test('every entry bundles with esbuild: the worker API, the page helper, and the drop-in imported from a worker', async () => {
@@ -59,9 +84,12 @@ test('the types resolve under node16 and bundler module resolution', () => {
   writeFileSync(join(project, 'use.ts'), [
     "import { installOutbox, type OutboxOptions } from 'sw-outbox/sw';",
     "import { OutboxClient, type PendingWrite } from 'sw-outbox/client';",
-    "import { Idempotency, type Reply } from 'sw-outbox/server';",
+    "import { Idempotency, RedisIdempotencyStore, type Reply } from 'sw-outbox/server';",
+    "import { idempotency as forExpress } from 'sw-outbox/server/express';",
+    "import { idempotency as forFastify } from 'sw-outbox/server/fastify';",
+    "import { idempotency as forHono } from 'sw-outbox/server/hono';",
     'const options: Partial<OutboxOptions> = { include: ["/api/"] };',
-    'export const uses: unknown[] = [installOutbox, options, OutboxClient, Idempotency, {} as PendingWrite | Reply];',
+    'export const uses: unknown[] = [installOutbox, options, OutboxClient, Idempotency, RedisIdempotencyStore, forExpress, forFastify, forHono, {} as PendingWrite | Reply];',
   ].join('\n'));
   for (const [module, moduleResolution] of [['node16', 'node16'], ['esnext', 'bundler']] as const) {
     // A Node project has @types/node, which sw-outbox/server's types (node:http) need.

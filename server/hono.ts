@@ -1,0 +1,59 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { keptHeaders } from './framework-reply.js';
+import { Idempotency, type IdempotencyOptions } from './idempotency.js';
+import { MAX_BODY_BYTES, WRITE_METHODS } from './node-http.js';
+import { problem, type Reply } from './problem.js';
+
+export interface HonoIdempotencyOptions extends IdempotencyOptions {
+  /** Whose key space a request belongs to, e.g. `(c) => c.get('user').id` (see KeyedRequest.scope). @default () => '' */
+  scope?: (c: Context) => string;
+  /** The largest body read; a longer one is answered 413 (with Hono's bodyLimit). @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Hono 4 middleware: writes (POST, PUT, PATCH, DELETE) are processed once per
+ * Idempotency-Key, and a retry gets the first reply again.
+ *
+ *     app.use('/api/*', idempotency({ store }))
+ *
+ * It reads the body as bytes (within maxBodyBytes); handlers read it again as usual
+ * (c.req.json() and the rest share Hono's body cache). Errors reach app.onError as
+ * usual; a 5xx reply frees the key.
+ */
+export function idempotency({ scope = () => '', maxBodyBytes = MAX_BODY_BYTES, ...options }: HonoIdempotencyOptions = {}): MiddlewareHandler {
+  const core = new Idempotency(options);
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => response(problem(413, 'Request body too large', `${c.req.method} ${c.req.path}: the body is larger than ${maxBodyBytes} bytes. Send less, or raise maxBodyBytes.`)),
+  });
+  return async (c, next) => {
+    if (!WRITE_METHODS.includes(c.req.method)) return next();
+    return limit(c, async () => {
+      const url = new URL(c.req.url);
+      const { reply, claim } = await core.begin({
+        method: c.req.method,
+        path: url.pathname + url.search,
+        key: c.req.header('idempotency-key'),
+        accept: c.req.header('accept'),
+        body: new Uint8Array(await c.req.arrayBuffer()),
+        scope: scope(c),
+      });
+      if (reply) {
+        c.res = response(reply);
+        return;
+      }
+      await next();
+      if (claim) {
+        const body = new Uint8Array(await c.res.clone().arrayBuffer());
+        await claim.settle({ status: c.res.status, headers: keptHeaders(c.res.headers.entries()), body });
+      }
+    });
+  };
+}
+
+/** A kept reply as a Response; statuses that have no body get none. */
+function response({ status, headers, body }: Reply): Response {
+  return new Response([101, 204, 205, 304].includes(status) || body.length === 0 ? null : body, { status, headers });
+}
