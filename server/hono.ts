@@ -55,5 +55,6 @@ export function idempotency({ scope = () => '', maxBodyBytes = MAX_BODY_BYTES, .
 
 /** A kept reply as a Response; statuses that have no body get none. */
 function response({ status, headers, body }: Reply): Response {
-  return new Response([101, 204, 205, 304].includes(status) || body.length === 0 ? null : body, { status, headers });
+  if ([101, 204, 205, 304].includes(status) || body.length === 0) return new Response(null, { status, headers });
+  return new Response(typeof body === 'string' ? body : new Uint8Array(body), { status, headers });
 }
