@@ -4,10 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { headerValue, Idempotency, json, problem, readRequest, sendReply, WRITE_METHODS, type Reply } from '../../server/index.js';
+import { headerValue, Idempotency, json, problem, readRequest, RedisIdempotencyStore, sendReply, WRITE_METHODS, type RedisCommands, type Reply } from '../../server/index.js';
 import { Chaos } from './chaos.js';
-import { GroceryApi } from './grocery-api.js';
-import { OrderGuard } from './order-guard.js';
+import { DemoData, MemoryDemoStore, RedisDemoStore, type DemoRedis, type DemoStore } from './demo-store.js';
+import type { GroceryApi } from './grocery-api.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css', '.json': 'application/json', '.map': 'application/json' };
@@ -20,31 +20,59 @@ export interface Processed {
   status: number;
 }
 
+export interface DemoServerOptions {
+  /** @default 0: any free port */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Start with one list to play with (unless another instance made it already). @default true */
+  seed?: boolean;
+  /**
+   * A connected node-redis client: the lists and the Idempotency-Keys are then kept in
+   * Redis, so that several instances serve one app. @default none: in this process
+   */
+  redis?: DemoRedis & RedisCommands;
+  /** How long a write's key stays claimed while it is processed (Idempotency leaseMs). @default 60 s */
+  leaseMs?: number;
+}
+
 /**
  * The demo's server: the page and built files, the grocery API behind Idempotency-Key
  * and the order guard, and the chaos controls at /_chaos (outside /api/, so the outbox,
- * registered for /api/ only, leaves them alone).
+ * registered for /api/ only, leaves them alone). The chaos controls and `processed` are
+ * this instance's own.
  */
 export class DemoServer {
-  readonly api = new GroceryApi();
   readonly chaos = new Chaos();
   readonly processed: Processed[] = [];
-  readonly #idempotency = new Idempotency();
-  readonly #order = new OrderGuard();
+  readonly #store: DemoStore;
+  readonly #idempotency: Idempotency;
   readonly #server = http.createServer((req, res) => void this.#handle(req, res));
 
-  /** Starts on `port` (0: any free one), with one list to play with unless `seed` is false. */
-  static async start({ port = 0, host = '127.0.0.1', seed = true } = {}): Promise<DemoServer> {
-    const server = new DemoServer();
+  private constructor({ redis, leaseMs }: DemoServerOptions) {
+    this.#store = redis ? new RedisDemoStore(redis) : new MemoryDemoStore();
+    this.#idempotency = new Idempotency({ leaseMs, store: redis && new RedisIdempotencyStore({ client: redis, prefix: 'sw-outbox-demo:keys:' }) });
+  }
+
+  static async start({ port = 0, host = '127.0.0.1', seed = true, ...options }: DemoServerOptions = {}): Promise<DemoServer> {
+    const server = new DemoServer(options);
     if (seed) {
-      const list = server.api.model.createList(randomUUID(), 'Weekly shop');
-      for (const name of ['Milk', 'Eggs', 'Bread', 'Apples']) server.api.model.addItem(list.id, randomUUID(), name);
+      const data = new DemoData();
+      const list = data.api.model.createList(randomUUID(), 'Weekly shop');
+      for (const name of ['Milk', 'Eggs', 'Bread', 'Apples']) data.api.model.addItem(list.id, randomUUID(), name);
+      await server.#store.seed(data);
     }
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', reject);
       server.#server.listen(port, host, resolve);
     });
     return server;
+  }
+
+  /** The API of a server that keeps its data in this process, for tests to look into. */
+  get api(): GroceryApi {
+    if (!(this.#store instanceof MemoryDemoStore)) throw new Error('This demo server keeps its data in Redis: read it through the API.');
+    return this.#store.data.api;
   }
 
   get port(): number {
@@ -87,16 +115,20 @@ export class DemoServer {
     if (disruption.kind === 'unavailable') {
       return sendReply(res, problem(503, 'Service Unavailable', 'The chaos controls took the API down.', { 'retry-after': String(disruption.retryAfter) }));
     }
-    if (disruption.delayMs > 0) await delay(disruption.delayMs);
 
-    if (!WRITE_METHODS.includes(request.method)) return sendReply(res, this.api.handle(request));
+    if (!WRITE_METHODS.includes(request.method)) {
+      if (disruption.delayMs > 0) await delay(disruption.delayMs);
+      return sendReply(res, await this.#store.use(({ api }) => api.handle(request), false));
+    }
     const key = headerValue(request.headers, 'idempotency-key');
     let processedNow = false;
     const reply = await this.#idempotency.run(
-      { method: request.method, path: request.url.pathname + request.url.search, key, body: request.body },
-      (): Reply => {
+      { method: request.method, path: request.url.pathname + request.url.search, key, body: request.bytes },
+      async (): Promise<Reply> => {
         processedNow = true;
-        const reply = this.#order.admit(headerValue(request.headers, 'outbox-client-id'), headerValue(request.headers, 'outbox-sequence')) ?? this.api.handle(request);
+        // A slow write is slow while its key is claimed, as a slow database makes it.
+        if (disruption.delayMs > 0) await delay(disruption.delayMs);
+        const reply = await this.#store.use(({ api, order }) => order.admit(headerValue(request.headers, 'outbox-client-id'), headerValue(request.headers, 'outbox-sequence')) ?? api.handle(request), true);
         this.processed.push({ key: key ?? '', method: request.method, path: request.url.pathname, status: reply.status });
         return reply;
       },

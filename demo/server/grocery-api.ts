@@ -17,7 +17,7 @@ import { GroceryModel, ModelError, type List } from './grocery-model.js';
  *   POST   /api/lists/:list/moves          { item, after }: move item just after another (null: top)
  */
 export class GroceryApi {
-  readonly model = new GroceryModel();
+  constructor(readonly model = new GroceryModel()) {}
 
   handle(request: ReadRequest): Reply {
     try {

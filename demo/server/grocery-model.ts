@@ -30,6 +30,17 @@ export class ModelError extends Error {
 export class GroceryModel {
   readonly #lists = new Map<string, List>();
 
+  /** A model holding `lists`, as toJSON gave them. */
+  static from(lists: List[]): GroceryModel {
+    const model = new GroceryModel();
+    for (const list of lists) model.#lists.set(list.id, list);
+    return model;
+  }
+
+  toJSON(): List[] {
+    return this.lists();
+  }
+
   lists(): List[] {
     return [...this.#lists.values()];
   }

@@ -7,7 +7,16 @@ import { problem, type Reply } from '../../server/index.js';
  * any client that would. Writes without the headers (curl, other apps) are not checked.
  */
 export class OrderGuard {
-  readonly #latest = new Map<string, number>();
+  readonly #latest: Map<string, number>;
+
+  /** `latest` is what toJSON gave: each client's latest sequence number. */
+  constructor(latest: [string, number][] = []) {
+    this.#latest = new Map(latest);
+  }
+
+  toJSON(): [string, number][] {
+    return [...this.#latest];
+  }
 
   /** A refusal, or undefined when the write may go ahead (and is then the latest). */
   admit(clientId: string | undefined, sequence: string | undefined): Reply | undefined {
