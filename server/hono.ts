@@ -46,8 +46,12 @@ export function idempotency({ scope = () => '', maxBodyBytes = MAX_BODY_BYTES, .
       }
       await next();
       if (claim) {
-        const body = new Uint8Array(await c.res.clone().arrayBuffer());
-        await claim.settle({ status: c.res.status, headers: keptHeaders(c.res.headers.entries()), body });
+        // Read once and sent as read: cheaper than a clone's two branches of one stream.
+        const sent = c.res;
+        const body = new Uint8Array(await sent.arrayBuffer());
+        await claim.settle({ status: sent.status, headers: keptHeaders(sent.headers.entries()), body });
+        c.res = undefined;
+        c.res = new Response(body, sent);
       }
     });
   };
