@@ -4,6 +4,7 @@
 //   dist/outbox-sw.min.js the same, minified, for sites that count bytes
 //   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
 //   dist/client/index.js  the page helper as an ES module
+//   dist/client/react.js  its useOutbox() hook for React
 //   dist/server/*.js      the Idempotency-Key module for Node servers, and its adapters for
 //                         Express, Fastify and Hono (which import their framework: peers)
 // Type declarations come from tsc (npm run build).
@@ -28,6 +29,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.min.js', format: 'iife', minify: true, sourcemap: 'linked' }),
   build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
+  // The React hook imports React (a peer) and the page helper's own entry, both left as imports.
+  build({ ...common, entryPoints: ['client/react.ts'], outfile: 'dist/client/react.js', format: 'esm', external: ['react', './index.js'] }),
   // One shared chunk holds the core, so an adapter and sw-outbox/server share its classes.
   build({
     ...common,

@@ -30,7 +30,7 @@ const node = (code: string) => execFileSync(process.execPath, ['--input-type=mod
 
 test('the tarball holds the built files, the licence and no sources or tests', () => {
   const files = execFileSync('tar', ['-tzf', readdirSync(project).find((name) => name.endsWith('.tgz'))!], { cwd: project, encoding: 'utf8' }).split('\n');
-  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/server/express.js', 'package/dist/server/fastify.js', 'package/dist/server/hono.js', 'package/dist/types/sw/index.d.ts']) {
+  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/server/express.js', 'package/dist/server/fastify.js', 'package/dist/server/hono.js', 'package/dist/client/react.js', 'package/dist/types/sw/index.d.ts']) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   assert.deepEqual(files.filter((file) => /^package\/(sw|client|server|test|demo|bench)\//.test(file)), []);
@@ -45,8 +45,8 @@ test('sw-outbox/server works under Node, and sw-outbox/sw and sw-outbox/client i
 test('the framework adapters run under Node with their framework, an optional peer the core never loads', () => {
   for (const file of ['index.js', 'express.js']) assert.doesNotMatch(readFileSync(join(project, 'node_modules/sw-outbox/dist/server', file), 'utf8'), /from ["'](express|fastify|hono|redis)/, `dist/server/${file} imports no framework`);
   // The app has its framework installed: this project gets the ones this repository tests with.
-  mkdirSync(join(project, 'node_modules'), { recursive: true });
-  for (const peer of ['express', 'fastify', 'hono']) symlinkSync(join(ROOT, 'node_modules', peer), join(project, 'node_modules', peer));
+  mkdirSync(join(project, 'node_modules/@types'), { recursive: true });
+  for (const peer of ['express', 'fastify', 'hono', 'react', '@types/react']) symlinkSync(join(ROOT, 'node_modules', peer), join(project, 'node_modules', peer));
   const write = "{ method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': '\"k\"' }, body: '{}' }";
   assert.equal(node(`
     const { Hono } = await import('hono');
@@ -72,11 +72,13 @@ test('every entry bundles with esbuild: the worker API, the page helper, and the
     'worker.js': "import { installOutbox } from 'sw-outbox/sw'; installOutbox({ include: ['/api/'] });",
     'page.js': "import { registerOutbox, defineOutboxStatus } from 'sw-outbox/client'; defineOutboxStatus(); await registerOutbox();",
     'dropin.js': "import 'sw-outbox/outbox-sw.js';",
+    'react.js': "import { useOutbox } from 'sw-outbox/react'; import { registerOutbox } from 'sw-outbox/client'; export { useOutbox, registerOutbox };",
   };
   for (const [name, contents] of Object.entries(entries)) {
     const result = await build({ stdin: { contents, resolveDir: project, sourcefile: name }, bundle: true, format: 'esm', write: false, absWorkingDir: project, logLevel: 'silent' });
     assert.equal(result.errors.length, 0);
     assert.ok(result.outputFiles[0]!.text.length > 1_000, `${name} bundled the package's code`);
+    if (name === 'react.js') assert.equal(result.outputFiles[0]!.text.match(/\bOutboxClient\d* = class\b/g)?.length, 1, 'the hook and the page helper share one OutboxClient');
   }
 });
 
@@ -88,8 +90,9 @@ test('the types resolve under node16 and bundler module resolution', () => {
     "import { idempotency as forExpress } from 'sw-outbox/server/express';",
     "import { idempotency as forFastify } from 'sw-outbox/server/fastify';",
     "import { idempotency as forHono } from 'sw-outbox/server/hono';",
+    "import { useOutbox, type UseOutbox } from 'sw-outbox/react';",
     'const options: Partial<OutboxOptions> = { include: ["/api/"] };',
-    'export const uses: unknown[] = [installOutbox, options, OutboxClient, Idempotency, RedisIdempotencyStore, forExpress, forFastify, forHono, {} as PendingWrite | Reply];',
+    'export const uses: unknown[] = [installOutbox, options, OutboxClient, Idempotency, RedisIdempotencyStore, forExpress, forFastify, forHono, useOutbox, {} as PendingWrite | Reply | UseOutbox];',
   ].join('\n'));
   for (const [module, moduleResolution] of [['node16', 'node16'], ['esnext', 'bundler']] as const) {
     // A Node project has @types/node, which sw-outbox/server's types (node:http) need.
