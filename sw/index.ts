@@ -1,4 +1,7 @@
-export { installOutbox, runCommand } from './install.js';
+export { installOutbox, listenForOutbox, runCommand } from './install.js';
+export { OutboxPlugin } from './outbox-plugin.js';
+export type { OutboxPluginOptions } from './outbox-plugin.js';
+export { migrateQueue, QUEUE_DATABASES } from './workbox-migration.js';
 export { createOutbox } from './create-outbox.js';
 export { Outbox } from './outbox.js';
 export type { OutboxDeps, OutboxHooks, SyncManagerLike, Trigger, WriteResult } from './outbox.js';

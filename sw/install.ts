@@ -39,6 +39,25 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     if (!match({ url, sameOrigin: url.origin === self.location.origin, request })) return;
     event.respondWith(outbox.handle(request, (promise) => event.waitUntil(promise), event.clientId || undefined));
   });
+  listenForOutbox(outbox);
+  // The outbox must see the app's writes from the first page load, so it takes over at once.
+  self.addEventListener('install', (event) => {
+    void self.skipWaiting();
+    if (reads) event.waitUntil(reads.cacheShell());
+  });
+  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+  // Writes left from an earlier life of the worker go out as soon as it starts.
+  void outbox.replay('start');
+  return outbox;
+}
+
+/**
+ * The listeners an outbox needs whoever routes its writes (installOutbox, OutboxPlugin):
+ * Background Sync's event, and the pages' commands. Call it during the worker script's
+ * first evaluation, as browsers accept listeners only then.
+ */
+export function listenForOutbox(outbox: Outbox): void {
   self.addEventListener('sync', (event) => {
     const sync = event as SyncEvent;
     if (sync.tag === SYNC_TAG) sync.waitUntil(outbox.sync());
@@ -56,16 +75,6 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     const page = event.source && 'id' in event.source ? event.source.id : undefined;
     event.waitUntil(runCommand(outbox, event.data, page).then((reply) => port?.postMessage(reply)));
   });
-  // The outbox must see the app's writes from the first page load, so it takes over at once.
-  self.addEventListener('install', (event) => {
-    void self.skipWaiting();
-    if (reads) event.waitUntil(reads.cacheShell());
-  });
-  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-
-  // Writes left from an earlier life of the worker go out as soon as it starts.
-  void outbox.replay('start');
-  return outbox;
 }
 
 /** Carries out a page's command; every failure comes back as a code and a message. */

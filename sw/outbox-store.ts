@@ -354,6 +354,13 @@ export class OutboxStore {
     return writes;
   }
 
+  /** The Idempotency-Keys of the live entries of `lane`: what a migration cut short has moved already. */
+  async liveKeys(lane: string): Promise<Set<string>> {
+    const db = await this.#connect();
+    const live = await db.getAllFromIndex('entries', 'queue', IDBKeyRange.bound([lane, -Infinity], [lane, Infinity]));
+    return new Set(live.map((entry) => entry.idempotencyKey));
+  }
+
   /**
    * Counts every state through the index and mends the kept counts if they differ: run
    * when a worker starts, so that counts stay what the store holds whatever happened.

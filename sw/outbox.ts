@@ -1,4 +1,4 @@
-import type { LiveEntry } from './entry.js';
+import type { Draft, LiveEntry } from './entry.js';
 import { laneOf, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
@@ -268,6 +268,33 @@ export class Outbox {
     this.#publishAll(transition.events, counts);
     if (counts.pending === 0) this.#publish({ type: 'drained' }, counts);
     void this.replay('timer');
+  }
+
+  /**
+   * Takes over writes another queue kept (a Workbox queue's: see workbox-migration.ts):
+   * each goes at the tail of its lane in the order given, with `createdAt` its own time
+   * (so maxAgeMs counts from then), and is sent by the next replay. A write whose key is
+   * already in the outbox is skipped: a migration cut short can run again.
+   */
+  async adopt(writes: { draft: Draft; createdAt: number }[]): Promise<EntryMeta[]> {
+    await this.#flush();
+    const { store } = this.#deps;
+    const kept = new Map<string, Set<string>>();
+    const adopted: EntryMeta[] = [];
+    for (const { draft, createdAt } of writes) {
+      if (!kept.has(draft.lane)) kept.set(draft.lane, await store.liveKeys(draft.lane));
+      if (kept.get(draft.lane)!.has(draft.idempotencyKey)) continue;
+      const { transition, counts } = await store.add(draft, createdAt, undefined);
+      this.#counts = counts;
+      this.#publishAll(transition.events, counts);
+      adopted.push(toMeta(transition.entry));
+    }
+    return adopted;
+  }
+
+  /** The outbox's stable id (Outbox-Client-Id). */
+  clientId(): Promise<string> {
+    return this.#deps.store.clientId();
   }
 
   /** Runs one claimed attempt, hands a waiting page its answer, and queues the transition. */

@@ -125,6 +125,11 @@ export class TestServer {
     this.#armed.push({ fault, match });
   }
 
+  /** Disarms the faults that no write has met yet. */
+  clearFaults(): void {
+    this.#armed = [];
+  }
+
   /** Lets every held answer go. */
   release(): void {
     for (const send of this.#held.splice(0)) send();
@@ -201,6 +206,13 @@ export class TestServer {
     res.writeHead(404).end();
   }
 
+  /** The first armed fault this arrival matches, disarmed. */
+  #takeFault(arrival: Arrival): Fault | undefined {
+    const armed = this.#armed.find((candidate) => candidate.match(arrival));
+    if (armed) this.#armed.splice(this.#armed.indexOf(armed), 1);
+    return armed?.fault;
+  }
+
   async #file(res: http.ServerResponse, path: string): Promise<void> {
     try {
       const content = await readFile(path);
@@ -231,7 +243,11 @@ export class TestServer {
       problem(res, 400, 'Idempotency-Key is missing', 'This API applies writes only with an Idempotency-Key.');
       return;
     }
-    if (!key) return this.#commit(req, res, url, arrival, randomUUID(), undefined);
+    if (!key) {
+      // A write without a key (a client without an outbox) meets a reset like any other.
+      if (this.#takeFault(arrival)?.kind === 'reset') return void res.socket?.destroy();
+      return this.#commit(req, res, url, arrival, randomUUID(), undefined);
+    }
     const fingerprint = `${req.method} ${url.pathname} ${body}`;
     const stored = this.#stored.get(key);
     if (stored) {
@@ -241,9 +257,7 @@ export class TestServer {
       return;
     }
 
-    const armed = this.#armed.find((candidate) => candidate.match(arrival));
-    if (armed) this.#armed.splice(this.#armed.indexOf(armed), 1);
-    const fault = armed?.fault;
+    const fault = this.#takeFault(arrival);
     if (fault?.kind === 'reset') return void res.socket?.destroy();
     if (fault?.kind === 'slow-commit') {
       this.#stored.set(key, { fingerprint, state: 'in-flight', status: 0, body: '' });
