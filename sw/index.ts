@@ -1,4 +1,5 @@
-export { installOutbox, listenForOutbox, runCommand } from './install.js';
+export { installOutbox } from './install.js';
+export { listenForOutbox, runCommand } from './listen-for-outbox.js';
 export { OutboxPlugin } from './outbox-plugin.js';
 export type { OutboxPluginOptions } from './outbox-plugin.js';
 export { migrateQueue, QUEUE_DATABASES } from './workbox-migration.js';

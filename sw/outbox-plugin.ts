@@ -1,5 +1,5 @@
 import { createOutbox } from './create-outbox.js';
-import { listenForOutbox } from './install.js';
+import { listenForOutbox } from './listen-for-outbox.js';
 import { resolveOptions, WRITE_METHODS, type OutboxOptionsInput } from './options.js';
 import type { Outbox } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
@@ -34,6 +34,8 @@ interface HandlerParam {
 let shared: { outbox: Outbox; options: string } | undefined;
 const SKIP_NETWORK = 'sw-outbox: the outbox sends this write';
 const NAME = /^[\x21-\x7e]{1,100}$/;
+/** installOutbox's routing options: a plugin's route does their work. */
+const ROUTING = ['include', 'exclude', 'methods', 'origins'] as const;
 
 /**
  * A drop-in for Workbox's BackgroundSyncPlugin, for the app's own write routes:
@@ -60,6 +62,10 @@ export class OutboxPlugin {
     }
     if (onSync !== undefined) {
       throw new OutboxError('unknown-option', 'sw-outbox OutboxPlugin: onSync has no meaning here: the outbox replays each write itself, in order and with its Idempotency-Key. To act on what a replay answered, subscribe to the status in the page (OutboxClient.subscribe); remove onSync.');
+    }
+    const routing = ROUTING.filter((option) => option in input);
+    if (routing.length > 0) {
+      throw new OutboxError('unknown-option', `sw-outbox OutboxPlugin: ${routing.join(', ')} ${routing.length === 1 ? 'has' : 'have'} no meaning here: the Workbox route the plugin is on decides which requests it gets. Remove ${routing.length === 1 ? 'it' : 'them'}, and match the writes in registerRoute.`);
     }
     if (maxRetentionTime !== undefined && (!Number.isFinite(maxRetentionTime) || maxRetentionTime <= 0)) {
       throw new OutboxError('invalid-option', `sw-outbox OutboxPlugin: maxRetentionTime is in minutes, as in Workbox, and must be a positive number; got ${String(maxRetentionTime)}.`);
