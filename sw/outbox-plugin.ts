@@ -23,10 +23,14 @@ export interface OutboxPluginOptions extends Omit<OutboxOptionsInput, 'include' 
   migrateFrom?: keyof typeof QUEUE_DATABASES | false;
 }
 
-/** The parts of Workbox's plugin callback parameters the plugin reads (workbox-core need not be installed). */
+/**
+ * The parts of Workbox's plugin callback parameters the plugin reads, typed without
+ * workbox-core or the WebWorker lib, so that apps type-check it under the DOM lib too.
+ */
 interface HandlerParam {
   request: Request;
-  event: ExtendableEvent;
+  /** The FetchEvent. */
+  event: { waitUntil(promise: Promise<unknown>): void; clientId?: string };
   state?: Record<string, unknown>;
 }
 
@@ -103,7 +107,7 @@ export class OutboxPlugin {
     // A write made now goes after the ones moved in from the old queue.
     await this.#takeOver();
     const write = new Request(request.clone(), { headers: withLane(request.headers, this.#lane) });
-    state.outboxAnswer = this.#outbox.handle(write, (promise) => event.waitUntil(promise), (event as FetchEvent).clientId || undefined);
+    state.outboxAnswer = this.#outbox.handle(write, (promise) => event.waitUntil(promise), event.clientId || undefined);
   };
 
   /** Keeps the strategy's own fetch from sending a write the outbox sends. */
