@@ -10,3 +10,7 @@ export type { ReadRequest, IdempotentOptions } from './node-http.js';
 export { htmlProblem, json, problem } from './problem.js';
 export { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 export type { Reply } from './problem.js';
+export { applyMergePatch, threeWayMerge } from './json-merge.js';
+export type { Json, MergeResult } from './json-merge.js';
+export { CHANGED_PROBLEM_TYPE, changedSince, entityTag, ifMatchVersion, patchIfMatch, ResourceVersions } from './conditional-patch.js';
+export type { PatchOutcome } from './conditional-patch.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { GroceryApi } from './grocery-api.js';
-import { GroceryModel, type List } from './grocery-model.js';
+import { GroceryModel, type ModelData } from './grocery-model.js';
 import { OrderGuard } from './order-guard.js';
 
 /** What the demo's API keeps: the lists, and the order guard's latest sequence per client. */
@@ -12,12 +12,12 @@ export class DemoData {
   ) {}
 
   static parse(text: string): DemoData {
-    const { lists, latest } = JSON.parse(text) as { lists: List[]; latest: [string, number][] };
-    return new DemoData(new GroceryApi(GroceryModel.from(lists)), new OrderGuard(latest));
+    const { model, latest } = JSON.parse(text) as { model: ModelData; latest: [string, number][] };
+    return new DemoData(new GroceryApi(GroceryModel.from(model)), new OrderGuard(latest));
   }
 
-  toJSON(): { lists: List[]; latest: [string, number][] } {
-    return { lists: this.api.model.toJSON(), latest: this.order.toJSON() };
+  toJSON(): { model: ModelData; latest: [string, number][] } {
+    return { model: this.api.model.toJSON(), latest: this.order.toJSON() };
   }
 }
 

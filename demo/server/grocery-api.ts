@@ -1,4 +1,4 @@
-import { headerValue, json, problem, type ReadRequest, type Reply } from '../../server/index.js';
+import { entityTag, headerValue, ifMatchVersion, json, problem, type ReadRequest, type Reply } from '../../server/index.js';
 import { GroceryModel, ModelError, type List } from './grocery-model.js';
 
 /**
@@ -23,7 +23,7 @@ export class GroceryApi {
     try {
       return this.#route(request);
     } catch (error) {
-      if (error instanceof ModelError) return problem(error.status, error.title, error.message);
+      if (error instanceof ModelError) return error.reply ?? problem(error.status, error.title, error.message);
       if (error instanceof BadRequest) return problem(400, 'Bad request', error.message);
       throw error;
     }
@@ -32,7 +32,7 @@ export class GroceryApi {
   #route({ method, url, headers, body }: ReadRequest): Reply {
     const [, api, lists, listId, sub, itemId, ...rest] = url.pathname.split('/');
     if (api !== 'api' || lists !== 'lists' || rest.length > 0) return notFound(method, url);
-    const ifMatch = () => parseIfMatch(headerValue(headers, 'if-match'));
+    const ifMatch = () => ifMatchVersion(headerValue(headers, 'if-match'));
     const at = `${method} ${url.pathname}`;
 
     if (listId === undefined) {
@@ -51,14 +51,14 @@ export class GroceryApi {
     } else if (sub === 'items' && itemId === undefined && method === 'POST') {
       const input = parseBody(at, body);
       const item = this.model.addItem(listId, field(at, input, 'id'), field(at, input, 'name'));
-      return json(201, item, { etag: etag(item.version) });
+      return json(201, item, { etag: entityTag(item.version) });
     } else if (sub === 'items' && itemId !== undefined) {
       if (method === 'PATCH') {
         const input = parseBody(at, body);
         const change = { name: optional(at, input, 'name', 'string'), done: optional(at, input, 'done', 'boolean') };
         if (change.name === undefined && change.done === undefined) throw new BadRequest(`${at}: give "name", "done" or both.`);
         const item = this.model.updateItem(listId, itemId, change, ifMatch());
-        return json(200, item, { etag: etag(item.version) });
+        return json(200, item, { etag: entityTag(item.version) });
       }
       if (method === 'DELETE') {
         this.model.deleteItem(listId, itemId);
@@ -77,19 +77,7 @@ export class GroceryApi {
 class BadRequest extends Error {}
 
 function listReply(status: number, list: List): Reply {
-  return json(status, list, { etag: etag(list.version) });
-}
-
-function etag(version: number): string {
-  return `"${version}"`;
-}
-
-/** If-Match holds one of our strong ETags ("3"); `*` or no header mean any version. */
-function parseIfMatch(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '*') return undefined;
-  const match = /^"(\d+)"$/.exec(value.trim());
-  // Anything else (a weak or foreign tag) can never match a current version.
-  return match ? Number(match[1]) : -1;
+  return json(status, list, { etag: entityTag(list.version) });
 }
 
 function parseBody(at: string, body: string): Record<string, unknown> {

@@ -1,4 +1,10 @@
-/** The demo's data: lists of items, kept in memory, each with a version for ETags. */
+import { changedSince, patchIfMatch, ResourceVersions, type Json, type Reply } from '../../server/index.js';
+
+/**
+ * The demo's data: lists of items, kept in memory, each with a version for ETags, and
+ * the last versions of each, so that a change made to an older version is merged with
+ * the changes since (a rename made offline and someone's tick both stay).
+ */
 
 export interface Item {
   id: string;
@@ -16,29 +22,43 @@ export interface List {
   items: Item[];
 }
 
-/** A failure the API turns into a problem+json answer. */
+/** A failure the API turns into a problem+json answer (`reply`, when it is more than a title and detail). */
 export class ModelError extends Error {
   constructor(
     readonly status: 404 | 409 | 412,
     readonly title: string,
     detail: string,
+    readonly reply?: Reply,
   ) {
     super(detail);
   }
 }
 
+/** The model as toJSON gives it, for a store to keep. */
+export interface ModelData {
+  lists: List[];
+  versions: ReturnType<ResourceVersions['toJSON']>;
+}
+
+// What a conditional write may change, per kind of resource: the rest (items, order) has
+// writes of its own.
+const listFields = (list: List) => ({ name: list.name });
+const itemFields = (item: Item) => ({ name: item.name, done: item.done });
+
 export class GroceryModel {
   readonly #lists = new Map<string, List>();
+  #versions = new ResourceVersions({ keep: 20 });
 
-  /** A model holding `lists`, as toJSON gave them. */
-  static from(lists: List[]): GroceryModel {
+  /** A model holding what toJSON gave. */
+  static from({ lists, versions }: ModelData): GroceryModel {
     const model = new GroceryModel();
     for (const list of lists) model.#lists.set(list.id, list);
+    model.#versions = new ResourceVersions({ keep: 20, versions });
     return model;
   }
 
-  toJSON(): List[] {
-    return this.lists();
+  toJSON(): ModelData {
+    return { lists: this.lists(), versions: this.#versions.toJSON() };
   }
 
   lists(): List[] {
@@ -55,20 +75,21 @@ export class GroceryModel {
     if (this.#lists.has(id)) throw new ModelError(409, 'List exists', `A list with id ${id} exists already; ids must be new.`);
     const list: List = { id, name, version: 1, items: [] };
     this.#lists.set(id, list);
+    this.#remember(list);
     return list;
   }
 
   renameList(id: string, name: string, ifMatch?: number): List {
     const list = this.list(id);
-    checkVersion(`List ${id}`, list.version, ifMatch);
-    list.name = name;
-    list.version++;
+    ({ name: list.name } = this.#patch(`List ${id}`, `list:${id}`, listFields(list), list.version, ifMatch, { name }));
+    this.#changed(list);
     return list;
   }
 
   /** Deleting what is gone already is not an error: the user's intent holds. */
   deleteList(id: string): void {
     this.#lists.delete(id);
+    this.#versions.forget(`list:${id}`);
   }
 
   addItem(listId: string, id: string, name: string): Item {
@@ -77,18 +98,20 @@ export class GroceryModel {
     const item: Item = { id, name, done: false, version: 1 };
     list.items.push(item);
     list.version++;
+    this.#remember(list, item);
     return item;
   }
 
-  /** Applies only the fields given: a tick does not carry, or overwrite, the name. */
+  /**
+   * Applies only the fields given: a tick does not carry, or overwrite, the name. Made to
+   * an older version (If-Match), it is merged with what changed since; only a field that
+   * both changed, differently, is refused (412, with the item as it is now).
+   */
   updateItem(listId: string, id: string, change: { name?: string; done?: boolean }, ifMatch?: number): Item {
     const list = this.list(listId);
     const item = this.#item(list, id);
-    checkVersion(`Item ${id}`, item.version, ifMatch);
-    if (change.name !== undefined) item.name = change.name;
-    if (change.done !== undefined) item.done = change.done;
-    item.version++;
-    list.version++;
+    ({ name: item.name, done: item.done } = this.#patch(`Item ${id}`, `item:${listId}/${id}`, itemFields(item), item.version, ifMatch, change));
+    this.#changed(list, item);
     return item;
   }
 
@@ -98,7 +121,8 @@ export class GroceryModel {
     const index = list.items.findIndex((item) => item.id === id);
     if (index === -1) return;
     list.items.splice(index, 1);
-    list.version++;
+    this.#versions.forget(`item:${listId}/${id}`);
+    this.#changed(list);
   }
 
   /**
@@ -113,19 +137,36 @@ export class GroceryModel {
     const anchor = after === null ? -1 : list.items.findIndex((candidate) => candidate.id === after);
     const index = after === null ? 0 : anchor === -1 ? list.items.length : anchor + 1;
     list.items.splice(index, 0, item);
-    list.version++;
+    this.#changed(list);
     return list;
+  }
+
+  /** A change: the versions of the list (and of its item) it touched go up, and are kept. */
+  #changed(list: List, item?: Item): void {
+    if (item) item.version++;
+    list.version++;
+    this.#remember(list, item);
+  }
+
+  /** Keeps the current versions of a list (and an item of it), for writes made to them later. */
+  #remember(list: List, item?: Item): void {
+    if (item) this.#versions.remember(`item:${list.id}/${item.id}`, item.version, itemFields(item));
+    this.#versions.remember(`list:${list.id}`, list.version, listFields(list));
+  }
+
+  /** The fields after a conditional change: applied, merged, or refused with 412. */
+  #patch<T extends Json>(what: string, resource: string, current: T, version: number, ifMatch: number | undefined, change: Json): T {
+    const outcome = patchIfMatch({ current, version, ifMatch, base: ifMatch === undefined ? undefined : this.#versions.at(resource, ifMatch), patch: JSON.parse(JSON.stringify(change)) as Json });
+    if (!outcome.applied) {
+      const reply = changedSince(what, current, version, outcome.conflicts);
+      throw new ModelError(412, 'Changed by someone else', (JSON.parse(String(reply.body)) as { detail: string }).detail, reply);
+    }
+    return outcome.value as T;
   }
 
   #item(list: List, id: string): Item {
     const item = list.items.find((candidate) => candidate.id === id);
     if (!item) throw new ModelError(404, 'No such item', `Item ${id} is not in list ${list.id}; it may have been deleted.`);
     return item;
-  }
-}
-
-function checkVersion(what: string, current: number, expected: number | undefined): void {
-  if (expected !== undefined && expected !== current) {
-    throw new ModelError(412, 'Changed by someone else', `${what} is at version ${current}, but this change was made to version ${expected}. Reload it and make the change again.`);
   }
 }

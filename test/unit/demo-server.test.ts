@@ -45,6 +45,37 @@ test('a tick carries only done, and keeps a rename made meanwhile', async () => 
   assert.deepEqual({ name: item.name, done: item.done }, { name: 'Brown eggs', done: true });
 });
 
+test('a rename made to an older version merges with a tick made since; two renames of one item get 412 with the item as it is now', async () => {
+  const item = demo.api.model.list(listId).items[2]!;
+  const seen = item.version;
+  // Someone ticks it, then a rename made to the version before the tick arrives.
+  assert.equal((await write('PATCH', `/lists/${listId}/items/${item.id}`, { done: true })).status, 200);
+  const merged = await write('PATCH', `/lists/${listId}/items/${item.id}`, { name: 'Rye bread' }, { 'If-Match': `"${seen}"` });
+  assert.equal(merged.status, 200);
+  assert.deepEqual({ name: item.name, done: item.done }, { name: 'Rye bread', done: true });
+  assert.equal(merged.headers.get('etag'), `"${item.version}"`);
+
+  // Someone else renames it too, to the same version this rename was made to: a real conflict.
+  const before = item.version;
+  assert.equal((await write('PATCH', `/lists/${listId}/items/${item.id}`, { name: 'Sourdough' }, { 'If-Match': `"${before}"` })).status, 200);
+  const clash = await write('PATCH', `/lists/${listId}/items/${item.id}`, { name: 'Spelt bread' }, { 'If-Match': `"${before}"` });
+  assert.equal(clash.status, 412);
+  assert.equal(clash.headers.get('etag'), `"${item.version}"`);
+  const problem = (await clash.json()) as { type: string; conflicts: string[]; current: unknown };
+  assert.deepEqual(problem.conflicts, ['/name']);
+  assert.deepEqual(problem.current, { name: 'Sourdough', done: true });
+  assert.equal(problem.type, 'tag:sw-outbox,2026:changed-since');
+  assert.equal(item.name, 'Sourdough');
+});
+
+test('a list renamed to an older version merges with item changes made since', async () => {
+  const list = demo.api.model.list(listId);
+  const seen = list.version;
+  await write('PATCH', `/lists/${listId}/items/${list.items[0]!.id}`, { done: true });
+  assert.equal((await write('PATCH', `/lists/${listId}`, { name: 'Saturday shop' }, { 'If-Match': `"${seen}"` })).status, 200);
+  assert.equal(list.name, 'Saturday shop');
+});
+
 test('a move says where an item goes: after another, to the top, or to the end if its anchor is gone', async () => {
   const [a, b, c] = demo.api.model.list(listId).items.map((item) => item.id);
   await write('POST', `/lists/${listId}/moves`, { item: a, after: c });

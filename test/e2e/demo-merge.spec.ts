@@ -1,0 +1,26 @@
+import { expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, replayNow, row, seeded, statusOf, test } from '../support/demo.js';
+
+test('A renames an item offline while B ticks it online: once A reconnects both changes are on the server, with no dead letter and nothing to decide', async ({ browser, context, demo }) => {
+  const { listId, id } = seeded(demo);
+  const tea = id('Milk');
+  const a = await openDemo(context, demo);
+  const otherPerson = await browser.newContext();
+  const b = await openDemo(otherPerson, demo);
+
+  await context.setOffline(true);
+  await renameItem(a, tea, 'Oat milk');
+  await expect(statusOf(a).pending).toHaveText(/1 waiting/);
+  // B, online, ticks the same item: a new version on the server, which A's rename (made,
+  // with If-Match, to the version before) does not know of.
+  await row(b, tea).getByRole('checkbox').check();
+  await expect.poll(() => itemsOnServer(demo, listId)[0]).toEqual({ name: 'Milk', done: true });
+
+  await context.setOffline(false);
+  await replayNow(a);
+  await expect.poll(() => itemsOnServer(demo, listId)[0]).toEqual({ name: 'Oat milk', done: true });
+  expect(demo.processed.map(({ method, status }) => `${method} ${status}`)).toEqual(['PATCH 200', 'PATCH 200']);
+  await expect(statusOf(a).deadLetters).toHaveCount(0);
+  // A's page reloads once its outbox drains, and shows B's tick beside its own rename.
+  await expect.poll(() => itemsOnScreen(a).then((items) => items[0])).toEqual({ name: 'Oat milk', done: true });
+  await otherPerson.close();
+});

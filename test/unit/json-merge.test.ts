@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyMergePatch, threeWayMerge, type Json } from '../../server/json-merge.js';
+
+test('applyMergePatch follows RFC 7396’s own examples', () => {
+  // RFC 7396, Appendix A: [target, patch, result].
+  const examples: [Json, Json, Json][] = [
+    [{ a: 'b' }, { a: 'c' }, { a: 'c' }],
+    [{ a: 'b' }, { b: 'c' }, { a: 'b', b: 'c' }],
+    [{ a: 'b' }, { a: null }, {}],
+    [{ a: 'b', b: 'c' }, { a: null }, { b: 'c' }],
+    [{ a: ['b'] }, { a: 'c' }, { a: 'c' }],
+    [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
+    [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
+    [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
+    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [{ a: 'b' }, ['c'], ['c']],
+    [{ a: 'foo' }, null, null],
+    [{ a: 'foo' }, 'bar', 'bar'],
+    [{ e: null }, { a: 1 }, { e: null, a: 1 }],
+    [[1, 2], { a: 'b', c: null }, { a: 'b' }],
+    [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
+  ];
+  for (const [target, patch, result] of examples) assert.deepEqual(applyMergePatch(target, patch), result, JSON.stringify([target, patch]));
+});
+
+test('threeWayMerge: members changed on one side take that side; the same change on both is no conflict', () => {
+  const base = { name: 'Tea', done: false, qty: 1 };
+  assert.deepEqual(threeWayMerge(base, { ...base, name: 'Green tea' }, { ...base, done: true }), { merged: { name: 'Green tea', done: true, qty: 1 }, conflicts: [] });
+  assert.deepEqual(threeWayMerge(base, { ...base, qty: 2 }, { ...base, qty: 2 }), { merged: { name: 'Tea', done: false, qty: 2 }, conflicts: [] });
+  assert.deepEqual(threeWayMerge(base, base, base), { merged: base, conflicts: [] });
+});
+
+test('threeWayMerge: members added and removed on either side', () => {
+  const base = { a: 1, b: 2 };
+  assert.deepEqual(threeWayMerge(base, { a: 1, b: 2, c: 3 }, { a: 1 }), { merged: { a: 1, c: 3 }, conflicts: [] });
+  assert.deepEqual(threeWayMerge(base, { b: 2 }, { a: 1, b: 2, d: 4 }), { merged: { b: 2, d: 4 }, conflicts: [] });
+  // Removed on one side, changed on the other: a conflict.
+  assert.deepEqual(threeWayMerge(base, { b: 2 }, { a: 5, b: 2 }), { conflicts: ['/a'] });
+  // Added on both with different values: a conflict.
+  assert.deepEqual(threeWayMerge({}, { c: 1 }, { c: 2 }), { conflicts: ['/c'] });
+});
+
+test('threeWayMerge: both sides changing one member differently is a conflict named by its JSON Pointer, nested too', () => {
+  assert.deepEqual(threeWayMerge({ name: 'Tea' }, { name: 'Green tea' }, { name: 'Black tea' }), { conflicts: ['/name'] });
+  const base = { address: { street: 'Main St', city: 'Oslo' }, 'a/b': 1 };
+  assert.deepEqual(
+    threeWayMerge(base, { address: { street: 'High St', city: 'Oslo' }, 'a/b': 2 }, { address: { street: 'Main St', city: 'Bergen' }, 'a/b': 3 }),
+    { conflicts: ['/a~1b'] },
+  );
+  assert.deepEqual(threeWayMerge(base, { ...base, address: { street: 'High St', city: 'Oslo' } }, { ...base, address: { street: 'Main St', city: 'Bergen' } }), {
+    merged: { address: { street: 'High St', city: 'Bergen' }, 'a/b': 1 },
+    conflicts: [],
+  });
+  assert.deepEqual(threeWayMerge({ p: { q: 1 } }, { p: { q: 2 } }, { p: { q: 3 } }), { conflicts: ['/p/q'] });
+});
+
+test('threeWayMerge: arrays are values; types that differ are a conflict', () => {
+  assert.deepEqual(threeWayMerge({ tags: ['a'] }, { tags: ['a', 'b'] }, { tags: ['a'] }), { merged: { tags: ['a', 'b'] }, conflicts: [] });
+  assert.deepEqual(threeWayMerge({ tags: ['a'] }, { tags: ['a', 'b'] }, { tags: ['c'] }), { conflicts: ['/tags'] });
+  assert.deepEqual(threeWayMerge({ v: 1 }, { v: { n: 1 } }, { v: '1' }), { conflicts: ['/v'] });
+  assert.deepEqual(threeWayMerge({ v: { n: 1 } }, { v: { n: 1, m: 2 } }, { v: null }), { conflicts: ['/v'] });
+  // Member order does not make a change.
+  assert.deepEqual(threeWayMerge({ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1, b: 3 }), { merged: { a: 1, b: 3 }, conflicts: [] });
+});
