@@ -43,4 +43,6 @@ await Promise.all([
     platform: 'node',
     target: 'node20',
   }),
+  // The demo's shared note, with Yjs: the demo's own, not the package's (not in dist/).
+  build({ ...common, entryPoints: ['demo/note/shared-note.ts'], outfile: 'demo/public/build/shared-note.js', format: 'esm', minify: true }),
 ]);

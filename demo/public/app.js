@@ -3,6 +3,8 @@
 // places, marked below: it draws the writes still waiting over what the server sent,
 // and it reloads from the server when the outbox drains.
 
+import { SharedNote } from '/build/shared-note.js';
+
 const lists = new Map(); // id -> { id, name, version, unsent, items: [{ id, name, done, version, unsent }] }
 let currentId = null;
 
@@ -58,6 +60,7 @@ async function reload() {
     for (const write of waiting) applyPending(write);
     if (!lists.has(currentId)) currentId = lists.keys().next().value ?? null;
     render();
+    if (currentId) await showNote(waiting);
   } catch {
     // Offline with nothing kept: keep what is on screen.
   }
@@ -71,15 +74,26 @@ async function pendingWrites() {
   if (!outbox) return [];
   try {
     const writes = await outbox.pending({ bodies: true, limit: 500 });
-    return writes.map((write) => ({ ...write, data: write.body ? JSON.parse(new TextDecoder().decode(write.body)) : undefined }));
+    const json = (write) => write.body && write.contentType?.startsWith('application/json');
+    return writes.map((write) => ({ ...write, data: json(write) ? JSON.parse(new TextDecoder().decode(write.body)) : undefined }));
   } catch {
     return [];
   }
 }
 
+// The shared note is a CRDT (Yjs, in /build/shared-note.js): its writes are edits that
+// merge with anyone's, so the page applies its waiting ones to what the server has.
+const note = new SharedNote($('#note'), showError);
+
+async function showNote(waiting) {
+  const url = `/api/lists/${currentId}/note`;
+  await note.show(currentId, waiting.filter((write) => new URL(write.url).pathname === url && write.body).map((write) => write.body));
+}
+
 /** Does to the lists what a waiting write will do on the server, and marks what it touches. */
 function applyPending({ method, url, data }) {
   const path = new URL(url).pathname.replace(/^\/api/, '').split('/').filter(Boolean);
+  if (path[2] === 'note') return; // drawn by the note itself
   const [, listId, kind, itemId] = path; // lists/:id[/items[/:id] | /moves]
   const list = lists.get(listId);
   if (path.length === 1 && method === 'POST' && !lists.has(data.id)) lists.set(data.id, { id: data.id, name: data.name, version: 1, items: [], unsent: true });
@@ -187,6 +201,7 @@ function render() {
       link.onclick = () => {
         currentId = list.id;
         render();
+        void pendingWrites().then(showNote);
       };
       li.append(link);
       return li;

@@ -15,6 +15,8 @@ import { GroceryModel, ModelError, type List } from './grocery-model.js';
  *   PATCH  /api/lists/:list/items/:item    { name?, done? }; If-Match
  *   DELETE /api/lists/:list/items/:item
  *   POST   /api/lists/:list/moves          { item, after }: move item just after another (null: top)
+ *   GET    /api/lists/:list/note           the shared note: one Yjs update (application/octet-stream)
+ *   POST   /api/lists/:list/note           a Yjs update of the note, merged in
  */
 export class GroceryApi {
   constructor(readonly model = new GroceryModel()) {}
@@ -29,7 +31,7 @@ export class GroceryApi {
     }
   }
 
-  #route({ method, url, headers, body }: ReadRequest): Reply {
+  #route({ method, url, headers, body, bytes }: ReadRequest): Reply {
     const [, api, lists, listId, sub, itemId, ...rest] = url.pathname.split('/');
     if (api !== 'api' || lists !== 'lists' || rest.length > 0) return notFound(method, url);
     const ifMatch = () => ifMatchVersion(headerValue(headers, 'if-match'));
@@ -62,6 +64,17 @@ export class GroceryApi {
       }
       if (method === 'DELETE') {
         this.model.deleteItem(listId, itemId);
+        return { status: 204, headers: {}, body: '' };
+      }
+    } else if (sub === 'note' && itemId === undefined) {
+      if (method === 'GET') return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: this.model.note(listId) };
+      if (method === 'POST') {
+        try {
+          this.model.editNote(listId, bytes);
+        } catch (error) {
+          if (error instanceof ModelError) throw error;
+          throw new BadRequest(`${at}: the body must be a Yjs update of the note (application/octet-stream).`);
+        }
         return { status: 204, headers: {}, body: '' };
       }
     } else if (sub === 'moves' && itemId === undefined && method === 'POST') {

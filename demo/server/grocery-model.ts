@@ -1,3 +1,4 @@
+import * as Y from 'yjs';
 import { changedSince, patchIfMatch, ResourceVersions, type Json, type Reply } from '../../server/index.js';
 
 /**
@@ -38,7 +39,12 @@ export class ModelError extends Error {
 export interface ModelData {
   lists: List[];
   versions: ReturnType<ResourceVersions['toJSON']>;
+  /** Each list's shared note, as one Yjs update in base64. */
+  notes?: [string, string][];
 }
+
+/** A note nobody has written in: the update of an empty Yjs document. */
+const EMPTY_NOTE = Y.encodeStateAsUpdate(new Y.Doc());
 
 // What a conditional write may change, per kind of resource: the rest (items, order) has
 // writes of its own.
@@ -48,17 +54,21 @@ const itemFields = (item: Item) => ({ name: item.name, done: item.done });
 export class GroceryModel {
   readonly #lists = new Map<string, List>();
   #versions = new ResourceVersions({ keep: 20 });
+  /** Each list's shared note: every update it was sent, merged into one. */
+  readonly #notes = new Map<string, Uint8Array>();
 
   /** A model holding what toJSON gave. */
-  static from({ lists, versions }: ModelData): GroceryModel {
+  static from({ lists, versions, notes = [] }: ModelData): GroceryModel {
     const model = new GroceryModel();
     for (const list of lists) model.#lists.set(list.id, list);
     model.#versions = new ResourceVersions({ keep: 20, versions });
+    for (const [id, note] of notes) model.#notes.set(id, new Uint8Array(Buffer.from(note, 'base64')));
     return model;
   }
 
   toJSON(): ModelData {
-    return { lists: this.lists(), versions: this.#versions.toJSON() };
+    const notes = [...this.#notes].map(([id, note]): [string, string] => [id, Buffer.from(note).toString('base64')]);
+    return { lists: this.lists(), versions: this.#versions.toJSON(), notes };
   }
 
   lists(): List[] {
@@ -90,6 +100,31 @@ export class GroceryModel {
   deleteList(id: string): void {
     this.#lists.delete(id);
     this.#versions.forget(`list:${id}`);
+    this.#notes.delete(id);
+  }
+
+  /** The list's shared note, as one Yjs update that holds every edit the server has. */
+  note(listId: string): Uint8Array {
+    this.list(listId);
+    return this.#notes.get(listId) ?? EMPTY_NOTE;
+  }
+
+  /**
+   * Takes a Yjs update of the list's note. Updates are operations, not states: merging
+   * one twice, or two in either order, gives the same note, so a replay or a write that
+   * arrives late changes nothing it should not, and nothing conflicts.
+   */
+  editNote(listId: string, update: Uint8Array): void {
+    const note = this.note(listId);
+    Y.decodeUpdate(update); // throws for bytes that are not an update
+    this.#notes.set(listId, Y.mergeUpdates([note, update]));
+  }
+
+  /** The note's text, as a reader of it sees it. */
+  noteText(listId: string): string {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, this.note(listId));
+    return doc.getText('note').toString();
   }
 
   addItem(listId: string, id: string, name: string): Item {

@@ -59,7 +59,7 @@ test('reloaded offline, the app opens and shows every edit still waiting, each m
   // (every 5 s, or on coming back to the tab) goes through it and is kept.
   await page.evaluate(() => window.groceries.reload());
   const kept = () => page.evaluate(async () => (await (await caches.open('sw-outbox-reads')).keys()).map((request) => new URL(request.url).pathname).sort());
-  expect(await kept()).toEqual(['/api/lists', `/api/lists/${listId}`]);
+  expect(await kept()).toEqual(['/api/lists', `/api/lists/${listId}`, `/api/lists/${listId}/note`]);
   await context.setOffline(true);
   await fiveEdits(page, id);
   await expect(status.pending).toHaveText('5 waiting');

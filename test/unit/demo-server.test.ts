@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import * as Y from 'yjs';
 import { DemoServer } from '../../demo/server/demo-server.js';
 
 // The demo's server on a real port, driven with fetch as the outbox would drive it.
@@ -14,11 +15,11 @@ before(async () => {
 });
 after(() => demo.stop());
 
-function write(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function write(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, bytes?: Uint8Array): Promise<Response> {
   seq += 1;
   return fetch(`${demo.url}/api${path}`, {
     method,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: (bytes as BodyInit | undefined) ?? (body === undefined ? undefined : JSON.stringify(body)),
     headers: { 'Idempotency-Key': `"k-${seq}"`, 'Outbox-Client-Id': clientId, 'Outbox-Sequence': String(seq), ...headers },
   });
 }
@@ -74,6 +75,30 @@ test('a list renamed to an older version merges with item changes made since', a
   await write('PATCH', `/lists/${listId}/items/${list.items[0]!.id}`, { done: true });
   assert.equal((await write('PATCH', `/lists/${listId}`, { name: 'Saturday shop' }, { 'If-Match': `"${seen}"` })).status, 200);
   assert.equal(list.name, 'Saturday shop');
+});
+
+test('the shared note takes Yjs updates: the same update twice, or two in either order, give one note; bytes that are no update get 400', async () => {
+  const edit = (text: string) => {
+    const doc = new Y.Doc();
+    doc.getText('note').insert(0, text);
+    return Y.encodeStateAsUpdate(doc);
+  };
+  const post = (update: Uint8Array) => write('POST', `/lists/${listId}/note`, undefined, { 'Content-Type': 'application/octet-stream' }, update);
+  const [a, b] = [edit('Buy oat milk. '), edit('Sam pays. ')];
+  for (const update of [b, a, b]) assert.equal((await post(update)).status, 204);
+  const text = demo.api.model.noteText(listId);
+  assert.equal(text.length, 'Buy oat milk. Sam pays. '.length);
+  // The other order gives the same note.
+  const other = new Y.Doc();
+  for (const update of [a, b]) Y.applyUpdate(other, update);
+  assert.equal(other.getText('note').toString(), text);
+  // Read back as the page reads it.
+  const read = new Y.Doc();
+  Y.applyUpdate(read, new Uint8Array(await (await fetch(`${demo.url}/api/lists/${listId}/note`)).arrayBuffer()));
+  assert.equal(read.getText('note').toString(), text);
+  const garbage = await post(new Uint8Array([255, 255, 255, 7]));
+  assert.equal(garbage.status, 400);
+  assert.match(((await garbage.json()) as { detail: string }).detail, /must be a Yjs update of the note/);
 });
 
 test('a move says where an item goes: after another, to the top, or to the end if its anchor is gone', async () => {
