@@ -56,8 +56,8 @@ const ROUTING = ['include', 'exclude', 'methods', 'origins'] as const;
 export class OutboxPlugin {
   readonly #outbox: Outbox;
   readonly #lane: string;
-  /** Moves the old queue in (once) and replays: what a write waits for, to go after those. */
-  readonly #takeOver: () => Promise<unknown>;
+  /** Moves the old queue in (once): what a new write waits for, to be kept after those. */
+  readonly #migrate: () => Promise<unknown>;
   #migrated: Promise<unknown> | undefined;
 
   constructor(name: string, { maxRetentionTime, forceSyncFallback = false, onSync, migrateFrom = 'workbox', ...input }: OutboxPluginOptions = {}) {
@@ -93,19 +93,20 @@ export class OutboxPlugin {
     const database = migrateFrom === false ? undefined : QUEUE_DATABASES[migrateFrom];
     // The old worker may replay its queue until this one activates: move it only then, or
     // at any later start of this worker (one stopped mid-migration finishes it).
-    this.#takeOver = () =>
-      (this.#migrated ??= (database ? migrateQueue(this.#outbox, name, database) : Promise.resolve(0))
-        .catch((error: unknown) => console.error(`[sw-outbox] could not move the writes of the queue "${name}" from ${database}:`, error))
-        .then(() => this.#outbox.replay('start')));
-    self.addEventListener('activate', (event) => event.waitUntil(this.#takeOver()));
-    if (self.serviceWorker?.state === 'activated') void this.#takeOver();
+    this.#migrate = () =>
+      (this.#migrated ??= (database ? migrateQueue(this.#outbox, name, database) : Promise.resolve(0)).catch((error: unknown) =>
+        console.error(`[sw-outbox] could not move the writes of the queue "${name}" from ${database}:`, error),
+      ));
+    const takeOver = () => this.#migrate().then(() => this.#outbox.replay('start'));
+    self.addEventListener('activate', (event) => event.waitUntil(takeOver()));
+    if (self.serviceWorker?.state === 'activated') void takeOver();
   }
 
   /** Hands the write to the outbox before the strategy runs: its answer is the route's. */
   handlerWillStart = async ({ request, event, state }: HandlerParam): Promise<void> => {
     if (!state || !(WRITE_METHODS as readonly string[]).includes(request.method)) return;
-    // A write made now goes after the ones moved in from the old queue.
-    await this.#takeOver();
+    // A write made now is kept after the ones moved in from the old queue.
+    await this.#migrate();
     const write = new Request(request.clone(), { headers: withLane(request.headers, this.#lane) });
     state.outboxAnswer = this.#outbox.handle(write, (promise) => event.waitUntil(promise), event.clientId || undefined);
   };
