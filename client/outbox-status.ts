@@ -149,7 +149,7 @@ function createElementClass(): CustomElementConstructor {
     #receive(message: StatusMessage): void {
       this.dispatchEvent(new CustomEvent<StatusMessage>('outbox-change', { detail: message, bubbles: true, composed: true }));
       if ('entry' in message) {
-        const live = message.entry.state !== 'dead' && message.type !== 'sent';
+        const live = message.entry.state !== 'dead' && message.type !== 'sent' && message.type !== 'folded';
         if (live && this.#me !== undefined && message.entry.madeBy === this.#me) this.#mine.add(message.entry.id);
         else this.#mine.delete(message.entry.id);
       }

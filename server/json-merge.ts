@@ -18,6 +18,27 @@ export function applyMergePatch(target: Json | undefined, patch: Json): Json {
   return result;
 }
 
+/**
+ * One merge patch that does what `first` then `second` do, when there is one. There is
+ * none when `second` sets an object where `first` set something else (null, a value):
+ * applied in turn, the object replaces it whole, but one patch can only merge it in.
+ */
+export function composeMergePatches(first: Json, second: Json): Json | undefined {
+  if (!isObject(second)) return second;
+  if (!isObject(first)) return undefined;
+  const result: JsonObject = { ...first };
+  for (const [member, value] of Object.entries(second)) {
+    if (!isObject(value) || !(member in result)) {
+      result[member] = value;
+      continue;
+    }
+    const composed = composeMergePatches(result[member]!, value);
+    if (composed === undefined) return undefined;
+    result[member] = composed;
+  }
+  return result;
+}
+
 /** The result of {@link threeWayMerge}: the merged value, or the members both sides changed differently. */
 export type MergeResult = { merged: Json | undefined; conflicts: [] } | { merged?: never; conflicts: string[] };
 

@@ -105,6 +105,14 @@ export interface OutboxOptions {
    * the shell), with `?outbox-id=<id>`, instead of the outbox's own "saved" page. @default none
    */
   formSavedUrl: string | undefined;
+  /**
+   * Paths (same syntax as `include`) whose waiting writes a later one may replace, so that
+   * ten renames made offline send one write: a PUT replaces the lane's last waiting PUT to
+   * the same URL, a JSON Merge Patch (`application/merge-patch+json`) is composed with the
+   * last one, a DELETE replaces a waiting PUT or PATCH. Only a write that never had an
+   * attempt, never across another write of its lane, never a POST. @default [] (nothing folds)
+   */
+  fold: string[];
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -130,6 +138,7 @@ const DEFAULTS: OutboxOptions = {
   readsMaxAgeMs: DEFAULT_MAX_AGE_MS,
   forms: false,
   formSavedUrl: undefined,
+  fold: [],
   debug: false,
 };
 
@@ -154,6 +163,7 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   readsMaxAgeMs: 'ms',
   forms: 'flag',
   formSavedUrl: 'path',
+  fold: 'paths',
   debug: 'flag',
 };
 

@@ -3,6 +3,7 @@ import type { DeadEntry, Draft, Entry, LiveEntry, PendingEntry, SendingEntry, St
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
+import { fold } from './folding.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
 type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
@@ -11,6 +12,8 @@ type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | '
 /** A write as add() stored it. */
 export interface Added {
   transition: Transition<LiveEntry>;
+  /** The lane's last write, which this one replaced (see folding.ts). */
+  folded?: LiveEntry;
   counts: Counts;
   /** The outbox's client id, read or known in the same transaction. */
   clientId: string;
@@ -138,8 +141,10 @@ export class OutboxStore {
    * carries transitions still to persist (the previous write's answer, say): they are
    * applied first, so that one transaction serves both.
    */
-  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = []): Promise<Added> {
-    return (await this.#addKnowing(draft, now, claim, settled)) ?? this.#addReading(draft, now, claim, settled);
+  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = [], folds = false): Promise<Added> {
+    // Folding reads the lane's last write: when anything waits, that takes the reading way.
+    if (folds && (this.#meta === undefined || this.#meta.pending > 0)) return this.#addReading(draft, now, claim, settled, folds);
+    return (await this.#addKnowing(draft, now, claim, settled)) ?? this.#addReading(draft, now, claim, settled, folds);
   }
 
   /**
@@ -182,20 +187,33 @@ export class OutboxStore {
     return { transition, counts: countsOf(meta), clientId: meta.clientId };
   }
 
-  async #addReading(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[]): Promise<Added> {
+  /** add() reading first: the meta record, whether the lane is busy, and, with `folds`, the lane's last write. */
+  async #addReading(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], folds: boolean): Promise<Added> {
     const { tx, done } = await this.#tx();
     const metaRead = readMeta(tx);
     const applied = settled.map(({ id, transition }) => applyLater(tx, id, transition));
     const busyRead = claim === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
+    const tailRead = folds ? laneTail(tx, draft.lane) : undefined;
     const meta = await metaRead;
     for (const bump of await Promise.all(applied)) bump(meta);
     const busy = await busyRead;
+    const tail = await tailRead;
+    let folded: LiveEntry | undefined;
+    const tailRequest = tail && (await tx.objectStore('requests').get(tail.id));
+    const replacement = tail && tailRequest && fold(tail, tailRequest, draft);
+    if (replacement) {
+      folded = tail;
+      draft = replacement;
+      void tx.objectStore('entries').delete(tail!.id);
+      void tx.objectStore('requests').delete(tail!.id);
+      bump(meta, tail!, -1);
+    }
     const { id, request, transition } = newEntry(meta, draft, now, busy ? undefined : claim);
     void tx.objectStore('entries').put(transition.entry);
     void tx.objectStore('requests').put(request, id);
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
-    return { transition, counts: countsOf(meta), clientId: meta.clientId };
+    return { transition, counts: countsOf(meta), clientId: meta.clientId, ...(folded ? { folded } : {}) };
   }
 
   /**
@@ -414,6 +432,11 @@ function laneRange(lane: string): IDBKeyRange {
 
 async function laneBusy(tx: Tx, lane: string): Promise<boolean> {
   return (await tx.objectStore('entries').index('queue').getKey(laneRange(lane))) !== undefined;
+}
+
+/** The last live write of a lane, if any. */
+async function laneTail(tx: Tx, lane: string): Promise<LiveEntry | undefined> {
+  return (await tx.objectStore('entries').index('queue').openCursor(laneRange(lane), 'prev'))?.value as LiveEntry | undefined;
 }
 
 /** Stores a transition's entry (or deletes it with its request) and moves the counts with it. */

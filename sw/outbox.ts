@@ -8,6 +8,7 @@ import { QUEUED_HEADER, SYNC_TAG, type Counts, type EntryMeta, type PendingWrite
 import { sendAttempt } from './send-attempt.js';
 import { toDraft, toRequest } from './stored-request.js';
 import { answered, toMeta } from './transitions.js';
+import { toPathTest } from './route-matcher.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
@@ -74,6 +75,8 @@ const ABANDONED_MARGIN_MS = 5_000;
  */
 export class Outbox {
   readonly #options: OutboxOptions;
+  /** The `fold` paths, as tests. */
+  readonly #foldPaths: ((pathname: string) => boolean)[];
   readonly #hooks: OutboxHooks;
   readonly #deps: OutboxDeps;
   /** This worker instance; it owns the entries it claims. */
@@ -109,6 +112,7 @@ export class Outbox {
 
   constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
+    this.#foldPaths = options.fold.map(toPathTest);
     this.#hooks = hooks;
     this.#deps = deps;
     // Held while this worker lives, released by the browser when it dies: another worker
@@ -153,7 +157,7 @@ export class Outbox {
     const settled = this.#committing ? [] : this.#changes.splice(0);
     let added: Added;
     try {
-      added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled);
+      added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled, this.#folds(draft));
     } catch (error) {
       if (claim) this.#claimingLanes.delete(lane);
       this.#changes.unshift(...settled);
@@ -176,6 +180,11 @@ export class Outbox {
     // After the request is on its way: nothing but the write-ahead record stands before it.
     for (const change of settled) this.#publishAll(change.transition.events, counts);
     this.#publishAll(transition.events, counts);
+    if (added.folded) {
+      // Its page, if one still waits, gets the queued answer: the write lives on in this one.
+      this.#answer(added.folded.id, undefined);
+      this.#publish({ type: 'folded', entry: toMeta(added.folded), into: entry.id }, counts);
+    }
     this.#deps.log('queued', entry.method, entry.url, `#${entry.id}`, lane);
     if (entry.state === 'pending') {
       if (offline) {
@@ -295,6 +304,11 @@ export class Outbox {
   /** The outbox's stable id (Outbox-Client-Id). */
   clientId(): Promise<string> {
     return this.#deps.store.clientId();
+  }
+
+  /** Whether a write may replace the last waiting write of its lane (option `fold`): the store decides if it does. */
+  #folds(draft: Draft): boolean {
+    return (draft.method === 'PUT' || draft.method === 'PATCH' || draft.method === 'DELETE') && this.#foldPaths.some((test) => test(new URL(draft.url).pathname));
   }
 
   /** Runs one claimed attempt, hands a waiting page its answer, and queues the transition. */

@@ -160,6 +160,8 @@ export type StatusEvent =
   /** A dead letter went back to the tail of its lane: the same id, a new `seq`. */
   | { type: 'retried'; entry: EntryMeta }
   | { type: 'discarded'; entry: EntryMeta }
+  /** A waiting write was replaced by a later one to the same URL (option `fold`): `into` is that write's id. */
+  | { type: 'folded'; entry: EntryMeta; into: number }
   /** Nothing is waiting any more. */
   | { type: 'drained' }
   /**

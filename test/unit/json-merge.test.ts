@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyMergePatch, threeWayMerge, type Json } from '../../server/json-merge.js';
+import { applyMergePatch, composeMergePatches, threeWayMerge, type Json } from '../../server/json-merge.js';
 
 test('applyMergePatch follows RFC 7396’s own examples', () => {
   // RFC 7396, Appendix A: [target, patch, result].
@@ -62,4 +62,25 @@ test('threeWayMerge: arrays are values; types that differ are a conflict', () =>
   assert.deepEqual(threeWayMerge({ v: { n: 1 } }, { v: { n: 1, m: 2 } }, { v: null }), { conflicts: ['/v'] });
   // Member order does not make a change.
   assert.deepEqual(threeWayMerge({ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1, b: 3 }), { merged: { a: 1, b: 3 }, conflicts: [] });
+});
+
+test('composeMergePatches: one patch that does what two do in turn, or none where merge patch cannot say it', () => {
+  const targets: Json[] = [{}, { a: 'x', b: { c: 1, d: 2 }, e: [1] }, { a: { deep: true } }, 'scalar'];
+  const pairs: [Json, Json][] = [
+    [{ a: 'y' }, { a: 'z' }],
+    [{ a: 'y' }, { b: { c: null } }],
+    [{ b: { c: 5 } }, { b: { d: null, f: 3 } }],
+    [{ a: null }, { a: 'back' }],
+    [{ e: [2] }, { e: null }],
+    [{ a: 1 }, 'replaced'],
+  ];
+  for (const [first, second] of pairs) {
+    const composed = composeMergePatches(first, second);
+    assert.notEqual(composed, undefined, JSON.stringify([first, second]));
+    for (const target of targets) assert.deepEqual(applyMergePatch(target, composed!), applyMergePatch(applyMergePatch(target, first), second), JSON.stringify([target, first, second]));
+  }
+  // An object set where the first patch removed or set a value: in turn it replaces; one patch would merge.
+  assert.equal(composeMergePatches({ a: null }, { a: { y: 1 } }), undefined);
+  assert.equal(composeMergePatches({ a: 'x' }, { a: { y: 1 } }), undefined);
+  assert.equal(composeMergePatches('whole', { y: 1 }), undefined);
 });

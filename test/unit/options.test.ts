@@ -31,6 +31,7 @@ test('no options give the documented defaults', () => {
     readsMaxAgeMs: 604_800_000,
     forms: false,
     formSavedUrl: undefined,
+    fold: [],
     debug: false,
   });
 });
