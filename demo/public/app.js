@@ -15,7 +15,9 @@ async function api(method, path, body, headers = {}) {
   try {
     response = await fetch(`/api${path}`, {
       method,
-      headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+      // A PATCH says which fields change, and nothing else: a JSON Merge Patch, which the
+      // outbox may fold into the next one to the same item while both wait.
+      headers: body === undefined ? headers : { 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -74,7 +76,7 @@ async function pendingWrites() {
   if (!outbox) return [];
   try {
     const writes = await outbox.pending({ bodies: true, limit: 500 });
-    const json = (write) => write.body && write.contentType?.startsWith('application/json');
+    const json = (write) => write.body && /^application\/(merge-patch\+)?json/.test(write.contentType ?? '');
     return writes.map((write) => ({ ...write, data: json(write) ? JSON.parse(new TextDecoder().decode(write.body)) : undefined }));
   } catch {
     return [];

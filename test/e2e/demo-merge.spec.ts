@@ -24,3 +24,16 @@ test('A renames an item offline while B ticks it online: once A reconnects both 
   await expect.poll(() => itemsOnScreen(a).then((items) => items[0])).toEqual({ name: 'Oat milk', done: true });
   await otherPerson.close();
 });
+
+test('ticking one item on and off five times offline sends one write, with the last state: the demo folds its PATCHes', async ({ context, demo }) => {
+  const { listId, id } = seeded(demo);
+  const page = await openDemo(context, demo);
+  await context.setOffline(true);
+  const box = row(page, id('Eggs')).getByRole('checkbox');
+  for (let i = 0; i < 5; i++) await box.click();
+  await expect(statusOf(page).pending).toHaveText(/^1 waiting/);
+  await context.setOffline(false);
+  await replayNow(page);
+  await expect.poll(() => itemsOnServer(demo, listId)[1]).toEqual({ name: 'Eggs', done: true });
+  expect(demo.processed.map(({ method, status }) => `${method} ${status}`)).toEqual(['PATCH 200']);
+});
