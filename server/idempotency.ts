@@ -79,10 +79,11 @@ export class Claim {
 
   /**
    * Keeps `reply` for the key's retries, or releases the key when the server failed (a
-   * 5xx), so that the retry is processed afresh.
+   * 5xx) or refused the credentials (401, 403), so that the retry, with fresh
+   * credentials, is processed afresh rather than answered with a stale refusal.
    */
   async settle(reply: Reply): Promise<void> {
-    if (reply.status >= 500) return this.release();
+    if (reply.status >= 500 || reply.status === 401 || reply.status === 403) return this.release();
     await this.#store.complete(this.#key, this.#record, { state: 'done', fingerprint: this.#record.fingerprint, expiresAt: this.#expiresAt, reply }, this.#now());
   }
 
@@ -120,8 +121,8 @@ export class Idempotency {
 
   /**
    * Runs `process` at most once per key and returns the reply to send. A reply of 5xx,
-   * or a throw, is not kept: the server failed, so the key is released and the client's
-   * retry is processed afresh. `process` must therefore apply nothing when it fails.
+   * 401 or 403, or a throw, is not kept: the key is released and the client's retry is
+   * processed afresh. `process` must therefore apply nothing when it fails.
    */
   async run(request: KeyedRequest, process: () => Promise<Reply> | Reply): Promise<Reply> {
     const { reply, claim } = await this.begin(request);

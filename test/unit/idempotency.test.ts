@@ -157,6 +157,17 @@ describe('Idempotency', () => {
     assert.equal(store.size, 10);
   });
 
+  test('a 401 or 403 is not kept: the retry with fresh credentials is processed', async () => {
+    for (const status of [401, 403]) {
+      const idempotency = new Idempotency();
+      const refused = await idempotency.run(request(`"auth-${status}"`), () => ({ status, headers: {}, body: 'sign in' }));
+      assert.equal(refused.status, status);
+      const retried = await idempotency.run(request(`"auth-${status}"`), () => created(1));
+      assert.equal(retried.status, 201);
+      assert.equal(retried.headers['idempotent-replayed'], undefined);
+    }
+  });
+
   test('a throw releases the key', async () => {
     const idempotency = new Idempotency();
     await assert.rejects(idempotency.run(request('"t"'), () => Promise.reject(new Error('db down'))), /db down/);
