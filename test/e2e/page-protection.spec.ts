@@ -1,6 +1,5 @@
-import type { BrowserContext, Page } from '@playwright/test';
-import type { TestServer } from '../support/test-server.js';
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import type { Page } from '@playwright/test';
+import { expect, openApp, pageControlledBy, test, write } from '../support/fixtures.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
 /** What a call of the page helper made of the worker: its error's code, and how long it took. */
@@ -16,18 +15,6 @@ const failure = (page: Page, body: string) =>
       return { code: code ?? 'no code', message, ms: performance.now() - start };
     }
   }, [body, '/dist/client/index.js'] as const);
-
-/** A page of the app controlled by `script`, a worker other than this release's outbox. */
-async function pageControlledBy(context: BrowserContext, server: TestServer, script: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?sw=none`);
-  await page.evaluate(async (url) => {
-    await navigator.serviceWorker.register(url);
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-  }, script);
-  return page;
-}
 
 test('after a hard reload the page is controlled again, and a write it makes offline is kept and delivered once', async ({ context, server }) => {
   const page = await openApp(context, server);

@@ -1,26 +1,13 @@
-import type { Page } from '@playwright/test';
-import { expect, test, write } from '../support/fixtures.js';
+import { expect, pageControlledBy, test, write } from '../support/fixtures.js';
 import { buildRelease01, RELEASE_0_1 } from '../support/release-0.1.js';
-import type { TestServer } from '../support/test-server.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
 // Retries a day away, so that only the steps below make either release send.
 const WORKER_URL = '/outbox-sw.js?retryBaseMs=86400000&retryMaxMs=86400000';
 
-/** Registers the worker from a page of the app, as the site's own one line does, and waits for control. */
-async function registerDropIn(page: Page, server: TestServer): Promise<void> {
-  await page.goto(`${server.url}/?sw=none`);
-  await page.evaluate(async (url) => {
-    await navigator.serviceWorker.register(url);
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-  }, WORKER_URL);
-}
-
 test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users' browsers: each is delivered once, in order, with its original key`, async ({ context, server }) => {
   server.workerScript = await buildRelease01();
-  const page = await context.newPage();
-  await registerDropIn(page, server);
+  const page = await pageControlledBy(context, server, WORKER_URL);
 
   // 0.1 keeps five writes made while the API is down, and refuses one for good.
   await server.stop();

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, test } from '../support/fixtures.js';
+import { expect, pageControlledBy, test } from '../support/fixtures.js';
 import { buildWorker } from '../support/workers.js';
 
 /**
@@ -36,12 +36,7 @@ for (const [app, database] of [['workbox', 'workbox-background-sync'], ['serwist
     server.workerScript = await buildWorker(`${app}-sync-sw`);
     // Workbox and Serwist send their writes without keys; the server takes them, as it did before.
     server.requireKey = false;
-    const page = await context.newPage();
-    await page.goto(`${server.url}/?sw=none`);
-    await page.evaluate(async () => {
-      await navigator.serviceWorker.register('/outbox-sw.js');
-      if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-    });
+    const page = await pageControlledBy(context, server, '/outbox-sw.js');
 
     // The API is unreachable: Workbox keeps each write (and fails the page's fetch, as it does).
     for (let i = 0; i < 30; i++) server.fail({ kind: 'reset' });

@@ -33,6 +33,21 @@ export async function openApp(context: BrowserContext, server: TestServer, optio
   return page;
 }
 
+/**
+ * A page of the app with no outbox of the test page's making: it registers `script` itself,
+ * as a site's own one line does, and waits until that worker controls it.
+ */
+export async function pageControlledBy(context: BrowserContext, server: TestServer, script: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  await page.evaluate(async (url) => {
+    await navigator.serviceWorker.register(url);
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  }, script);
+  return page;
+}
+
 export function write(page: Page, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<PageAnswer> {
   return page.evaluate(([m, p, b, h]) => window.write(m, p, b, h), [method, path, body, headers] as const);
 }
