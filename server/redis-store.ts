@@ -69,10 +69,8 @@ function encode(record: KeyRecord): string {
 }
 
 function decode(text: string): KeyRecord {
-  const record = JSON.parse(text) as KeyRecord | (DoneRecord & { reply: { bodyBase64?: string } });
-  if (record.state === 'done' && 'bodyBase64' in record.reply) {
-    const { bodyBase64, ...reply } = record.reply as DoneRecord['reply'] & { bodyBase64: string };
-    return { ...record, reply: { ...reply, body: new Uint8Array(Buffer.from(bodyBase64, 'base64')) } };
-  }
-  return record;
+  const record = JSON.parse(text) as KeyRecord;
+  if (record.state !== 'done') return record;
+  const { bodyBase64, ...reply } = record.reply as DoneRecord['reply'] & { bodyBase64?: string };
+  return bodyBase64 === undefined ? record : { ...record, reply: { ...reply, body: new Uint8Array(Buffer.from(bodyBase64, 'base64')) } };
 }

@@ -198,15 +198,14 @@ export class OutboxStore {
     for (const bump of await Promise.all(applied)) bump(meta);
     const busy = await busyRead;
     const tail = await tailRead;
-    let folded: LiveEntry | undefined;
     const tailRequest = tail && (await tx.objectStore('requests').get(tail.id));
-    const replacement = tail && tailRequest && fold(tail, tailRequest, draft);
-    if (replacement) {
-      folded = tail;
+    const replacement = tail && tailRequest ? fold(tail, tailRequest, draft) : undefined;
+    const folded = replacement && tail;
+    if (folded) {
       draft = replacement;
-      void tx.objectStore('entries').delete(tail!.id);
-      void tx.objectStore('requests').delete(tail!.id);
-      bump(meta, tail!, -1);
+      void tx.objectStore('entries').delete(folded.id);
+      void tx.objectStore('requests').delete(folded.id);
+      bump(meta, folded, -1);
     }
     const { id, request, transition } = newEntry(meta, draft, now, busy ? undefined : claim);
     void tx.objectStore('entries').put(transition.entry);

@@ -191,11 +191,10 @@ export class GroceryModel {
 
   /** The fields after a conditional change: applied, merged, or refused with 412. */
   #patch<T extends Json>(what: string, resource: string, current: T, version: number, ifMatch: number | undefined, change: Json): T {
-    const outcome = patchIfMatch({ current, version, ifMatch, base: ifMatch === undefined ? undefined : this.#versions.at(resource, ifMatch), patch: JSON.parse(JSON.stringify(change)) as Json });
-    if (!outcome.applied) {
-      const reply = changedSince(what, current, version, outcome.conflicts);
-      throw new ModelError(412, 'Changed by someone else', (JSON.parse(String(reply.body)) as { detail: string }).detail, reply);
-    }
+    // Through JSON: a field the change leaves out (undefined) is no member of the patch.
+    const patch = JSON.parse(JSON.stringify(change)) as Json;
+    const outcome = patchIfMatch({ current, version, ifMatch, base: ifMatch === undefined ? undefined : this.#versions.at(resource, ifMatch), patch });
+    if (!outcome.applied) throw new ModelError(412, 'Changed by someone else', `${what} was changed by someone else.`, changedSince(what, current, version, outcome.conflicts));
     return outcome.value as T;
   }
 
