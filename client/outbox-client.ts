@@ -10,7 +10,9 @@ import {
   type ChannelMessage,
   type Command,
   type CommandAck,
+  type ConflictDetails,
   type EntryMeta,
+  type Resolution,
   type PendingWrite,
   type CommandReply,
   type Snapshot,
@@ -183,6 +185,28 @@ export class OutboxClient {
   /** Asks the worker to take control of the pages in its scope that have none (see registerOutbox). */
   async claim(): Promise<void> {
     await this.#send({ type: 'claim' });
+  }
+
+  /**
+   * A conflict as a person would be shown it: the write's body (`ours`, parsed when JSON),
+   * the server's current representation (`theirs`, from the conflict's answer or a GET of
+   * the URL) and the entry.
+   */
+  async conflict(id: number): Promise<ConflictDetails> {
+    const reply = await this.#send({ type: 'conflict', id });
+    if (reply.conflict === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered without the conflict.');
+    return reply.conflict;
+  }
+
+  /**
+   * Settles a conflict: `{ keep: 'mine' }` sends the write again over the other change;
+   * `{ body }` or `{ json }` sends that instead (a merge); both with a new key and If-Match
+   * on the current version, in the write's place in its lane. `{ keep: 'theirs' }` drops
+   * it. Resolves with the entry waiting again (undefined when dropped) once the replay
+   * that sends it is over.
+   */
+  async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
+    return (await this.#send({ type: 'resolve', id, resolution })).entry;
   }
 
   /** Deletes a dead letter for good. */

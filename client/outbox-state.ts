@@ -11,7 +11,7 @@ export interface OutboxState {
   pending: EntryMeta[];
   /** The first `limit` writes that need the app's decision (retry or discard). */
   deadLetters: EntryMeta[];
-  /** The dead letters the server refused as conflicts (409, 412, 428). */
+  /** The first `limit` conflicts (409, 412, 428), each holding its lane until resolved. */
   conflicts: EntryMeta[];
   /** Why the outbox could not be read (no worker in control, one of another release), if it could not. */
   error: OutboxError | null;
@@ -26,7 +26,7 @@ export interface OutboxWatch {
 }
 
 /** The state before the worker first answered: nothing known yet. */
-export const OUTBOX_NOT_READY: Readonly<OutboxState> = Object.freeze({ ready: false, counts: { pending: 0, deadLetters: 0 }, pending: [], deadLetters: [], conflicts: [], error: null });
+export const OUTBOX_NOT_READY: Readonly<OutboxState> = Object.freeze({ ready: false, counts: { pending: 0, deadLetters: 0, conflicts: 0 }, pending: [], deadLetters: [], conflicts: [], error: null });
 
 /**
  * Keeps an {@link OutboxState} up to date while anyone subscribes: the counts from each
@@ -54,8 +54,7 @@ export function watchOutbox(client: OutboxClient, { limit = DEFAULT_SNAPSHOT_LIM
       stale = false;
       try {
         const snapshot = await client.snapshot({ limit });
-        const conflicts = snapshot.deadLetters.filter((entry) => entry.deadCode === 'conflict');
-        publish({ ready: true, counts: snapshot.counts, pending: snapshot.entries, deadLetters: snapshot.deadLetters, conflicts, error: null });
+        publish({ ready: true, counts: snapshot.counts, pending: snapshot.entries, deadLetters: snapshot.deadLetters, conflicts: snapshot.conflicts, error: null });
       } catch (error) {
         publish({ ...state, ready: true, error: error as OutboxError });
       }
@@ -68,7 +67,7 @@ export function watchOutbox(client: OutboxClient, { limit = DEFAULT_SNAPSHOT_LIM
       listeners.add(onChange);
       if (listeners.size === 1) {
         unsubscribe = client.subscribe(({ counts }) => {
-          if (counts.pending !== state.counts.pending || counts.deadLetters !== state.counts.deadLetters) publish({ ...state, counts });
+          if (counts.pending !== state.counts.pending || counts.deadLetters !== state.counts.deadLetters || counts.conflicts !== state.counts.conflicts) publish({ ...state, counts });
           void read();
         });
         void read();

@@ -1,4 +1,4 @@
-import type { EntryMeta, Snapshot, StatusMessage } from '../sw/protocol.js';
+import type { ConflictDetails, Counts, EntryMeta, Snapshot, StatusMessage } from '../sw/protocol.js';
 import { OutboxClient } from './outbox-client.js';
 
 /** The `<outbox-status>` element: what the outbox is doing, for the person using the app. */
@@ -27,6 +27,10 @@ const STYLE = `
   li .what { flex: 1 1 12rem; overflow-wrap: anywhere; }
   li .why { display: block; color: #5f675f; font-size: .9em; }
   li code { font-size: .8em; background: #f1f1f1; border-radius: 3px; padding: 0 .25rem; }
+  .sides { display: grid; grid-template-columns: auto 1fr; gap: 0 .5rem; margin: .25rem 0 0; font-size: .9em; }
+  .sides dt { color: #5f675f; }
+  .sides dd { margin: 0; overflow-wrap: anywhere; }
+  .choices { display: flex; flex-wrap: wrap; gap: .5rem; }
   button { font: inherit; padding: .1rem .5rem; }
   button:disabled { cursor: not-allowed; }
   /* Too narrow for a panel beside the summary: one across the viewport. */
@@ -67,6 +71,7 @@ function createElementClass(): CustomElementConstructor {
     readonly #sendNow: HTMLButtonElement;
     readonly #error: HTMLElement;
     readonly #deadLetters: HTMLUListElement;
+    readonly #conflicts: HTMLUListElement;
     readonly #refused: HTMLDetailsElement;
     /** The next attempt waits for a time the server asked for (5xx, Retry-After): Send now cannot help. */
     #serverWait = false;
@@ -96,7 +101,10 @@ function createElementClass(): CustomElementConstructor {
           <button type="button" class="send-now" part="send-now" hidden>Send now</button>
           <details class="refused" part="refused" hidden>
             <summary>Review</summary>
-            <div class="panel"><ul class="dead-letters" part="dead-letters" aria-label="Changes the server refused"></ul></div>
+            <div class="panel">
+              <ul class="conflicts" part="conflicts" aria-label="Changes that clash with someone else's"></ul>
+              <ul class="dead-letters" part="dead-letters" aria-label="Changes the server refused"></ul>
+            </div>
           </details>
         </div>
         <div class="error" part="error" hidden></div>`;
@@ -111,6 +119,8 @@ function createElementClass(): CustomElementConstructor {
       this.#refused = part('.refused') as HTMLDetailsElement;
       this.#deadLetters = part('.dead-letters') as HTMLUListElement;
       this.#deadLetters.addEventListener('click', (event) => this.#onDeadLetterClick(event));
+      this.#conflicts = part('.conflicts') as HTMLUListElement;
+      this.#conflicts.addEventListener('click', (event) => this.#onConflictClick(event));
     }
 
     connectedCallback(): void {
@@ -123,7 +133,7 @@ function createElementClass(): CustomElementConstructor {
       addEventListener('offline', this.#onNetwork);
       navigator.serviceWorker?.addEventListener('controllerchange', this.#onController);
       this.#renderNetwork();
-      this.#renderCounts(0, 0);
+      this.#renderCounts({ pending: 0, deadLetters: 0, conflicts: 0 });
       void this.refresh().catch((error: Error) => this.#showError(error.message));
     }
 
@@ -149,11 +159,11 @@ function createElementClass(): CustomElementConstructor {
     #receive(message: StatusMessage): void {
       this.dispatchEvent(new CustomEvent<StatusMessage>('outbox-change', { detail: message, bubbles: true, composed: true }));
       if ('entry' in message) {
-        const live = message.entry.state !== 'dead' && message.type !== 'sent' && message.type !== 'folded';
+        const live = (message.entry.state === 'pending' || message.entry.state === 'sending') && message.type !== 'sent' && message.type !== 'folded' && message.type !== 'resolved';
         if (live && this.#me !== undefined && message.entry.madeBy === this.#me) this.#mine.add(message.entry.id);
         else this.#mine.delete(message.entry.id);
       }
-      this.#renderCounts(message.counts.pending, message.counts.deadLetters);
+      this.#renderCounts(message.counts);
       switch (message.type) {
         case 'sending':
           this.#sending = message.entry;
@@ -181,6 +191,16 @@ function createElementClass(): CustomElementConstructor {
           this.#deadLetters.append(deadLetterItem(message.entry));
           this.#refused.open = true;
           break;
+        case 'conflict':
+          // Its lane waits for the person: the panel opens on both sides and the choice.
+          this.#sending = undefined;
+          this.#conflicts.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
+          this.#conflicts.append(this.#conflictItem(message.entry));
+          this.#refused.open = true;
+          break;
+        case 'resolved':
+          this.#conflicts.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
+          break;
         case 'retried':
           this.#removeDeadLetter(message.entry.id);
           break;
@@ -205,11 +225,12 @@ function createElementClass(): CustomElementConstructor {
     #renderSnapshot(snapshot: Snapshot): void {
       this.#mine.clear();
       for (const entry of snapshot.entries) if (this.#me !== undefined && entry.madeBy === this.#me) this.#mine.add(entry.id);
-      this.#renderCounts(snapshot.counts.pending, snapshot.counts.deadLetters);
+      this.#renderCounts(snapshot.counts);
       this.#lastError = snapshot.lastError;
       this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
       this.#serverWait = snapshot.entries.some((entry) => entry.waitsFor === 'server' && (entry.nextAttemptAt ?? 0) > Date.now());
       this.#deadLetters.replaceChildren(...snapshot.deadLetters.map(deadLetterItem));
+      this.#conflicts.replaceChildren(...snapshot.conflicts.map((entry) => this.#conflictItem(entry)));
       this.#renderActivity();
     }
 
@@ -218,15 +239,16 @@ function createElementClass(): CustomElementConstructor {
       this.#network.textContent = navigator.onLine ? 'Online' : 'Offline';
     }
 
-    #renderCounts(pending: number, deadLetters: number): void {
+    #renderCounts({ pending, deadLetters, conflicts }: Counts): void {
       this.setAttribute('pending', String(pending));
       this.setAttribute('dead-letters', String(deadLetters));
+      this.setAttribute('conflicts', String(conflicts));
       if (pending === 0) this.#mine.clear();
       // Only when some are this tab's: after a reload none are (the page that made them is gone).
       const mine = this.#mine.size > 0 && this.#mine.size < pending ? ` (${this.#mine.size} from this tab)` : '';
-      const parts = [pending > 0 ? `${pending} waiting${mine}` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
+      const parts = [pending > 0 ? `${pending} waiting${mine}` : '', conflicts > 0 ? `${conflicts} in conflict` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
       this.#pending.textContent = parts.length > 0 ? parts.join(', ') : 'All changes saved';
-      this.#refused.hidden = deadLetters === 0;
+      this.#refused.hidden = deadLetters === 0 && conflicts === 0;
       if (pending === 0) {
         this.#retryAt = 0;
         this.#serverWait = false;
@@ -273,6 +295,40 @@ function createElementClass(): CustomElementConstructor {
       this.#renderActivity();
     }
 
+    /** A conflict, with both sides filled in once the worker has given them, and the choice. */
+    #conflictItem(entry: EntryMeta): HTMLLIElement {
+      const item = document.createElement('li');
+      item.dataset.id = String(entry.id);
+      const what = document.createElement('span');
+      what.className = 'what';
+      const write = `${entry.method} ${shortPath(entry.url)}`;
+      what.textContent = `${write} — ${entry.conflict?.problem?.title ?? 'changed by someone else since it was read'}`;
+      what.title = `${entry.method} ${entry.url}`;
+      const sides = document.createElement('dl');
+      sides.className = 'sides';
+      what.append(sides);
+      const choices = document.createElement('span');
+      choices.className = 'choices';
+      choices.append(button('Keep mine', 'mine', `Send ${write} again over the other change`), button('Keep theirs', 'theirs', `Drop ${write} and keep the other change`));
+      item.append(what, choices);
+      this.client?.conflict(entry.id).then((details) => sides.append(...sideRows(details)), () => {});
+      return item;
+    }
+
+    async #onConflictClick(event: Event): Promise<void> {
+      const target = event.target as HTMLButtonElement;
+      const keep = target.dataset.action;
+      const id = Number(target.closest('li')?.dataset.id);
+      if (!this.client || (keep !== 'mine' && keep !== 'theirs')) return;
+      for (const choice of target.closest('li')!.querySelectorAll('button')) choice.disabled = true;
+      try {
+        await this.client.resolve(id, { keep });
+      } catch (error) {
+        this.#showError((error as Error).message);
+        for (const choice of target.closest('li')!.querySelectorAll('button')) choice.disabled = false;
+      }
+    }
+
     async #onDeadLetterClick(event: Event): Promise<void> {
       const target = event.target as HTMLElement;
       const action = target.dataset.action;
@@ -310,6 +366,41 @@ function deadLetterItem(entry: EntryMeta): HTMLLIElement {
   }
   item.append(what, button('Retry', 'retry', `Retry ${write}`), button('Discard', 'discard', `Discard ${write}`));
   return item;
+}
+
+/**
+ * "Yours" and "theirs" for what differs: the members the server named as clashing, else
+ * every member of the write's JSON body that differs from the server's; the whole values
+ * when they are not objects.
+ */
+function sideRows({ ours, theirs }: ConflictDetails): HTMLElement[] {
+  const rows: HTMLElement[] = [];
+  const row = (label: string, value: unknown) => {
+    const term = document.createElement('dt');
+    term.textContent = label;
+    const text = document.createElement('dd');
+    text.textContent = value === undefined ? '(not known)' : shown(value);
+    rows.push(term, text);
+  };
+  if (isObject(ours) && isObject(theirs)) {
+    for (const member of Object.keys(ours).filter((name) => JSON.stringify(ours[name]) !== JSON.stringify(theirs[name]))) {
+      row(`${member}, yours`, ours[member]);
+      row(`${member}, theirs`, theirs[member]);
+    }
+  } else {
+    row('Yours', ours);
+    row('Theirs', theirs);
+  }
+  return rows;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function shown(value: unknown): string {
+  const text = typeof value === 'string' ? `“${value}”` : JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
 /** A URL's path with long ids shortened (`/api/lists/c9e45693…/items`): the full URL is in the title. */

@@ -1,7 +1,7 @@
 import { useMemo, useSyncExternalStore } from 'react';
 // From the entry, not its parts: the build keeps this import, so that an app that uses
 // sw-outbox/client and sw-outbox/react loads one page helper, not two.
-import { OUTBOX_NOT_READY, OutboxClient, watchOutbox, type OutboxState, type OutboxWatch } from './index.js';
+import { OUTBOX_NOT_READY, OutboxClient, watchOutbox, type OutboxState, type OutboxWatch, type Resolution } from './index.js';
 
 /** What {@link useOutbox} gives a component: the state, and the actions on it. */
 export interface UseOutbox extends OutboxState {
@@ -11,6 +11,8 @@ export interface UseOutbox extends OutboxState {
   discard(id: number): Promise<void>;
   /** Stops a waiting write from being sent; it becomes a dead letter to retry or discard. */
   cancel(id: number): Promise<void>;
+  /** Settles a conflict: keep mine, keep theirs, or send a merged body (see OutboxClient.resolve). */
+  resolve(id: number, resolution: Resolution): Promise<unknown>;
   /** Sends what waits, now. */
   replay(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export function useOutbox(client?: OutboxClient): UseOutbox {
       retry: (id: number) => outbox(used).retry(id),
       discard: (id: number) => outbox(used).discard(id),
       cancel: (id: number) => outbox(used).cancel(id),
+      resolve: (id: number, resolution: Resolution) => outbox(used).resolve(id, resolution),
       replay: () => outbox(used).replay(),
     }),
     [state, used],

@@ -1,8 +1,6 @@
 import { applyMergePatch, threeWayMerge, type Json } from './json-merge.js';
 import type { Reply } from './problem.js';
-
-/** The problem type of a 412 whose write could not be merged: the body carries the current representation. */
-export const CHANGED_PROBLEM_TYPE = 'tag:sw-outbox,2026:changed-since';
+import { CHANGED_PROBLEM_TYPE } from '../sw/protocol.js';
 
 /** A strong ETag for a version number: `"3"`. */
 export function entityTag(version: number): string {

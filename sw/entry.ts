@@ -1,4 +1,5 @@
-import type { DeadReasonCode, Problem } from './protocol.js';
+import type { Json } from '../server/json-merge.js';
+import type { ConflictAnswer, DeadReasonCode, Problem } from './protocol.js';
 
 /**
  * An outbox entry: the metadata of one write, as the `entries` store keeps it. The
@@ -69,8 +70,23 @@ export interface DeadEntry extends EntryBase {
   reason: { code: DeadReasonCode; detail: string; problem?: Problem };
 }
 
-export type Entry = PendingEntry | SendingEntry | DeadEntry;
+/**
+ * Refused as a conflict (409, 412, 428): the resource changed since the app read it. It
+ * keeps its place at the head of its lane, and the writes behind it wait (they may depend
+ * on it), until the app resolves it (decision 0018).
+ */
+export interface ConflictEntry extends EntryBase {
+  state: 'conflict';
+  conflictAt: number;
+  answer: ConflictAnswer;
+  queue: [string, number];
+}
+
+export type Entry = PendingEntry | SendingEntry | DeadEntry | ConflictEntry;
+/** An entry that is sent, or is being sent. */
 export type LiveEntry = PendingEntry | SendingEntry;
+/** An entry that holds its place in its lane (it has `queue`). */
+export type QueuedEntry = LiveEntry | ConflictEntry;
 
 /** The request of an entry, as the `requests` store keeps it (key: the entry's id). */
 export interface StoredRequest {
@@ -83,6 +99,12 @@ export interface StoredRequest {
   redirect: RequestRedirect;
   /** The page the write came from, sent again so the server sees what it would have. */
   referrer: string;
+  /**
+   * A conflict's "theirs": the server's current representation, when its answer gave it
+   * (sw-outbox/server's `current`, or a JSON body that is no problem). Kept here, not on
+   * the entry, so that snapshots never read it.
+   */
+  theirs?: Json;
 }
 
 /** A write as the fetch handler reads it, before the store gives it an id. */

@@ -1,5 +1,5 @@
 import { composeMergePatches, type Json } from '../server/json-merge.js';
-import type { Draft, LiveEntry, StoredRequest } from './entry.js';
+import type { Draft, QueuedEntry, StoredRequest } from './entry.js';
 
 const MERGE_PATCH = /^application\/merge-patch\+json\b/i;
 /** A folded write keeps the precondition of the first of the writes it replaces: the version the person started from. */
@@ -16,7 +16,7 @@ const PRECONDITIONS = new Set(['if-match', 'if-none-match', 'if-unmodified-since
  * version the person started from), and its own key: a key sent with another payload
  * would get 422. A `next` with a precondition that `tail` lacks is not folded.
  */
-export function fold(tail: LiveEntry, tailRequest: StoredRequest, next: Draft): Draft | undefined {
+export function fold(tail: QueuedEntry, tailRequest: StoredRequest, next: Draft): Draft | undefined {
   if (tail.state !== 'pending' || tail.attempts > 0 || tail.url !== next.url) return undefined;
   const pair = `${tail.method} ${next.method}`;
   let body = next.request.body;

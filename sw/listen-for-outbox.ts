@@ -54,6 +54,12 @@ export async function runCommand(outbox: Outbox, command: Command, page?: string
       case 'cancel':
         await outbox.cancel(command.id);
         return { ok: true };
+      case 'conflict':
+        return { ok: true, conflict: await outbox.conflict(command.id) };
+      case 'resolve': {
+        const entry = await outbox.resolve(command.id, command.resolution);
+        return entry ? { ok: true, entry } : { ok: true };
+      }
       case 'claim':
         await self.clients.claim();
         return { ok: true };

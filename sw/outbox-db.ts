@@ -15,8 +15,12 @@ import { laneFor } from './lanes.js';
 import { DEFAULT_LANE, type Counts } from './protocol.js';
 
 export const DB_NAME = 'sw-outbox';
-/** 1: sw-outbox 0.1 (idb-keyval, one store). 2: entries and requests apart, indexes, counts. */
-export const DB_VERSION = 2;
+/**
+ * 1: sw-outbox 0.1 (idb-keyval, one store). 2: entries and requests apart, indexes, counts.
+ * 3: the `conflict` state, counted in meta; a worker of version 2 would send a conflict
+ * again, so it must not open this database (decision 0018).
+ */
+export const DB_VERSION = 3;
 
 export interface Meta extends Counts {
   clientId: string;
@@ -45,8 +49,9 @@ export function openOutboxDb(origin: string, onClose: () => void, name = DB_NAME
         createV2(db);
         return;
       }
-      // An upgrade that fails half-way must keep nothing of itself: 0.1's data stays as it was.
+      // An upgrade that fails half-way must keep nothing of itself: the data stays as it was.
       if (oldVersion < 2) upgradeFromV1(db, transaction, origin).catch(() => transaction.abort());
+      else if (oldVersion < 3) upgradeFromV2(transaction).catch(() => transaction.abort());
     },
     blocking(_current, _blocked, event) {
       (event.target as IDBDatabase).close();
@@ -57,7 +62,17 @@ export function openOutboxDb(origin: string, onClose: () => void, name = DB_NAME
 }
 
 export function newMeta(): Meta {
-  return { clientId: crypto.randomUUID(), lastSeq: 0, pending: 0, deadLetters: 0 };
+  return { clientId: crypto.randomUUID(), lastSeq: 0, pending: 0, deadLetters: 0, conflicts: 0 };
+}
+
+/**
+ * 2 to 3: the stores stay as they are; the meta record counts conflicts, of which a
+ * version-2 outbox has none (it made its conflicts dead letters, and they stay so).
+ */
+async function upgradeFromV2(transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'versionchange'>): Promise<void> {
+  const meta = transaction.objectStore('meta');
+  const v2 = await meta.get(META_KEY);
+  if (v2) await meta.put({ ...v2, conflicts: 0 }, META_KEY);
 }
 
 function createV2(db: OutboxDb): void {

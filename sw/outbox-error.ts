@@ -4,6 +4,8 @@ export type OutboxErrorCode =
   | 'unknown-option'
   | 'not-found'
   | 'not-a-dead-letter'
+  | 'not-a-conflict'
+  | 'invalid-resolution'
   | 'not-pending'
   | 'sending'
   | 'invalid-lane'

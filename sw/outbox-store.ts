@@ -1,5 +1,5 @@
 import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
-import type { DeadEntry, Draft, Entry, LiveEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
@@ -13,7 +13,7 @@ type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | '
 export interface Added {
   transition: Transition<LiveEntry>;
   /** The lane's last write, which this one replaced (see folding.ts). */
-  folded?: LiveEntry;
+  folded?: PendingEntry;
   counts: Counts;
   /** The outbox's client id, read or known in the same transaction. */
   clientId: string;
@@ -200,7 +200,7 @@ export class OutboxStore {
     const tail = await tailRead;
     const tailRequest = tail && (await tx.objectStore('requests').get(tail.id));
     const replacement = tail && tailRequest ? fold(tail, tailRequest, draft) : undefined;
-    const folded = replacement && tail;
+    const folded = replacement && (tail as PendingEntry);
     if (folded) {
       draft = replacement;
       void tx.objectStore('entries').delete(folded.id);
@@ -249,7 +249,7 @@ export class OutboxStore {
     const found: Claimed[] = [];
     let cursor = await tx.objectStore('entries').index('queue').openCursor();
     while (cursor && found.length < rules.slots) {
-      const head = cursor.value as LiveEntry;
+      const head = cursor.value as QueuedEntry;
       if (head.state === 'pending' && isDue(head, rules.now, rules.force) && !isExpired(head, rules.now, rules.maxAgeMs)) {
         const request = await tx.objectStore('requests').get(head.id);
         if (request) found.push({ entry: claimed(head, rules.owner, rules.now, rules.timeoutMs).entry, request });
@@ -301,6 +301,35 @@ export class OutboxStore {
     return { transition, counts: countsOf(meta) };
   }
 
+  /** A conflict and its request, read without changing anything. Throws `not-a-conflict` for any other entry. */
+  async conflict(id: number): Promise<{ entry: ConflictEntry; request: StoredRequest }> {
+    const db = await this.#connect();
+    const tx = db.transaction(['entries', 'requests'], 'readonly');
+    const [entry, request] = await Promise.all([tx.objectStore('entries').get(id), tx.objectStore('requests').get(id)]);
+    if (!entry) throw notFound(id);
+    if (entry.state !== 'conflict' || !request) throw notAConflict(id);
+    return { entry, request };
+  }
+
+  /**
+   * Persists the resolution of the conflict `id` that `resolve` makes of it, provided it
+   * is still the conflict `seen` (conflictAt tells): another page may have resolved it.
+   */
+  async resolve(id: number, seen: ConflictEntry, resolve: (entry: ConflictEntry, request: StoredRequest) => Transition<PendingEntry | null>): Promise<{ transition: Transition<PendingEntry | null>; counts: Counts }> {
+    const { tx, done } = await this.#tx();
+    const meta = await readMeta(tx);
+    const [entry, request] = await Promise.all([tx.objectStore('entries').get(id), tx.objectStore('requests').get(id)]);
+    if (!entry || entry.state !== 'conflict' || entry.conflictAt !== seen.conflictAt || !request) {
+      abort(tx);
+      throw entry ? notAConflict(id) : notFound(id);
+    }
+    const transition = resolve(entry, request);
+    applyTo(tx, meta, entry, transition);
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await done(meta);
+    return { transition, counts: countsOf(meta) };
+  }
+
   /**
    * What pages may see: exact counts, the first `limit` waiting entries and dead letters,
    * and the first `limit` lanes with their heads. Metadata only: no body is read.
@@ -319,13 +348,13 @@ export class OutboxStore {
       }
       return found;
     };
-    const [pending, sending, dead] = await Promise.all([page('pending'), page('sending'), page('dead')]);
+    const [pending, sending, dead, conflicts] = await Promise.all([page('pending'), page('sending'), page('dead'), page('conflict')]);
     const entries = [...pending, ...sending].sort((a, b) => a.seq - b.seq).slice(0, limit).map(toMeta);
     const lanes: LaneMeta[] = [];
     const queue = tx.objectStore('entries').index('queue');
     let cursor = await queue.openCursor();
     while (cursor && lanes.length < limit) {
-      const head = cursor.value as LiveEntry;
+      const head = cursor.value as QueuedEntry;
       const range = IDBKeyRange.bound([head.lane, -Infinity], [head.lane, Infinity]);
       lanes.push({
         lane: head.lane,
@@ -344,6 +373,7 @@ export class OutboxStore {
       counts: countsOf(meta),
       entries,
       deadLetters: dead.map(toMeta),
+      conflicts: conflicts.map(toMeta),
       lanes,
       nextAttemptAt: waiting.length > 0 ? Math.min(...waiting.map((lane) => lane.nextAttemptAt!)) : null,
       lastError: lanes.find((lane) => lane.lastError !== null)?.lastError ?? null,
@@ -387,9 +417,10 @@ export class OutboxStore {
     const meta = await readMeta(tx);
     const byState = tx.objectStore('entries').index('state');
     const count = (state: Entry['state']) => byState.count(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
-    const [pending, sending, dead] = await Promise.all([count('pending'), count('sending'), count('dead')]);
+    const [pending, sending, dead, conflicts] = await Promise.all([count('pending'), count('sending'), count('dead'), count('conflict')]);
     meta.pending = pending + sending;
     meta.deadLetters = dead;
+    meta.conflicts = conflicts;
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
     return countsOf(meta);
@@ -421,6 +452,10 @@ function notFound(id: number): OutboxError {
   return new OutboxError('not-found', `sw-outbox has no entry ${id}. Take ids from a snapshot or a status message.`);
 }
 
+function notAConflict(id: number): OutboxError {
+  return new OutboxError('not-a-conflict', `sw-outbox entry ${id} is not in conflict (any more): only a conflict can be resolved. Take ids from the snapshot's conflicts.`);
+}
+
 async function readMeta(tx: Tx): Promise<Meta> {
   return (await tx.objectStore('meta').get(META_KEY)) ?? newMeta();
 }
@@ -433,9 +468,9 @@ async function laneBusy(tx: Tx, lane: string): Promise<boolean> {
   return (await tx.objectStore('entries').index('queue').getKey(laneRange(lane))) !== undefined;
 }
 
-/** The last live write of a lane, if any. */
-async function laneTail(tx: Tx, lane: string): Promise<LiveEntry | undefined> {
-  return (await tx.objectStore('entries').index('queue').openCursor(laneRange(lane), 'prev'))?.value as LiveEntry | undefined;
+/** The last write of a lane, if any. */
+async function laneTail(tx: Tx, lane: string): Promise<QueuedEntry | undefined> {
+  return (await tx.objectStore('entries').index('queue').openCursor(laneRange(lane), 'prev'))?.value as QueuedEntry | undefined;
 }
 
 /** Stores a transition's entry (or deletes it with its request) and moves the counts with it. */
@@ -471,6 +506,7 @@ function newEntry(meta: Meta, draft: Draft, now: number, claim: { owner: string;
 
 /** Issues the requests that persist a transition; the promise settles with them. */
 function write(tx: Tx, id: number, change: Transition): Promise<unknown> {
+  if (change.entry && change.request) return Promise.all([tx.objectStore('entries').put(change.entry), tx.objectStore('requests').put(change.request, id)]);
   if (change.entry) return tx.objectStore('entries').put(change.entry);
   return Promise.all([tx.objectStore('entries').delete(id), tx.objectStore('requests').delete(id)]);
 }
@@ -482,6 +518,7 @@ function recount(meta: Meta, before: Entry | undefined, change: Transition): voi
 
 function bump(meta: Meta, entry: Entry, by: number): void {
   if (entry.state === 'dead') meta.deadLetters += by;
+  else if (entry.state === 'conflict') meta.conflicts += by;
   else meta.pending += by;
 }
 
@@ -493,13 +530,15 @@ function bump(meta: Meta, entry: Entry, by: number): void {
 async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitResult, first: QueueCursor | null): Promise<void> {
   let cursor = first;
   while (cursor) {
-    const head = cursor.value as LiveEntry;
+    const head = cursor.value as QueuedEntry;
     let skipLane = true;
     if (head.state === 'pending' && isExpired(head, rules.now, rules.maxAgeMs)) {
       const change = expired(head, rules.now, rules.maxAgeMs);
       applyTo(tx, meta, head, change);
       result.applied.push(change);
       skipLane = false; // the next entry of the lane is its head now
+    } else if (head.state === 'conflict') {
+      result.blockedLanes.add(head.lane); // until the app resolves it: no time makes it due
     } else if (head.state === 'sending' && !rules.goneOwners.has(head.owner)) {
       if (head.owner !== rules.owner) result.foreign.push(head);
     } else if (head.state === 'pending' && !isDue(head, rules.now, rules.force)) {
@@ -524,9 +563,9 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
 }
 
 function sameMeta(a: Meta | undefined, b: Meta): boolean {
-  return a !== undefined && a.clientId === b.clientId && a.lastSeq === b.lastSeq && a.pending === b.pending && a.deadLetters === b.deadLetters;
+  return a !== undefined && a.clientId === b.clientId && a.lastSeq === b.lastSeq && a.pending === b.pending && a.deadLetters === b.deadLetters && a.conflicts === b.conflicts;
 }
 
 function countsOf(meta: Meta): Counts {
-  return { pending: meta.pending, deadLetters: meta.deadLetters };
+  return { pending: meta.pending, deadLetters: meta.deadLetters, conflicts: meta.conflicts };
 }

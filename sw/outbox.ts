@@ -4,10 +4,11 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { QUEUED_HEADER, SYNC_TAG, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Snapshot, type StatusEvent } from './protocol.js';
+import { QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type Snapshot, type StatusEvent } from './protocol.js';
+import { contentTypeOf, fetchCurrent, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
 import { toDraft, toRequest } from './stored-request.js';
-import { answered, toMeta } from './transitions.js';
+import { answered, resolved, toMeta } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
 
 /**
@@ -82,7 +83,7 @@ export class Outbox {
   /** This worker instance; it owns the entries it claims. */
   readonly #owner = crypto.randomUUID();
 
-  #counts: Counts = { pending: 0, deadLetters: 0 };
+  #counts: Counts = { pending: 0, deadLetters: 0, conflicts: 0 };
   #verified: Promise<unknown> | undefined;
   /** Attempts under way in this worker: entry id to lane. */
   readonly #inFlight = new Map<number, string>();
@@ -280,6 +281,37 @@ export class Outbox {
   }
 
   /**
+   * A conflict as a page shows it: the entry, the write's body ("ours") and the server's
+   * current representation ("theirs"): from the conflict's answer, else a GET of the URL.
+   */
+  async conflict(id: number): Promise<ConflictDetails> {
+    await this.#flush();
+    const { entry, request } = await this.#deps.store.conflict(id);
+    const theirs = request.theirs !== undefined ? request.theirs : (await fetchCurrent(this.#deps.fetch, entry.url, request)).body;
+    return { entry: toMeta(entry), ours: oursOf(request), theirs, contentType: contentTypeOf(request) };
+  }
+
+  /**
+   * Settles a conflict as the app chose. `{ keep: 'theirs' }` drops the write (reported as
+   * superseded); `{ keep: 'mine' }`, `{ body }` and `{ json }` send it again, in its place
+   * at the head of its lane, with a new key and If-Match on the current version: the
+   * conflict's ETag, else a GET's. Resolves with the entry once that replay is over
+   * (undefined when dropped), as retry does.
+   */
+  async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
+    const { how, body } = readResolution(resolution);
+    await this.#flush();
+    const { store, now, fetch } = this.#deps;
+    const { entry, request } = await store.conflict(id);
+    const etag = how === 'theirs' ? undefined : (entry.answer.etag ?? (await fetchCurrent(fetch, entry.url, request)).etag);
+    const { transition, counts } = await store.resolve(id, entry, (found, stored) => resolved(found, stored, how, now(), etag, body));
+    this.#counts = counts;
+    this.#publishAll(transition.events, counts);
+    await this.replay('page');
+    return transition.entry ? toMeta(transition.entry) : undefined;
+  }
+
+  /**
    * Takes over writes another queue kept (a Workbox queue's: see workbox-migration.ts):
    * each goes at the tail of its lane in the order given, with `createdAt` its own time
    * (so maxAgeMs counts from then), and is sent by the next replay. A write whose key is
@@ -320,7 +352,7 @@ export class Outbox {
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
     if (result.kind === 'response') this.#answeredAt.set(origin, at);
-    const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered });
+    const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, request });
     const { verdict } = transition;
     log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
     // The page first: should the worker die before the commit, the write goes again with
@@ -402,7 +434,7 @@ export class Outbox {
       let settled = false;
       for (const transition of result.applied) {
         this.#publishAll(transition.events, result.counts);
-        if (transition.events.some((event) => event.type === 'sent' || event.type === 'dead-lettered')) settled = true;
+        if (transition.events.some((event) => event.type === 'sent' || event.type === 'dead-lettered' || event.type === 'conflict')) settled = true;
       }
       for (const claimed of result.claimed) {
         this.#inFlight.set(claimed.entry.id, claimed.entry.lane);

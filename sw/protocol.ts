@@ -45,6 +45,13 @@ export const DEFAULT_LANE = 'default';
  */
 export const IN_FLIGHT_PROBLEM_TYPE = 'tag:sw-outbox,2026:idempotency-key-in-flight';
 
+/**
+ * The problem type of sw-outbox/server's 412 for a write made to a version that has
+ * changed (conditional-patch.ts): its `current` member is the current representation,
+ * the conflict's "theirs", and `conflicts` the members both sides changed.
+ */
+export const CHANGED_PROBLEM_TYPE = 'tag:sw-outbox,2026:changed-since';
+
 /** A new Idempotency-Key value in the IETF httpapi draft's format: an sf-string holding a random UUID. */
 export function newIdempotencyKey(): string {
   return `"${crypto.randomUUID()}"`;
@@ -61,7 +68,7 @@ export interface QueuedBody {
   idempotencyKey: string;
 }
 
-export type EntryState = 'pending' | 'sending' | 'dead';
+export type EntryState = 'pending' | 'sending' | 'dead' | 'conflict';
 
 /** Why an entry is a dead letter. */
 /**
@@ -76,6 +83,40 @@ export interface Problem {
   type?: string;
   title?: string;
   detail?: string;
+}
+
+/**
+ * What the server answered a write it refused as a conflict: its status, the current
+ * version's ETag (a resolution is sent against it) and its problem+json, if any.
+ */
+export interface ConflictAnswer {
+  status: number;
+  etag?: string;
+  problem?: Problem;
+  /** The members both sides changed differently (JSON Pointers), when the server or the outbox's merge found them. */
+  clashes?: string[];
+}
+
+/** How the app settles a conflict (see Outbox.resolve). */
+export type Resolution =
+  /** Send the write's own body again, against the current version: it overwrites theirs. */
+  | { keep: 'mine' }
+  /** Drop the write: the server's version stands. The write is reported as superseded. */
+  | { keep: 'theirs' }
+  /** Send this body instead (a merge the person made), against the current version. */
+  | { body: string | ArrayBuffer | ArrayBufferView }
+  /** Send this value as JSON instead, against the current version. */
+  | { json: unknown };
+
+/** What a page needs to show a conflict and let the person choose. */
+export interface ConflictDetails {
+  entry: EntryMeta;
+  /** The write's body as sent; JSON-parsed when it is JSON. */
+  ours: unknown;
+  /** The server's current representation, from its answer or a GET of the URL; undefined when neither gave one. */
+  theirs: unknown;
+  /** The write's Content-Type, if it had one. */
+  contentType: string | null;
 }
 
 /** What pages may know of an entry: no body, no header values. */
@@ -107,6 +148,8 @@ export interface EntryMeta {
   problem?: Problem;
   /** The id of the window client (page) that made it; a page learns its own from `whoami`. */
   madeBy?: string;
+  /** In conflict: what the server answered (no body: that comes with the `conflict` command). */
+  conflict?: ConflictAnswer;
   /** While pending: what it waits for (`server`: a wait the server asked for, which Send now does not cut short). */
   waitsFor?: 'turn' | 'network' | 'server';
 }
@@ -116,7 +159,8 @@ export interface LaneMeta {
   lane: string;
   /** The entry every other write of the lane waits on. */
   head: number;
-  state: 'pending' | 'sending';
+  /** `conflict`: the head waits for the app to resolve it, and the rest of the lane with it. */
+  state: 'pending' | 'sending' | 'conflict';
   /** Live writes in the lane, the head included. */
   waiting: number;
   nextAttemptAt: number | null;
@@ -133,6 +177,8 @@ export interface Counts {
   pending: number;
   /** Writes that need the app's decision: retry or discard. */
   deadLetters: number;
+  /** Writes refused as conflicts, each holding its lane until the app resolves it. */
+  conflicts: number;
 }
 
 interface MessageBase {
@@ -160,6 +206,13 @@ export type StatusEvent =
   /** A dead letter went back to the tail of its lane: the same id, a new `seq`. */
   | { type: 'retried'; entry: EntryMeta }
   | { type: 'discarded'; entry: EntryMeta }
+  /** The server refused the write as a conflict: it holds its lane until the app resolves it. */
+  | { type: 'conflict'; entry: EntryMeta }
+  /**
+   * A conflict was resolved: `mine` and `body` send the write again against the current
+   * version (it waits once more, same id and place); `theirs` drops it, superseded.
+   */
+  | { type: 'resolved'; entry: EntryMeta; how: 'mine' | 'theirs' | 'body' }
   /** A waiting write was replaced by a later one to the same URL (option `fold`): `into` is that write's id. */
   | { type: 'folded'; entry: EntryMeta; into: number }
   /** Nothing is waiting any more. */
@@ -192,6 +245,8 @@ export interface Snapshot {
   entries: EntryMeta[];
   /** The first `limit` dead letters, in sequence order. */
   deadLetters: EntryMeta[];
+  /** The first `limit` conflicts, in sequence order. */
+  conflicts: EntryMeta[];
   /** The first `limit` lanes with writes waiting, each with the entry at its head. */
   lanes: LaneMeta[];
   /** When the first waiting lane head is due, if any. */
@@ -230,6 +285,9 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   | { type: 'retry'; id: number }
   | { type: 'discard'; id: number }
   | { type: 'cancel'; id: number }
+  /** A conflict's mine, theirs and entry, for the page to show. */
+  | { type: 'conflict'; id: number }
+  | { type: 'resolve'; id: number; resolution: Resolution }
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
   | { type: 'claim' }
   /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
@@ -242,7 +300,15 @@ export interface CommandAck {
 }
 
 export type CommandReply =
-  | { ok: true; snapshot?: Snapshot; pending?: PendingWrite[]; page?: string; /** A retried dead letter, waiting again. */ entry?: EntryMeta }
+  | {
+      ok: true;
+      snapshot?: Snapshot;
+      pending?: PendingWrite[];
+      page?: string;
+      /** A retried dead letter or a resolved conflict, waiting again. */
+      entry?: EntryMeta;
+      conflict?: ConflictDetails;
+    }
   | { ok: false; error: { code: string; message: string } };
 
 export function isChannelMessage(data: unknown): data is ChannelMessage {

@@ -8,14 +8,18 @@ export type AttemptResult =
       response: Response;
       /** A problem+json answer's `type`, `title` and `detail`, read for 4xx answers (see sendAttempt). */
       problem?: Problem;
+      /** A 4xx answer's JSON body, when it is small enough to keep (a conflict's "theirs" may be in it). */
+      json?: unknown;
     }
   | { kind: 'network-error'; message: string }
   | { kind: 'timeout' };
 
-/** What the outbox does with the entry next. Settle and dead come only from answers. */
+/** What the outbox does with the entry next. Settle, dead and conflict come only from answers. */
 export type Verdict =
   | { kind: 'settle'; response: Response }
-  | { kind: 'dead'; code: Extract<DeadReasonCode, 'rejected' | 'conflict' | 'gave-up'>; reason: string; response: Response }
+  | { kind: 'dead'; code: Extract<DeadReasonCode, 'rejected' | 'gave-up'>; reason: string; response: Response }
+  /** The resource changed since the app read it: the write waits for the app's resolution. */
+  | { kind: 'conflict'; reason: string; response: Response }
   | {
       kind: 'retry';
       delayMs: number;
@@ -130,7 +134,8 @@ export function decide(
     const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), now);
     return { kind: 'retry', delayMs: retryAfter ?? inFlightDelay(policy, random), charged: false, mayBeCommitting: true, error: 'HTTP 409: an earlier attempt is still being processed', response };
   }
-  if (!RETRYABLE_4XX.has(status) && status < 500) return { kind: 'dead', code: CONFLICT.has(status) ? 'conflict' : 'rejected', reason: `HTTP ${status}`, response };
+  if (CONFLICT.has(status)) return { kind: 'conflict', reason: `HTTP ${status}`, response };
+  if (!RETRYABLE_4XX.has(status) && status < 500) return { kind: 'dead', code: 'rejected', reason: `HTTP ${status}`, response };
 
   const error = `HTTP ${status}`;
   const answers = history.retryableResponses + 1;

@@ -3,8 +3,11 @@ import type { Problem } from './protocol.js';
 import type { AttemptResult } from './retry-policy.js';
 import { toRequest, type Sendable, type Stamp } from './stored-request.js';
 
-/** The largest problem+json body read to tell a "still in flight" 409 from a conflict. */
-const MAX_PROBLEM_BYTES = 16 * 1024;
+/**
+ * The largest 4xx JSON body read: enough to tell a "still in flight" 409 from a conflict,
+ * and to keep a conflict's current representation for the page to show.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
  * Sends a write once. The timeout covers the wait for the response headers and then
@@ -23,9 +26,8 @@ export async function sendAttempt(
     // The body is left unread: it goes to the waiting page as it is, or is cancelled.
     const response = await fetcher(toRequest(entry, stored, stamp, controller.signal));
     if (response.status < 400 || response.status >= 500) return { kind: 'response', response };
-    // A 4xx may be "still in flight" (409) or a dead letter: what the server said tells which, and why.
-    const problem = await readProblem(response);
-    return problem ? { kind: 'response', response, problem } : { kind: 'response', response };
+    // A 4xx may be "still in flight" (409), a conflict or a dead letter: what the server said tells which, and why.
+    return { kind: 'response', response, ...(await readAnswer(response)) };
   } catch (error) {
     if (controller.signal.aborted) return { kind: 'timeout' };
     return { kind: 'network-error', message: error instanceof Error ? error.message : String(error) };
@@ -34,21 +36,26 @@ export async function sendAttempt(
   }
 }
 
-/** A problem+json answer's type, title and detail, read from a copy so that the page still gets the body. */
-async function readProblem(response: Response): Promise<Problem | undefined> {
+/**
+ * A JSON answer's body and, when it is an object, the problem fields it has (type, title,
+ * detail), read from a copy so that the page still gets the body.
+ */
+async function readAnswer(response: Response): Promise<{ problem?: Problem; json?: unknown }> {
   const type = response.headers.get('Content-Type') ?? '';
   const length = Number(response.headers.get('Content-Length') ?? 0);
-  if (!/json/i.test(type) || length > MAX_PROBLEM_BYTES) return undefined;
+  if (!/json/i.test(type) || length > MAX_ANSWER_BYTES) return {};
   try {
-    const body: unknown = await response.clone().json();
-    if (typeof body !== 'object' || body === null) return undefined;
+    const text = await response.clone().text();
+    if (text.length > MAX_ANSWER_BYTES) return {};
+    const json: unknown = JSON.parse(text);
+    if (typeof json !== 'object' || json === null) return { json };
     const problem: Problem = {};
     for (const field of ['type', 'title', 'detail'] as const) {
-      const value = (body as Record<string, unknown>)[field];
+      const value = (json as Record<string, unknown>)[field];
       if (typeof value === 'string') problem[field] = value.slice(0, 1_000);
     }
-    return problem;
+    return { problem, json };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -4,13 +4,16 @@
  * status events the change implies. The store persists what these return and the outbox
  * publishes their events, so no path can change an entry and forget to say so.
  */
-import type { DeadEntry, Entry, LiveEntry, PendingEntry, SendingEntry } from './entry.js';
-import { newIdempotencyKey, type EntryMeta, type StatusEvent } from './protocol.js';
+import type { Json } from '../server/json-merge.js';
+import type { ConflictEntry, DeadEntry, Entry, LiveEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
+import { CHANGED_PROBLEM_TYPE, newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 
 export interface Transition<E extends Entry | null = Entry | null> {
   /** The entry as it is to be stored; null when it is to be deleted. */
   entry: E;
+  /** The entry's request as it is to be stored, when that changes too. */
+  request?: StoredRequest;
   events: StatusEvent[];
 }
 
@@ -74,9 +77,11 @@ export interface AnswerContext {
   pageWaiting: boolean;
   /** Other writes to this entry's origin were answered since its previous attempt. */
   othersAnswered: boolean;
+  /** The entry's request: a conflict keeps the server's current representation beside it. */
+  request: StoredRequest;
 }
 
-/** An attempt is over: the entry is settled (deleted), rescheduled, or a dead letter. */
+/** An attempt is over: the entry is settled (deleted), rescheduled, a conflict or a dead letter. */
 export function answered(entry: SendingEntry, result: AttemptResult, context: AnswerContext): Transition & { verdict: Verdict } {
   const { policy, now, random, pageWaiting } = context;
   const verdict = decide(result, { retryableResponses: entry.retryableResponses, mayBeCommitting: entry.mayBeCommitting, waitedMs: now - entry.createdAt }, policy, now, random);
@@ -84,10 +89,18 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
   const lastStatus = verdict.response?.status;
   const status = lastStatus === undefined ? {} : { lastStatus };
 
-  if (verdict.kind === 'settle' || (verdict.kind === 'dead' && pageWaiting)) {
+  if (verdict.kind === 'settle' || (verdict.kind !== 'retry' && pageWaiting)) {
     // Settled; or a final 4xx that the waiting page receives itself, as it would without
-    // the outbox: the app handles that answer, so it is no dead letter.
+    // the outbox: the app handles that answer, so it is no dead letter and no conflict.
     return { verdict, entry: null, events: [{ type: 'sent', entry: toMeta(entry), status: verdict.response.status }] };
+  }
+  if (verdict.kind === 'conflict') {
+    // It keeps `queue`: its lane waits behind it. The answer says nothing was applied.
+    const { lastError: _error, ...kept } = rest;
+    const json = result.kind === 'response' ? result.json : undefined;
+    const conflict: ConflictEntry = { ...kept, ...status, mayBeCommitting: false, state: 'conflict', conflictAt: now, answer: conflictAnswer(verdict.response, result, json) };
+    const theirs = theirsIn(verdict.response, json);
+    return { verdict, entry: conflict, ...(theirs === undefined ? {} : { request: { ...context.request, theirs } }), events: [{ type: 'conflict', entry: toMeta(conflict) }] };
   }
   if (verdict.kind === 'dead') {
     const { queue: _queue, lastError: _error, ...kept } = rest;
@@ -175,6 +188,56 @@ function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): 
   return { entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: reason.detail }] };
 }
 
+/**
+ * The app resolved a conflict. `theirs`: the write is dropped, superseded by the server's
+ * version. Otherwise it waits again at the head of its lane, under the same id and
+ * sequence number, with `body` (its own, for `mine`), a precondition on the current
+ * version `etag` (none when the server gave no ETag) and a new key: the old one has the
+ * conflict as its answer.
+ */
+export function resolved(entry: ConflictEntry, request: StoredRequest, how: 'mine' | 'theirs' | 'body', now: number, etag: string | undefined, body: ArrayBuffer | null = request.body): Transition<PendingEntry | null> {
+  if (how === 'theirs') return { entry: null, events: [{ type: 'resolved', entry: toMeta(entry), how }] };
+  const { conflictAt: _at, answer: _answer, lastStatus: _status, ...rest } = entry;
+  const pending: PendingEntry = {
+    ...rest,
+    idempotencyKey: newIdempotencyKey(),
+    state: 'pending',
+    nextAttemptAt: now,
+    waitsFor: 'turn',
+    attempts: 0,
+    retryableResponses: 0,
+    mayBeCommitting: false,
+  };
+  const { theirs: _theirs, ...kept } = request;
+  const headers = kept.headers.filter(([name]) => !PRECONDITIONS.has(name));
+  if (etag !== undefined) headers.push(['if-match', etag]);
+  return { entry: pending, request: { ...kept, headers, body }, events: [{ type: 'resolved', entry: toMeta(pending), how }] };
+}
+
+/** Request headers that make a write conditional on the version the app read; a resolution replaces them. */
+const PRECONDITIONS: ReadonlySet<string> = new Set(['if-match', 'if-none-match', 'if-unmodified-since', 'if-modified-since']);
+
+function conflictAnswer(response: Response, result: AttemptResult, json: unknown): ConflictAnswer {
+  const answer: ConflictAnswer = { status: response.status };
+  const etag = response.headers.get('ETag');
+  if (etag) answer.etag = etag;
+  const problem = result.kind === 'response' ? result.problem : undefined;
+  if (problem && (problem.type || problem.title || problem.detail)) answer.problem = problem;
+  const clashes = (json as { conflicts?: unknown } | undefined)?.conflicts;
+  if (Array.isArray(clashes) && clashes.every((pointer) => typeof pointer === 'string')) answer.clashes = clashes.slice(0, 50) as string[];
+  return answer;
+}
+
+/**
+ * The current representation in a conflict's answer: sw-outbox/server's `current`, or the
+ * body itself when it is plain JSON (no problem+json).
+ */
+function theirsIn(response: Response, json: unknown): Json | undefined {
+  if (json === undefined) return undefined;
+  if (typeof json === 'object' && json !== null && (json as { type?: unknown }).type === CHANGED_PROBLEM_TYPE) return (json as { current?: Json }).current;
+  return /problem\+json/i.test(response.headers.get('Content-Type') ?? '') ? undefined : (json as Json);
+}
+
 /** An entry as pages may see it: no body, no header values. */
 export function toMeta(entry: Entry): EntryMeta {
   const meta: EntryMeta = {
@@ -199,5 +262,6 @@ export function toMeta(entry: Entry): EntryMeta {
     meta.deadCode = entry.reason.code;
     if (entry.reason.problem) meta.problem = entry.reason.problem;
   }
+  if (entry.state === 'conflict') meta.conflict = entry.answer;
   return meta;
 }

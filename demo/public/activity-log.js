@@ -8,7 +8,7 @@ document.addEventListener('outbox-change', ({ detail: message }) => {
   const entry = message.entry;
   // Ids are UUIDs: their first 8 characters tell them apart here.
   const what = entry ? `${entry.method} ${new URL(entry.url).pathname.replace(/([0-9a-f]{8})-[0-9a-f-]{27}/g, '$1…')}` : '';
-  const why = message.type === 'sent' ? `→ ${message.status}` : message.type === 'retry-scheduled' ? `(${message.error}); next retry at ${new Date(message.retryAt).toLocaleTimeString()}` : message.type === 'dead-lettered' ? `(${message.reason})` : message.type === 'storage-full' ? `(${message.error})` : message.type === 'folded' ? `into #${message.into}` : '';
+  const why = message.type === 'sent' ? `→ ${message.status}` : message.type === 'retry-scheduled' ? `(${message.error}); next retry at ${new Date(message.retryAt).toLocaleTimeString()}` : message.type === 'dead-lettered' ? `(${message.reason})` : message.type === 'storage-full' ? `(${message.error})` : message.type === 'folded' ? `into #${message.into}` : message.type === 'conflict' ? `(HTTP ${entry.conflict?.status}: waits for your choice)` : message.type === 'resolved' ? `(kept ${message.how === 'theirs' ? 'theirs' : message.how === 'mine' ? 'mine' : 'a merge'})` : '';
 
   // A retry of the write the newest retry line is about, failing as before: count it there.
   const top = log.firstElementChild;

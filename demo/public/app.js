@@ -293,10 +293,39 @@ $('#delete-list').onclick = deleteList;
 // Offline, a write the outbox keeps is marked at once ("not sent yet"), from the cache.
 document.addEventListener('outbox-change', (event) => {
   if (event.detail.type === 'drained' || (event.detail.type === 'queued' && !navigator.onLine)) reload();
+  if (event.detail.type === 'conflict' || event.detail.type === 'resolved') showMerge();
 });
+
+// --- The outbox, part 3: a rename that clashes with someone else's waits for this
+// person's choice. <outbox-status> offers "keep mine" and "keep theirs"; this form lets
+// them write the name to keep, which the outbox sends in the rename's place.
+async function showMerge() {
+  const form = $('#merge');
+  const outbox = window.outbox;
+  const snapshot = await outbox?.snapshot().catch(() => undefined);
+  const clash = snapshot?.conflicts.find((entry) => entry.method === 'PATCH' && /\/items\/[^/]+$/.test(new URL(entry.url).pathname));
+  const sides = clash && (await outbox.conflict(clash.id).catch(() => undefined));
+  if (!sides || typeof sides.ours?.name !== 'string' || typeof sides.theirs?.name !== 'string') {
+    form.hidden = true;
+    return;
+  }
+  form.dataset.id = String(clash.id);
+  form.querySelector('.ours').textContent = sides.ours.name;
+  form.querySelector('.theirs').textContent = sides.theirs.name;
+  if (form.hidden) form.elements.name.value = sides.ours.name;
+  form.hidden = false;
+}
+$('#merge').onsubmit = async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const name = form.elements.name.value.trim();
+  form.hidden = true;
+  await window.outbox.resolve(Number(form.dataset.id), { json: { name } }).catch((error) => showError(error.message));
+};
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reload());
 setInterval(reload, 5000);
 
 window.groceries = { reload, lists };
 await reload();
+await showMerge();
 document.body.dataset.ready = 'true';

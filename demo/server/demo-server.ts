@@ -18,6 +18,8 @@ export interface Processed {
   method: string;
   path: string;
   status: number;
+  /** The version the write was made to, if it named one. */
+  ifMatch?: string;
 }
 
 export interface DemoServerOptions {
@@ -128,8 +130,9 @@ export class DemoServer {
         processedNow = true;
         // A slow write is slow while its key is claimed, as a slow database makes it.
         if (disruption.delayMs > 0) await delay(disruption.delayMs);
-        const reply = await this.#store.use(({ api, order }) => order.admit(headerValue(request.headers, 'outbox-client-id'), headerValue(request.headers, 'outbox-sequence')) ?? api.handle(request), true);
-        this.processed.push({ key: key ?? '', method: request.method, path: request.url.pathname, status: reply.status });
+        const reply = await this.#store.use(({ api, order }) => order.guard(headerValue(request.headers, 'outbox-client-id'), headerValue(request.headers, 'outbox-sequence'), () => api.handle(request)), true);
+        const ifMatch = headerValue(request.headers, 'if-match');
+        this.processed.push({ key: key ?? '', method: request.method, path: request.url.pathname, status: reply.status, ...(ifMatch === undefined ? {} : { ifMatch }) });
         return reply;
       },
     );

@@ -17,7 +17,7 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   await server.waitForCommits(2);
   expect(server.commits.map((commit) => commit.key)).toEqual([keys[0], keys[2]]);
 
-  await expect.poll(() => snapshot(page).then((s) => s.counts)).toEqual({ pending: 0, deadLetters: 1 });
+  await expect.poll(() => snapshot(page).then((s) => s.counts)).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
   const [dead] = (await snapshot(page)).deadLetters;
   expect(dead).toMatchObject({ id: queued[1]!.id, method: 'POST', url: `${server.url}/api/items`, state: 'dead', lastStatus: 400, deadReason: 'HTTP 400' });
 
@@ -32,7 +32,7 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   expect(keys).not.toContain(server.commits[2]?.key);
   // Retried at the tail, with a new sequence number: the server sees the order it happens in.
   expect(server.commits[2]!.seq).toBeGreaterThan(server.commits[1]!.seq!);
-  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 
   // Discard deletes another dead letter for good.
   await context.setOffline(true);
@@ -42,7 +42,7 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   await expect.poll(() => snapshot(page).then((s) => s.deadLetters.length)).toBe(1);
   const [unwanted] = (await snapshot(page)).deadLetters;
   await page.evaluate((id) => window.outbox.discard(id), unwanted!.id);
-  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
   expect(server.commits).toHaveLength(3);
 
   // Only dead letters can be retried or discarded; the error says so by code.
@@ -59,7 +59,7 @@ test('a 4xx answer to a page that is still waiting goes to that page, not to the
   const answer = await write(page, 'POST', '/api/items', { invalid: true });
   expect(answer.status).toBe(400);
   expect(JSON.parse(answer.text)).toMatchObject({ status: 400 });
-  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('a write retried past maxAttempts becomes a dead letter with its reason, and blocks nothing behind it', async ({ context, server }) => {

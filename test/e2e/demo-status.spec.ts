@@ -1,3 +1,5 @@
+import type { Browser, Page } from '@playwright/test';
+import type { DemoServer } from '../../demo/server/demo-server.js';
 import { addItem, expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, replayNow, screenshot, seeded, statusOf, test } from '../support/demo.js';
 
 test('<outbox-status> shows writes waiting, the next retry and the last error, then that all is saved', async ({ context, demo }) => {
@@ -28,53 +30,75 @@ test('<outbox-status> shows writes waiting, the next retry and the last error, t
   expect(demo.processed).toHaveLength(1);
 });
 
-test('a rename that conflicts with another profile\'s becomes a dead letter that <outbox-status> shows and can retry and discard', async ({ browser, context, demo }) => {
+/** A renames an item offline while B, in another browser profile and online, renames it too; A comes back online. */
+async function renameClash(browser: Browser, page: Page, demo: DemoServer, itemId: string, mine: string, theirs: string): Promise<void> {
+  await page.context().setOffline(true);
+  await renameItem(page, itemId, mine);
+  await expect(statusOf(page).pending).toHaveText('1 waiting');
+  const otherProfile = await browser.newContext();
+  const other = await openDemo(otherProfile, demo);
+  await renameItem(other, itemId, theirs);
+  await expect(statusOf(other).pending).toHaveText('All changes saved');
+  await otherProfile.close();
+  await page.context().setOffline(false);
+  await replayNow(page);
+}
+
+test('two people rename one item, one offline: the offline one sees both names and keeps theirs or keeps mine, sent once against the current version', async ({ browser, context, demo }) => {
   const page = await openDemo(context, demo);
   const { listId, id } = seeded(demo);
   const milk = id('Milk');
   const status = statusOf(page);
 
-  await context.setOffline(true);
-  await renameItem(page, milk, 'Oat milk');
-  await expect(status.pending).toHaveText('1 waiting');
-  // Meanwhile someone else, in another browser profile and online, renames it too. The
-  // offline rename says which version it was made to (If-Match), so it will be refused
-  // rather than written over theirs.
-  const otherProfile = await browser.newContext();
-  const other = await openDemo(otherProfile, demo);
-  await renameItem(other, milk, 'Soy milk');
-  await expect(statusOf(other).pending).toHaveText('All changes saved');
-  await expect.poll(() => itemsOnServer(demo, listId)[0]?.name).toBe('Soy milk');
-  await otherProfile.close();
-
-  await context.setOffline(false);
-  await replayNow(page);
-
-  await expect(status.pending).toHaveText('1 refused');
-  await expect(status.element).toHaveAttribute('dead-letters', '1');
-  await expect(status.deadLetters).toHaveCount(1);
-  // What the server said (its problem+json), a code to branch on, and a short URL.
+  // The offline rename said which version it was made to (If-Match): refused, not written over.
+  await renameClash(browser, page, demo, milk, 'Oat milk', 'Soy milk');
+  await expect(status.pending).toHaveText('1 in conflict');
+  await expect(status.element).toHaveAttribute('conflicts', '1');
+  const conflict = status.conflicts.first();
   const short = (uuid: string) => `${uuid.slice(0, 8)}…`;
-  await expect(status.deadLetters.first()).toContainText(`PATCH /api/lists/${short(listId)}/items/${short(milk)} — Changed by someone else conflict`);
-  await expect(status.deadLetters.first().locator('.why')).toContainText('Reload it and make the change again.');
-  // The outbox has drained, so the page reloads from the server: the other rename stands.
+  await expect(conflict).toContainText(`PATCH /api/lists/${short(listId)}/items/${short(milk)} — Changed by someone else`);
+  await expect(conflict.locator('.sides')).toHaveText('name, yours“Oat milk”name, theirs“Soy milk”');
+  await expect(page.locator('#merge')).toContainText('Yours: “Oat milk”; theirs: “Soy milk”');
   await expect.poll(() => itemsOnScreen(page).then((items) => items[0]?.name)).toBe('Soy milk');
-  await screenshot(page, 'demo-dead-letter');
+  await screenshot(page, 'demo-conflict');
   await page.setViewportSize({ width: 390, height: 844 });
-  await screenshot(page, 'demo-dead-letter-390');
+  await screenshot(page, 'demo-conflict-390');
   expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(390);
   await page.setViewportSize({ width: 1280, height: 720 });
 
-  // Retry sends it again, with a new key (the server keeps its 412 for the old one): still a conflict.
-  await status.deadLetters.first().getByRole('button', { name: 'Retry' }).click();
-  await expect.poll(() => demo.processed.map(({ status }) => status)).toEqual([200, 412, 412]);
-  expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(3);
-  await expect(status.deadLetters).toHaveCount(1);
-
-  await status.deadLetters.first().getByRole('button', { name: 'Discard' }).click();
-  await expect(status.deadLetters).toHaveCount(0);
+  // Keep mine: sent again once, with a new key and If-Match on B's version, and applied.
+  await conflict.getByRole('button', { name: 'Keep mine' }).click();
   await expect(status.pending).toHaveText('All changes saved');
-  expect(itemsOnServer(demo, listId)[0]).toEqual({ name: 'Soy milk', done: false });
+  await expect.poll(() => itemsOnServer(demo, listId)[0]?.name).toBe('Oat milk');
+  const [, refused, kept] = demo.processed;
+  expect(demo.processed.map(({ status }) => status)).toEqual([200, 412, 200]);
+  expect(kept!.ifMatch).toBeDefined();
+  expect(kept!.ifMatch).not.toBe(refused!.ifMatch);
+  expect(kept!.key).not.toBe(refused!.key);
+  await expect(page.locator('#merge')).toBeHidden();
+
+  // Keep theirs: nothing more is sent; B's name stands.
+  await renameClash(browser, page, demo, milk, 'Almond milk', 'Rice milk');
+  await expect(status.pending).toHaveText('1 in conflict');
+  await status.conflicts.first().getByRole('button', { name: 'Keep theirs' }).click();
+  await expect(status.pending).toHaveText('All changes saved');
+  await expect(status.conflicts).toHaveCount(0);
+  expect(demo.processed.map(({ status }) => status)).toEqual([200, 412, 200, 200, 412]);
+  expect(itemsOnServer(demo, listId)[0]?.name).toBe('Rice milk');
+  await expect.poll(() => itemsOnScreen(page).then((items) => items[0]?.name)).toBe('Rice milk');
+});
+
+test('the demo\'s merge form: the person writes the name to keep, sent in the rename\'s place', async ({ browser, context, demo }) => {
+  const page = await openDemo(context, demo);
+  const { listId, id } = seeded(demo);
+  await renameClash(browser, page, demo, id('Milk'), 'Oat milk', 'Soy milk');
+  const form = page.locator('#merge');
+  await expect(form.getByLabel('Name to keep')).toHaveValue('Oat milk');
+  await form.getByLabel('Name to keep').fill('Oat or soy milk');
+  await form.getByRole('button', { name: 'Save this name' }).click();
+  await expect(statusOf(page).pending).toHaveText('All changes saved');
+  await expect.poll(() => itemsOnServer(demo, listId)[0]?.name).toBe('Oat or soy milk');
+  expect(demo.processed.map(({ status }) => status)).toEqual([200, 412, 200]);
 });
 
 test('DevTools: the outbox is readable in the IndexedDB panel, and outbox.table() prints it', async ({ context, demo }) => {

@@ -15,7 +15,7 @@ test('a slow server that commits after the outbox gave up on the attempt: no wri
   for (let i = 1; i <= 4; i++) server.fail({ kind: 'slow-commit', delayMs: 2_500 }, TestServer.bodyHas('i', i));
   await context.setOffline(false);
   await server.waitForCommits(4, 60_000);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts)), { timeout: 20_000 }).toEqual({ pending: 0, deadLetters: 0 });
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts)), { timeout: 20_000 }).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 
   expect(bodies(server)).toEqual([1, 2, 3, 4]);
   expect(server.commits.map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));

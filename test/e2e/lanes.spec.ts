@@ -78,12 +78,12 @@ test('a cross-origin write its server refuses (no CORS) blocks no same-origin wr
 
     await page.evaluate((entry) => window.outbox.cancel(entry), id);
     const cancelled = await snapshot(page);
-    expect(cancelled.counts).toEqual({ pending: 0, deadLetters: 1 });
+    expect(cancelled.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
     expect(cancelled.deadLetters).toEqual([expect.objectContaining({ id, deadCode: 'cancelled', deadReason: 'cancelled by the app' })]);
     const twice = await page.evaluate((entry) => window.outbox.cancel(entry).catch((error: { code: string }) => error.code), id);
     expect(twice).toBe('not-pending');
     await page.evaluate((entry) => window.outbox.discard(entry), id);
-    expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+    expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
     expect(other.commits).toHaveLength(0);
   } finally {
     await other.stop();
@@ -108,5 +108,5 @@ test('a write naming an invalid lane gets a 400 from the outbox that says why, a
   expect(answer.status).toBe(400);
   expect(JSON.parse(answer.text)).toMatchObject({ title: 'Invalid Outbox-Lane', detail: expect.stringContaining('"has space"') });
   expect(server.arrivals).toHaveLength(0);
-  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0 });
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });

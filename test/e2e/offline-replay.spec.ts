@@ -22,7 +22,7 @@ test('20 writes made offline reach the server exactly once, in order, after reco
   expect(server.commits.map((commit) => commit.key)).toEqual(bodies.map((body) => body.idempotencyKey));
   expect(server.commits.map((commit) => commit.seq)).toEqual(bodies.map((body) => body.id));
   expect(server.arrivals).toHaveLength(20);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0 });
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test("a write whose answer is lost after the server applied it is applied once", async ({ context, server }) => {

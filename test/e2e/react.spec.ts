@@ -25,16 +25,27 @@ test('useOutbox() renders the counts, dead letters and conflicts as they change,
   for (const i of [1, 2]) expect((await write(page, 'POST', '/api/items', { i })).status).toBe(202);
   await expect(status).toHaveText('2 waiting, 0 need a decision, 0 in conflict');
 
-  // The first is refused as stale (412): a conflict, which needs the user's decision.
+  // The first is refused as stale (412): a conflict, which holds its lane for the user's choice.
   server.fail({ kind: 'status', status: 412 });
   await context.setOffline(false);
   await page.evaluate(() => window.outbox.replay());
-  await expect(status).toHaveText('0 waiting, 1 need a decision, 1 in conflict');
-  await expect(page.getByRole('listitem')).toHaveText(/POST \/api\/items got 412/);
-  expect(server.commits.map((commit) => JSON.parse(commit.body))).toEqual([{ i: 2 }]);
+  await expect(status).toHaveText('1 waiting, 0 need a decision, 1 in conflict');
+  await expect(page.getByRole('listitem')).toHaveText(/POST \/api\/items clashed \(412\)/);
+  expect(server.commits).toEqual([]);
 
-  await page.getByRole('button', { name: 'Retry' }).click();
+  await page.getByRole('button', { name: 'Keep mine' }).click();
   await expect(status).toHaveText('0 waiting, 0 need a decision, 0 in conflict');
   await server.waitForCommits(2);
-  expect(server.commits.map((commit) => JSON.parse(commit.body))).toEqual([{ i: 2 }, { i: 1 }]);
+  expect(server.commits.map((commit) => JSON.parse(commit.body))).toEqual([{ i: 1 }, { i: 2 }]);
+
+  // A refusal that is no conflict is a dead letter, with Retry and Discard.
+  server.fail({ kind: 'status', status: 422 });
+  await context.setOffline(true);
+  expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);
+  await context.setOffline(false);
+  await page.evaluate(() => window.outbox.replay());
+  await expect(status).toHaveText('0 waiting, 1 need a decision, 0 in conflict');
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await server.waitForCommits(3);
+  await expect(status).toHaveText('0 waiting, 0 need a decision, 0 in conflict');
 });

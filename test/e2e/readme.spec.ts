@@ -19,7 +19,7 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
   server.fail({ kind: 'status', status: 422 });
   await context.setOffline(false);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2 });
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2, conflicts: 0 });
   // A write that waits a day, as the server asked: nothing sends it during the snippet.
   server.fail({ kind: 'status', status: 503, retryAfter: '86400' });
   expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);
@@ -31,12 +31,12 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
     const { counts, unsent, entry } = await import(url);
     return { counts, unsent: unsent.length, entry };
   }, code);
-  expect(result).toMatchObject({ counts: { pending: 1, deadLetters: 2 }, unsent: 1, entry: { id: 1, state: 'pending' } });
+  expect(result).toMatchObject({ counts: { pending: 1, deadLetters: 2, conflicts: 0 }, unsent: 1, entry: { id: 1, state: 'pending' } });
   // Retried (and sent once the head before it was cancelled), discarded, and the waiting
   // one cancelled into a dead letter.
   await server.waitForCommits(1);
   expect(JSON.parse(server.commits[0]!.body)).toEqual({ i: 1 });
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 1 });
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
   const after = await page.evaluate(() => window.outbox.snapshot());
   expect(after.deadLetters.map((entry) => [entry.id, entry.deadCode])).toEqual([[3, 'cancelled']]);
 });

@@ -26,7 +26,7 @@ test('over quota: a write the outbox accepted is still delivered; one that did n
     await context.setOffline(false); // Chromium's sync event replays
     await server.waitForCommits(1, 30_000);
     expect(server.commits.map((commit) => JSON.parse(commit.body.slice(0, commit.body.indexOf('\n'))).size)).toEqual([256]);
-    await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0 });
+    await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
     // The page was told that the write it did not get kept was not kept.
     const full = await page.evaluate(() => window.statusLog.filter((message: StatusMessage) => message.type === 'storage-full'));
     expect(full[0]).toMatchObject({ type: 'storage-full', kept: false, error: expect.stringContaining('QuotaExceededError') });

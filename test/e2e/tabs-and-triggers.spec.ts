@@ -61,8 +61,8 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   await expect.poll(() => statusTypes(page).then((types) => types.slice(-3))).toEqual(['sending', 'dead-lettered', 'drained']);
 
   const log = await page.evaluate(() => window.statusLog);
-  expect(log.at(-1)?.counts).toEqual({ pending: 0, deadLetters: 1 });
-  expect(log[0]?.counts).toEqual({ pending: 1, deadLetters: 0 });
+  expect(log.at(-1)?.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
+  expect(log[0]?.counts).toEqual({ pending: 1, deadLetters: 0, conflicts: 0 });
   for (const message of log) expect(message).toMatchObject({ protocol: 'sw-outbox', version: PROTOCOL_VERSION });
   const text = JSON.stringify(log);
   expect(text).not.toContain('body-offline');

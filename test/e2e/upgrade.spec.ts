@@ -1,12 +1,12 @@
 import { expect, pageControlledBy, test, write } from '../support/fixtures.js';
-import { buildRelease01, RELEASE_0_1 } from '../support/release-0.1.js';
+import { buildWorkerAt, RELEASE_0_1, STORE_V2 } from '../support/earlier-releases.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
 // Retries a day away, so that only the steps below make either release send.
 const WORKER_URL = '/outbox-sw.js?retryBaseMs=86400000&retryMaxMs=86400000';
 
 test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users' browsers: each is delivered once, in order, with its original key`, async ({ context, server }) => {
-  server.workerScript = await buildRelease01();
+  server.workerScript = await buildWorkerAt(RELEASE_0_1);
   const page = await pageControlledBy(context, server, WORKER_URL);
 
   // 0.1 keeps five writes made while the API is down, and refuses one for good.
@@ -46,5 +46,51 @@ test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users'
   expect(next.status).toBe(201);
   expect(server.commits[5]).toMatchObject({ seq: 6, clientId: [...clientIds][0] });
   const version = await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version);
-  expect(version).toBe(2);
+  expect(version).toBe(3);
+});
+
+test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they are delivered once, in order, with their keys; its dead letters stay dead letters`, async ({ context, server }) => {
+  server.workerScript = await buildWorkerAt(STORE_V2);
+  const page = await pageControlledBy(context, server, WORKER_URL);
+
+  // Version 2 made a 412 on replay a dead letter (code conflict), and let its lane go on.
+  await server.stop();
+  expect((await write(page, 'POST', '/api/items', { i: 0 })).status).toBe(202);
+  await server.listen();
+  server.fail({ kind: 'status', status: 412 });
+  const replay = async (helper: string) =>
+    page.evaluate(async (url) => {
+      const { OutboxClient } = (await import(url)) as typeof import('../../client/index.js');
+      const client = new OutboxClient();
+      await client.replay();
+      return client.snapshot();
+    }, helper);
+  await expect.poll(async () => (await replay('/dist/client/index.js').catch(() => undefined))?.deadLetters.length ?? 'no answer').toBe(1);
+
+  // Then three writes wait, the API down.
+  await server.stop();
+  const queued: QueuedBody[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const answer = await write(page, 'POST', '/api/items', { i });
+    expect(answer.status).toBe(202);
+    queued.push(JSON.parse(answer.text) as QueuedBody);
+  }
+  await server.listen();
+  expect(await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version)).toBe(2);
+
+  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
+  const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
+  await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
+  await controllerChanged;
+
+  const snapshot = await replay('/dist/client/index.js');
+  await server.waitForCommits(3);
+  expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3]);
+  expect(server.commits.map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
+  expect(server.commits.map((commit) => commit.seq)).toEqual(queued.map((body) => body.id));
+  expect(snapshot.deadLetters.map((entry) => [entry.deadCode, entry.lastStatus])).toEqual([['conflict', 412]]);
+  expect(snapshot.conflicts).toEqual([]);
+  const after = await replay('/dist/client/index.js');
+  expect(after.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
+  expect(await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version)).toBe(3);
 });

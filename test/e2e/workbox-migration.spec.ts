@@ -46,6 +46,11 @@ for (const [app, database] of [['workbox', 'workbox-background-sync'], ['serwist
       return outcomes;
     });
     expect(before).toEqual(['TypeError', 'TypeError', 'TypeError']);
+    // Chromium fires Background Sync at once while online, and the queue replays: it takes
+    // the first write out of its store, sends it (reset) and puts it back. A move made in
+    // between misses that write, and a later start moves it behind the others (decision
+    // 0016 says so); the update here comes once the replay has put it back.
+    await expect.poll(() => server.arrivals.length).toBeGreaterThanOrEqual(4);
     await expect.poll(() => workboxQueue(page, database)).toHaveLength(3);
     const saved = await page.evaluate(
       (name) =>
@@ -69,7 +74,7 @@ for (const [app, database] of [['workbox', 'workbox-background-sync'], ['serwist
     });
     await expect.poll(() => workboxQueue(page, database)).toEqual([]);
     await helper(page);
-    await expect.poll(() => outboxCounts(page)).toEqual({ pending: 3, deadLetters: 0 });
+    await expect.poll(() => outboxCounts(page)).toEqual({ pending: 3, deadLetters: 0, conflicts: 0 });
 
     // A migration cut short after the outbox kept the writes but before Workbox's records
     // went: put them back, restart the worker, and the next start moves nothing twice.
@@ -91,7 +96,7 @@ for (const [app, database] of [['workbox', 'workbox-background-sync'], ['serwist
     await cdp.send('ServiceWorker.stopAllWorkers');
     await outboxCounts(page); // starts the worker, which moves the queue again
     await expect.poll(() => workboxQueue(page, database)).toEqual([]);
-    expect(await outboxCounts(page)).toEqual({ pending: 3, deadLetters: 0 });
+    expect(await outboxCounts(page)).toEqual({ pending: 3, deadLetters: 0, conflicts: 0 });
 
     // The API is back: each write once, in Workbox's order, each with its own key.
     server.clearFaults();
@@ -100,7 +105,7 @@ for (const [app, database] of [['workbox', 'workbox-background-sync'], ['serwist
     expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3]);
     expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(3);
     for (const commit of server.commits) expect(commit.key).toMatch(new RegExp(`^"[0-9a-f-]{36}\\.${database}\\.\\d+\\.\\d+"$`));
-    await expect.poll(() => outboxCounts(page)).toEqual({ pending: 0, deadLetters: 0 });
+    await expect.poll(() => outboxCounts(page)).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
     expect(server.commits).toHaveLength(3);
   });
 }

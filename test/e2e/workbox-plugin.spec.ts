@@ -44,7 +44,7 @@ test('OutboxPlugin: a write whose answer is lost after the server applied it is 
   const { idempotencyKey } = JSON.parse(answer.text) as QueuedBody;
   await page.evaluate(() => window.outbox.replay());
   await server.waitFor(() => server.arrivalsFor(idempotencyKey).length === 2, 'the replay');
-  await expect.poll(() => counts(page)).toEqual({ pending: 0, deadLetters: 0 });
+  await expect.poll(() => counts(page)).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
   expect(server.commitsFor(idempotencyKey)).toHaveLength(1);
 });
 
@@ -55,7 +55,7 @@ test('OutboxPlugin: a 503 is retried after its Retry-After, and the write is app
   expect(answer.status).toBe(202);
   await server.waitForCommits(1);
   expect(server.arrivals.map((arrival) => arrival.key)).toEqual([server.commits[0]!.key, server.commits[0]!.key]);
-  await expect.poll(() => counts(page)).toEqual({ pending: 0, deadLetters: 0 });
+  await expect.poll(() => counts(page)).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('OutboxPlugin: the worker killed in the middle of a replay: every write is applied once, in order', async ({ context, server }) => {

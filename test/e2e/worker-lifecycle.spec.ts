@@ -16,7 +16,7 @@ test('the worker is killed in the middle of a replay: nothing lost, nothing appl
   const third = server.commits[2]!.key;
   expect(server.arrivalsFor(third)).toHaveLength(2);
   expect(server.commitsFor(third)).toHaveLength(1);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0 });
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test(`a sync event with tag "${SYNC_TAG}" (DevTools' Sync button) replays the outbox`, async ({ context, server }) => {

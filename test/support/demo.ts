@@ -40,6 +40,7 @@ export function statusOf(page: Page) {
     error: element.locator('.error'),
     sendNow: element.getByRole('button', { name: 'Send now' }),
     deadLetters: element.locator('.dead-letters li'),
+    conflicts: element.locator('.conflicts li'),
   };
 }
 

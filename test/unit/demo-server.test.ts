@@ -122,6 +122,22 @@ test('the order guard refuses a write older than one already processed from the 
   assert.ok(!names().includes('Late'));
 });
 
+test('the order guard moves on only for applied writes: a conflict sent again, resolved, keeps its own sequence number', async () => {
+  const other = crypto.randomUUID();
+  const item = demo.api.model.list(listId).items[0]!;
+  const rename = (name: string, ifMatch: string, key: string) =>
+    fetch(`${demo.url}/api/lists/${listId}/items/${item.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ name }),
+      headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': ifMatch, 'Idempotency-Key': key, 'Outbox-Client-Id': other, 'Outbox-Sequence': '5' },
+    });
+  const refused = await rename('Stale', '"999"', '"first"');
+  assert.equal(refused.status, 412);
+  const resolved = await rename('Resolved', refused.headers.get('ETag')!, '"second"');
+  assert.equal(resolved.status, 200);
+  assert.equal(demo.api.model.list(listId).items[0]!.name, 'Resolved');
+});
+
 test('bad input gets 400 problem+json naming the field', async () => {
   const answer = await write('POST', `/lists/${listId}/items`, { id: 'x', name: '' });
   assert.equal(answer.status, 400);

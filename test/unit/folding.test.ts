@@ -33,7 +33,7 @@ test('merge patches to one URL compose into one write, which keeps the first one
   const [kept] = await store.pending(1, false);
   assert.equal(kept!.id, last.transition.entry.id);
   assert.notEqual(last.transition.entry.idempotencyKey, first.transition.entry.idempotencyKey);
-  assert.deepEqual(last.counts, { pending: 1, deadLetters: 0 });
+  assert.deepEqual(last.counts, { pending: 1, deadLetters: 0, conflicts: 0 });
   const request = await new Promise<{ headers: [string, string][] }>((resolve) => {
     indexedDB.open(`fold-${dbCount}`).onsuccess = (event) => {
       const db = (event.target as IDBOpenDBRequest).result;

@@ -13,8 +13,8 @@ function fakeClient() {
     },
     snapshot: () => new Promise<Snapshot>((resolve) => reads.push(resolve)),
   };
-  const snapshot = (pending: number, deadLetters: Snapshot['deadLetters'] = []): Snapshot => ({ counts: { pending, deadLetters: deadLetters.length }, entries: [], deadLetters, lanes: [], nextAttemptAt: null, lastError: null });
-  const message = (pending: number) => ({ type: 'queued', counts: { pending, deadLetters: 0 } }) as unknown as StatusMessage;
+  const snapshot = (pending: number, deadLetters: Snapshot['deadLetters'] = [], conflicts: Snapshot['conflicts'] = []): Snapshot => ({ counts: { pending, deadLetters: deadLetters.length, conflicts: conflicts.length }, entries: [], deadLetters, conflicts, lanes: [], nextAttemptAt: null, lastError: null });
+  const message = (pending: number) => ({ type: 'queued', counts: { pending, deadLetters: 0, conflicts: 0 } }) as unknown as StatusMessage;
   return { client: client as unknown as OutboxClient, listeners, reads, snapshot, send: (pending: number) => listeners.forEach((listener) => listener(message(pending))) };
 }
 
@@ -37,8 +37,8 @@ test('watchOutbox: not ready until the first snapshot; counts from each message 
   fake.reads[0]!(fake.snapshot(1));
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(fake.reads.length, 2, 'one more read for the messages that came meanwhile');
-  const conflict = { id: 7, deadCode: 'conflict' } as Snapshot['deadLetters'][number];
-  fake.reads[1]!(fake.snapshot(3, [conflict, { id: 8, deadCode: 'rejected' } as Snapshot['deadLetters'][number]]));
+  const conflict = { id: 7, state: 'conflict' } as Snapshot['conflicts'][number];
+  fake.reads[1]!(fake.snapshot(3, [{ id: 8, deadCode: 'rejected' } as Snapshot['deadLetters'][number]], [conflict]));
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(fake.reads.length, 2);
   assert.deepEqual(watch.getSnapshot().conflicts, [conflict]);

@@ -43,7 +43,7 @@ const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, max
 const ME = { owner: 'me', timeoutMs: 10_000 };
 const OTHER = { owner: 'other', timeoutMs: 10_000 };
 const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 10 };
-const ctx = { policy, now: 1_000, random: () => 0.5, pageWaiting: false, othersAnswered: false };
+const ctx = { policy, now: 1_000, random: () => 0.5, pageWaiting: false, othersAnswered: false, request: { headers: [], body: null, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' } as StoredRequest };
 const ok = { kind: 'response' as const, response: new Response(null, { status: 201 }) };
 
 test('add: ids count up per client; the first write of a free lane is claimed in the same transaction, a later one waits', async () => {
@@ -53,7 +53,7 @@ test('add: ids count up per client; the first write of a free lane is claimed in
   const c = await store.add(draft(3, 'photos'), 0, ME);
   assert.deepEqual([a.transition.entry.id, b.transition.entry.id, c.transition.entry.id], [1, 2, 3]);
   assert.deepEqual([a.transition.entry.state, b.transition.entry.state, c.transition.entry.state], ['sending', 'pending', 'sending']);
-  assert.deepEqual(c.counts, { pending: 3, deadLetters: 0 });
+  assert.deepEqual(c.counts, { pending: 3, deadLetters: 0, conflicts: 0 });
   assert.match(a.clientId, /^[0-9a-f-]{36}$/);
   assert.equal(await store.clientId(), a.clientId);
   // Without an owner (no free slot, or offline) nothing is claimed.
@@ -69,11 +69,11 @@ test('add after a transaction of its own: no read before the writes, the previou
     const second = await store.add(draft(2), 0, ME, [{ id: 1, transition: answered(first as never, ok, ctx), was: first }]);
     assert.equal(reads.count, 1, 'only the meta record is read, beside the writes, to check it');
     assert.deepEqual([second.transition.entry.id, second.transition.entry.state], [2, 'sending']);
-    assert.deepEqual(second.counts, { pending: 1, deadLetters: 0 });
+    assert.deepEqual(second.counts, { pending: 1, deadLetters: 0, conflicts: 0 });
   } finally {
     reads.restore();
   }
-  assert.deepEqual(await store.verifyCounts(), { pending: 1, deadLetters: 0 });
+  assert.deepEqual(await store.verifyCounts(), { pending: 1, deadLetters: 0, conflicts: 0 });
   assert.equal(await storedRequest(name, 1), undefined, 'the carried answer deleted the first write');
 });
 
@@ -85,9 +85,9 @@ test('add knowing the meta record, after another worker wrote: aborted and done 
   await theirs.add(draft(2), 0, undefined);
   const third = await mine.add(draft(3), 0, undefined);
   assert.equal(third.transition.entry.id, 3);
-  assert.deepEqual(third.counts, { pending: 3, deadLetters: 0 });
+  assert.deepEqual(third.counts, { pending: 3, deadLetters: 0, conflicts: 0 });
   assert.equal(new TextDecoder().decode((await storedRequest(name, 2))!.body!), '{"n":2}', 'the other worker’s write is intact');
-  assert.deepEqual(await mine.verifyCounts(), { pending: 3, deadLetters: 0 });
+  assert.deepEqual(await mine.verifyCounts(), { pending: 3, deadLetters: 0, conflicts: 0 });
 });
 
 test('commit: settling a write and claiming the next of its lane is one step; lanes go side by side', async () => {
@@ -101,7 +101,7 @@ test('commit: settling a write and claiming the next of its lane is one step; la
   const result = await store.commit([{ id: 1, transition: settle }], rules());
   assert.deepEqual(result.claimed.map(({ entry }) => [entry.id, entry.lane]), [[2, 'default'], [3, 'photos']]);
   assert.equal(new TextDecoder().decode(result.claimed[0]!.request.body!), '{"n":2}');
-  assert.deepEqual(result.counts, { pending: 2, deadLetters: 0 });
+  assert.deepEqual(result.counts, { pending: 2, deadLetters: 0, conflicts: 0 });
   assert.equal(await storedRequest(name, 1), undefined, 'a settled write leaves no request behind');
 });
 
@@ -133,7 +133,7 @@ test('commit: heads past maxAgeMs become dead letters on the way, and the next o
   const result = await store.commit([], rules({ maxAgeMs: 500 }));
   assert.deepEqual(result.applied.map((change) => change.events[0]?.type), ['dead-lettered', 'sending']);
   assert.deepEqual(result.claimed.map(({ entry }) => entry.id), [2]);
-  assert.deepEqual(result.counts, { pending: 1, deadLetters: 1 });
+  assert.deepEqual(result.counts, { pending: 1, deadLetters: 1, conflicts: 0 });
 });
 
 test('cancel, retry, discard: by the app’s say-so only, with errors that say what to do', async () => {
@@ -146,16 +146,16 @@ test('cancel, retry, discard: by the app’s say-so only, with errors that say w
   await assert.rejects(store.discard(99), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
 
   const cancel = await store.cancel(2, 5);
-  assert.deepEqual([cancel.transition.entry.reason.code, cancel.counts], ['cancelled', { pending: 1, deadLetters: 1 }]);
+  assert.deepEqual([cancel.transition.entry.reason.code, cancel.counts], ['cancelled', { pending: 1, deadLetters: 1, conflicts: 0 }]);
   const retry = await store.retry(2, 6);
   const { id, seq, idempotencyKey } = retry.transition.entry;
-  assert.deepEqual([id, seq, idempotencyKey, retry.counts], [2, 3, '"key-2"', { pending: 2, deadLetters: 0 }]);
+  assert.deepEqual([id, seq, idempotencyKey, retry.counts], [2, 3, '"key-2"', { pending: 2, deadLetters: 0, conflicts: 0 }]);
   assert.equal(new TextDecoder().decode((await storedRequest(name, 2))!.body!), '{"n":2}', 'the request stays under the id');
   const next = await store.add(draft(4), 7, undefined);
   assert.deepEqual([next.transition.entry.id, next.transition.entry.seq], [4, 4], 'ids and sequence numbers are never given twice');
   await store.cancel(2, 7);
   const discard = await store.discard(2);
-  assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 2, deadLetters: 0 }]);
+  assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 2, deadLetters: 0, conflicts: 0 }]);
   assert.equal(await storedRequest(name, 2), undefined);
 });
 
@@ -181,7 +181,7 @@ test('snapshot: exact counts, the first N entries and dead letters, and each lan
   for (let n = 6; n <= 7; n++) await store.add(draft(n, 'photos'), 0, undefined);
   await store.cancel(3, 1);
   const snapshot = await store.snapshot(2, 1_000);
-  assert.deepEqual(snapshot.counts, { pending: 6, deadLetters: 1 });
+  assert.deepEqual(snapshot.counts, { pending: 6, deadLetters: 1, conflicts: 0 });
   assert.deepEqual(snapshot.entries.map((entry) => entry.id), [1, 2]);
   assert.deepEqual(snapshot.deadLetters.map((entry) => [entry.id, entry.deadCode]), [[3, 'cancelled']]);
   assert.deepEqual(snapshot.lanes.map(({ lane, head, waiting }) => [lane, head, waiting]), [['default', 1, 4], ['photos', 6, 2]]);
@@ -200,7 +200,7 @@ test('verifyCounts mends kept counts from the index', async () => {
   tx.objectStore('meta').put({ ...meta, pending: 40, deadLetters: 3 }, 'meta');
   await new Promise((resolve) => (tx.oncomplete = resolve));
   db.close();
-  assert.deepEqual(await store.verifyCounts(), { pending: 2, deadLetters: 0 });
+  assert.deepEqual(await store.verifyCounts(), { pending: 2, deadLetters: 0, conflicts: 0 });
 });
 
 /** Lays out a database exactly as sw-outbox 0.1 left it: idb-keyval's one store, version 1. */
@@ -231,7 +231,7 @@ test('upgrade from 0.1: every entry kept, in order, with its key, history, clien
   const store = new OutboxStore(ORIGIN, name);
   assert.equal(await store.clientId(), 'c0ffee00-0000-4000-8000-000000000001');
   const snapshot = await store.snapshot(10, 1_000);
-  assert.deepEqual(snapshot.counts, { pending: 3, deadLetters: 1 });
+  assert.deepEqual(snapshot.counts, { pending: 3, deadLetters: 1, conflicts: 0 });
   assert.deepEqual(snapshot.entries.map(({ id, lane }) => [id, lane]), [[3, 'default'], [5, 'default'], [9, 'https://api.other.test default']]);
   assert.deepEqual(snapshot.deadLetters.map(({ id, deadCode, deadReason }) => [id, deadCode, deadReason]), [[7, 'rejected', 'HTTP 400']]);
 
@@ -249,7 +249,7 @@ test('upgrade from 0.1: every entry kept, in order, with its key, history, clien
 
 test('a store opened with no database yet starts empty', async () => {
   const store = freshStore();
-  assert.deepEqual((await store.snapshot(5, 0)).counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual((await store.snapshot(5, 0)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
   const live: LiveEntry | undefined = (await store.commit([], rules())).claimed[0]?.entry;
   assert.equal(live, undefined);
 });

@@ -106,7 +106,7 @@ test('an online write with an empty queue: one transaction before the request go
   await h.settle();
   assert.deepEqual(h.steps, ['add', 'fetch', 'commit']);
   assert.deepEqual(h.types(), ['queued', 'sending', 'sent', 'drained']);
-  assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0, conflicts: 0 });
   const [request] = h.sent;
   assert.match(request!.headers.get('Idempotency-Key') ?? '', /^"[0-9a-f-]{36}"$/);
   assert.equal(request!.headers.get('Outbox-Sequence'), '1');
@@ -119,7 +119,7 @@ test('writes one after another: each one’s transaction carries the previous an
   for (const n of [1, 2, 3]) assert.equal((await h.write(`/api/items/${n}`)).status, 201);
   await h.settle();
   assert.deepEqual(h.steps, ['add', 'fetch', 'add', 'fetch', 'add', 'fetch', 'commit']);
-  assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('a write behind one in flight waits its turn in its lane, then gets its own answer', async () => {
@@ -255,9 +255,9 @@ test('cancel: a waiting write becomes a dead letter with reason cancelled, and t
   const dead = h.events.find((event) => event.type === 'dead-lettered');
   assert.equal(dead?.type === 'dead-lettered' && dead.entry.deadCode, 'cancelled');
   const snapshot = await h.outbox.snapshot(10);
-  assert.deepEqual(snapshot.counts, { pending: 0, deadLetters: 1 });
+  assert.deepEqual(snapshot.counts, { pending: 0, deadLetters: 1, conflicts: 0 });
   await h.outbox.discard(1);
-  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('retry: a refused dead letter keeps its id, goes back at the tail with a new sequence number and a new key, and is sent', async () => {
@@ -276,7 +276,7 @@ test('retry: a refused dead letter keeps its id, goes back at the tail with a ne
   await h.outbox.replay('timer');
   assert.notEqual(h.sent.at(-1)!.headers.get('Idempotency-Key'), firstKey);
   assert.equal(h.sent.at(-1)!.headers.get('Outbox-Sequence'), '2');
-  assert.deepEqual((await h.outbox.snapshot(5)).counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual((await h.outbox.snapshot(5)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('a new worker on the same store sends what an earlier one left, from its start, and ends with the store’s counts', async () => {
@@ -296,7 +296,7 @@ test('a new worker on the same store sends what an earlier one left, from its st
   });
   await next.replay('start');
   assert.deepEqual(sent, ['1', '2']);
-  assert.deepEqual((await next.snapshot(10)).counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual((await next.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('when the disk has no room for a claim’s bookkeeping, the due writes are sent anyway, unrecorded, and settled; pages are told', async () => {
@@ -314,5 +314,77 @@ test('when the disk has no room for a claim’s bookkeeping, the due writes are 
   assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/kept-1', '/api/kept-2']);
   const full = h.events.filter((event) => event.type === 'storage-full');
   assert.ok(full.length > 0 && full.every((event) => event.type === 'storage-full' && event.kept));
-  assert.deepEqual((await h.outbox.snapshot(5)).counts, { pending: 0, deadLetters: 0 });
+  assert.deepEqual((await h.outbox.snapshot(5)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+});
+
+test('a conflict holds its lane until resolved: keep mine sends it in its place with a new key and If-Match on the current version; keep theirs drops it', async () => {
+  const h = harness();
+  h.state.online = false;
+  for (const n of [1, 2]) await h.write(`/api/items/${n}`, { n }, { 'if-match': '"1"' });
+  await h.write('/api/other', {}, { 'outbox-lane': 'other' });
+  h.state.online = true;
+  h.state.server = (request) =>
+    request.url.endsWith('/items/1') && request.headers.get('if-match') === '"1"'
+      ? answer(412, { ETag: '"5"', 'Content-Type': 'application/json' }, JSON.stringify({ n: 'theirs' }))
+      : answer(200, {}, request.url);
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => new URL(request.url).pathname), ['/api/items/1', '/api/other'], 'the write behind the conflict waits; another lane goes on');
+  const snapshot = await h.outbox.snapshot(10);
+  assert.deepEqual(snapshot.counts, { pending: 1, deadLetters: 0, conflicts: 1 });
+  assert.deepEqual(snapshot.conflicts.map((entry) => [entry.id, entry.conflict]), [[1, { status: 412, etag: '"5"' }]]);
+  assert.deepEqual(snapshot.lanes.map((lane) => [lane.head, lane.state, lane.waiting]), [[1, 'conflict', 2]]);
+  assert.deepEqual(await h.outbox.conflict(1), { entry: snapshot.conflicts[0], ours: { n: 1 }, theirs: { n: 'theirs' }, contentType: 'application/json' });
+
+  // Nothing but the app's choice moves it: a day of replays sends nothing.
+  h.clock.advance(86_400_000);
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.equal(h.sent.length, 2);
+
+  const firstKey = h.sent[0]!.headers.get('Idempotency-Key');
+  const again = await h.outbox.resolve(1, { keep: 'mine' });
+  await h.settle();
+  assert.equal(again?.state, 'pending');
+  assert.deepEqual(h.sent.slice(2).map((request) => [new URL(request.url).pathname, request.headers.get('if-match'), request.headers.get('Outbox-Sequence')]), [['/api/items/1', '"5"', '1'], ['/api/items/2', '"1"', '2']]);
+  assert.notEqual(h.sent[2]!.headers.get('Idempotency-Key'), firstKey);
+  assert.equal(await h.sent[2]!.text(), '{"n":1}');
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+  assert.ok(h.types().includes('resolved'));
+
+  // Keep theirs: dropped, reported as superseded, and its lane goes on.
+  h.state.online = false;
+  await h.write('/api/items/1', { n: 3 }, { 'if-match': '"1"' });
+  await h.write('/api/items/9', { n: 9 });
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  const [conflict] = (await h.outbox.snapshot(10)).conflicts;
+  assert.equal(await h.outbox.resolve(conflict!.id, { keep: 'theirs' }), undefined);
+  await h.settle();
+  assert.deepEqual(h.sent.slice(4).map((request) => new URL(request.url).pathname), ['/api/items/1', '/api/items/9']);
+  assert.deepEqual(h.events.filter((event) => event.type === 'resolved').map((event) => event.type === 'resolved' && event.how), ['mine', 'theirs']);
+  await assert.rejects(h.outbox.resolve(conflict!.id, { keep: 'mine' }), /not-found|has no entry/);
+  await assert.rejects(h.outbox.resolve(2, { keep: 'yours' } as never), (error: Error & { code?: string }) => error.code === 'invalid-resolution' && /keep must be "mine" or "theirs", not "yours"/.test(error.message));
+});
+
+test('a conflict whose answer gave no ETag nor body: theirs and the current ETag come from a GET of the URL, with the write\'s headers but no precondition', async () => {
+  const h = harness();
+  h.state.online = false;
+  await h.write('/api/items/1', { n: 1 }, { 'if-match': '"1"', authorization: 'Bearer t' });
+  h.state.online = true;
+  h.state.server = (request) => {
+    if (request.method === 'GET') return answer(200, { ETag: '"8"', 'Content-Type': 'application/json' }, '{"n":"current"}');
+    return request.headers.get('if-match') === '"8"' ? answer(200) : answer(412);
+  };
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.equal((await h.outbox.conflict(1)).theirs && JSON.stringify((await h.outbox.conflict(1)).theirs), '{"n":"current"}');
+  const get = h.sent.find((request) => request.method === 'GET')!;
+  assert.deepEqual([get.headers.get('authorization'), get.headers.get('if-match'), get.headers.get('content-type')], ['Bearer t', null, null]);
+  await h.outbox.resolve(1, { json: { n: 'merged' } });
+  await h.settle();
+  const last = h.sent.at(-1)!;
+  assert.deepEqual([last.method, last.headers.get('if-match'), await last.text()], ['POST', '"8"', '{"n":"merged"}']);
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });

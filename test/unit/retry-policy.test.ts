@@ -66,12 +66,12 @@ test('Retry-After, in seconds or as a date, replaces the backoff', () => {
   assert.equal(unreadable.kind === 'retry' && unreadable.delayMs, 500);
 });
 
-test('other 4xx are dead letters at once: conflicts (412, 428, a 409 not in flight) apart from other rejections', () => {
-  for (const [status, code] of [[400, 'rejected'], [401, 'rejected'], [403, 'rejected'], [404, 'rejected'], [410, 'rejected'], [422, 'rejected'], [412, 'conflict'], [428, 'conflict']] as const) {
-    assert.deepEqual(
-      { ...verdictOf(answer(status)), response: undefined },
-      { kind: 'dead', code, reason: `HTTP ${status}`, response: undefined },
-    );
+test('other 4xx are final at once: conflicts (412, 428, a 409 not in flight) wait for the app, other refusals are dead letters', () => {
+  for (const status of [400, 401, 403, 404, 410, 422]) {
+    assert.deepEqual({ ...verdictOf(answer(status)), response: undefined }, { kind: 'dead', code: 'rejected', reason: `HTTP ${status}`, response: undefined });
+  }
+  for (const status of [409, 412, 428]) {
+    assert.deepEqual({ ...verdictOf(answer(status)), response: undefined }, { kind: 'conflict', reason: `HTTP ${status}`, response: undefined });
   }
 });
 
@@ -82,7 +82,7 @@ const problem409 = (problem?: { type?: string; title?: string }, headers: Record
 });
 
 test('a 409 is a conflict unless it says, or the history says, that the key is still being processed', () => {
-  assert.equal(verdictOf(problem409()).kind, 'dead');
+  assert.equal(verdictOf(problem409()).kind, 'conflict');
   // sw-outbox/server's problem type, the draft's wording, or an attempt that got no answer.
   for (const result of [problem409({ type: IN_FLIGHT_PROBLEM_TYPE }), problem409({ title: 'A request is outstanding for this Idempotency-Key' })]) {
     const verdict = verdictOf(result);
@@ -91,7 +91,7 @@ test('a 409 is a conflict unless it says, or the history says, that the key is s
   }
   assert.equal(verdictOf(problem409(), { ...first, mayBeCommitting: true }).kind, 'retry');
   // A server's own conflict type wins over the history.
-  assert.equal(verdictOf(problem409({ type: 'https://api.example/conflict' }), { ...first, mayBeCommitting: true }).kind, 'dead');
+  assert.equal(verdictOf(problem409({ type: 'https://api.example/conflict' }), { ...first, mayBeCommitting: true }).kind, 'conflict');
 });
 
 test('a "still in flight" 409 is retried however often it comes, never charged, never a dead letter, at Retry-After or soon', () => {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DeadEntry, PendingEntry, SendingEntry } from '../../sw/entry.js';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../../sw/protocol.js';
+import type { ConflictEntry, DeadEntry, PendingEntry, SendingEntry, StoredRequest } from '../../sw/entry.js';
+import { CHANGED_PROBLEM_TYPE, IN_FLIGHT_PROBLEM_TYPE } from '../../sw/protocol.js';
 import type { AttemptResult } from '../../sw/retry-policy.js';
-import { answered, cancelled, claimed, discarded, expired, isDue, isExpired, keySpent, retried, stored, type AnswerContext } from '../../sw/transitions.js';
+import { answered, cancelled, claimed, discarded, expired, isDue, isExpired, keySpent, resolved, retried, stored, type AnswerContext } from '../../sw/transitions.js';
 
 const draft = { method: 'POST', url: 'https://app.test/api/items', lane: 'default', idempotencyKey: '"k-1"' };
 const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 3 };
-const context = (over: Partial<AnswerContext> = {}): AnswerContext => ({ policy, now: 10_000, random: () => 0.5, pageWaiting: false, othersAnswered: false, ...over });
+const request: StoredRequest = { headers: [['content-type', 'application/json'], ['if-match', '"1"']], body: new TextEncoder().encode('{"name":"Oat milk"}').buffer as ArrayBuffer, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' };
+const context = (over: Partial<AnswerContext> = {}): AnswerContext => ({ policy, now: 10_000, random: () => 0.5, pageWaiting: false, othersAnswered: false, request, ...over });
 const response = (status: number, headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', response: new Response(null, { status, headers }) });
 const types = (events: { type: string }[]) => events.map((event) => event.type);
 
@@ -45,12 +46,48 @@ test('answered 2xx: settled, to be deleted, with a sent event', () => {
   assert.deepEqual(result.events.map((event) => event.type === 'sent' && event.status), [201]);
 });
 
-test('answered a conflict with problem+json: a dead letter with code conflict that keeps what the server said, for pages to show', () => {
-  const problem = { type: 'https://example.com/changed', title: 'Changed by someone else', detail: 'Reload it and make the change again.' };
-  const dead = answered(sendingEntry(), { kind: 'response', response: new Response(null, { status: 412 }), problem }, context());
-  assert.deepEqual((dead.entry as DeadEntry).reason, { code: 'conflict', detail: 'HTTP 412', problem });
-  const [event] = dead.events;
-  assert.deepEqual(event?.type === 'dead-lettered' && [event.entry.deadCode, event.entry.problem], ['conflict', problem]);
+test('answered a conflict: it keeps its place and lane, with the server\'s status, ETag, problem and clashing members; its "theirs" goes beside the request', () => {
+  const current = { name: 'Soy milk', done: false };
+  const body = { type: CHANGED_PROBLEM_TYPE, title: 'Changed by someone else', detail: 'Reload it.', conflicts: ['/name'], current };
+  const answer = new Response(null, { status: 412, headers: { ETag: '"7"', 'Content-Type': 'application/problem+json' } });
+  const problem = { type: CHANGED_PROBLEM_TYPE, title: 'Changed by someone else', detail: 'Reload it.' };
+  const result = answered(sendingEntry(), { kind: 'response', response: answer, problem, json: body }, context());
+  const conflict = result.entry as ConflictEntry;
+  assert.equal(conflict.state, 'conflict');
+  assert.deepEqual(conflict.queue, ['default', 1], 'still the head of its lane: the writes behind it wait');
+  assert.deepEqual(conflict.answer, { status: 412, etag: '"7"', problem, clashes: ['/name'] });
+  assert.equal(conflict.mayBeCommitting, false);
+  assert.deepEqual(result.request, { ...request, theirs: current });
+  assert.deepEqual(result.events.map((event) => event.type === 'conflict' && event.entry.conflict), [conflict.answer]);
+
+  // A plain JSON body is the current representation itself; a problem of another server's is not.
+  const plain = answered(sendingEntry(), { kind: 'response', response: new Response(null, { status: 409, headers: { 'Content-Type': 'application/json' } }), json: current }, context());
+  assert.deepEqual(plain.request?.theirs, current);
+  const foreign = answered(sendingEntry(), { kind: 'response', response: new Response(null, { status: 412, headers: { 'Content-Type': 'application/problem+json' } }), problem: { title: 'Stale' }, json: { title: 'Stale' } }, context());
+  assert.equal(foreign.entry?.state, 'conflict');
+  assert.equal(foreign.request, undefined, 'no theirs known: the page gets it from a GET');
+  // With the page waiting, the page gets the 412 itself, as it would without the outbox.
+  assert.equal(answered(sendingEntry(), response(412), context({ pageWaiting: true })).entry, null);
+});
+
+test('resolved: keep theirs drops the write; keep mine and a body wait again in place, with a new key and If-Match on the current version', () => {
+  const conflict = answered(sendingEntry({ seq: 4, queue: ['default', 4], attempts: 2 }), response(412, { ETag: '"7"' }), context()).entry as ConflictEntry;
+  const theirs = resolved(conflict, request, 'theirs', 20_000, undefined);
+  assert.equal(theirs.entry, null);
+  assert.deepEqual(theirs.events.map((event) => event.type === 'resolved' && event.how), ['theirs']);
+
+  const mine = resolved(conflict, { ...request, theirs: { name: 'Soy milk' } }, 'mine', 20_000, '"7"');
+  const pending = mine.entry!;
+  assert.deepEqual([pending.state, pending.id, pending.seq, pending.queue, pending.attempts, pending.waitsFor, pending.nextAttemptAt], ['pending', 1, 4, ['default', 4], 0, 'turn', 20_000]);
+  assert.notEqual(pending.idempotencyKey, conflict.idempotencyKey, 'the old key has the conflict as its answer');
+  assert.equal('answer' in pending || 'lastStatus' in pending, false);
+  assert.deepEqual(mine.request, { ...request, headers: [['content-type', 'application/json'], ['if-match', '"7"']] });
+  assert.deepEqual(mine.events.map((event) => event.type === 'resolved' && event.how), ['mine']);
+
+  const merged = new TextEncoder().encode('{"name":"Oat and soy milk"}').buffer as ArrayBuffer;
+  const body = resolved(conflict, request, 'body', 20_000, undefined, merged);
+  assert.equal(body.request?.body, merged);
+  assert.deepEqual(body.request?.headers, [['content-type', 'application/json']], 'no ETag known: sent without a precondition');
 });
 
 test('answered a refusal: a dead letter, unless a page waits for it, which then gets the answer itself', () => {

@@ -6,7 +6,7 @@ import { describe, test as nodeTest } from 'node:test';
 import type { OutboxOptionsInput } from '../../../sw/options.js';
 import type { QueuedBody, Snapshot } from '../../../sw/protocol.js';
 import type { PageAnswer } from '../../support/fixtures.js';
-import { buildRelease01, RELEASE_0_1 } from '../../support/release-0.1.js';
+import { buildWorkerAt, RELEASE_0_1 } from '../../support/earlier-releases.js';
 import { TestServer } from '../../support/test-server.js';
 import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 
@@ -145,7 +145,7 @@ export function defineOutboxCases(engine: Engine): void {
         await server.listen();
         await server.waitForCommits(5);
         assertDeliveredOnceInOrder(server, queued);
-        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 0 }, 'an empty outbox');
+        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 0, conflicts: 0 }, 'an empty outbox');
       }));
 
     test('the next write that succeeds sends the queued writes before it', () =>
@@ -219,7 +219,7 @@ export function defineOutboxCases(engine: Engine): void {
         await server.listen();
         await server.waitForCommits(1);
         assert.deepEqual(items(server), [2]);
-        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1 }, 'one dead letter');
+        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1, conflicts: 0 }, 'one dead letter');
         const [dead] = (await snapshot(page)).deadLetters;
         assert.equal(dead?.lastStatus, 400);
         assert.equal(dead?.deadReason, 'HTTP 400');
@@ -232,10 +232,10 @@ export function defineOutboxCases(engine: Engine): void {
         await writeDuringOutage(page, server, 1);
         server.fail({ kind: 'status', status: 422 });
         await server.listen();
-        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1 }, 'another dead letter');
+        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1, conflicts: 0 }, 'another dead letter');
         const [unwanted] = (await snapshot(page)).deadLetters;
         await page.run(`await window.outbox.discard(${unwanted!.id}); return true;`);
-        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0 });
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
         assert.equal(server.commits.length, 2);
       }));
 
@@ -259,14 +259,14 @@ export function defineOutboxCases(engine: Engine): void {
         const [first, second] = await writeDuringOutage(page, server, 2);
         await page.run(`await window.outbox.cancel(${first!.id}); return true;`);
         const cancelled = await snapshot(page);
-        assert.deepEqual(cancelled.counts, { pending: 1, deadLetters: 1 });
+        assert.deepEqual(cancelled.counts, { pending: 1, deadLetters: 1, conflicts: 0 });
         assert.equal(cancelled.deadLetters[0]?.deadCode, 'cancelled');
         await server.listen();
         await page.run('await window.outbox.replay(); return true;');
         await server.waitForCommits(1);
         assert.deepEqual(server.commits.map((commit) => commit.key), [second!.idempotencyKey]);
         await page.run(`await window.outbox.discard(${first!.id}); return true;`);
-        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0 });
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
       }));
 
     test('an app’s own worker with a query string of its own imports the outbox: its routes stay its own, the outbox takes outbox.<option>', () =>
@@ -285,7 +285,7 @@ export function defineOutboxCases(engine: Engine): void {
 
     test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting: each is delivered once, in order, with its 0.1 key and sequence`, async () => {
       const server = await TestServer.start();
-      server.workerScript = await buildRelease01();
+      server.workerScript = await buildWorkerAt(RELEASE_0_1);
       const browser = await engine.launch();
       try {
         // 0.1 registered as a site would, without this release's page helper.

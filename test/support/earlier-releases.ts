@@ -6,21 +6,25 @@ import { build } from 'esbuild';
 const ROOT = new URL('../..', import.meta.url).pathname;
 /** The last commit of sw-outbox 0.1.0: the release whose users' browsers hold waiting writes. */
 export const RELEASE_0_1 = 'd916779';
+/** The last commit whose outbox kept store version 2 (before conflicts held their lanes). */
+export const STORE_V2 = '3e190c2';
 
 /**
- * Builds the 0.1 drop-in worker from its commit, as that release built it, and returns
+ * Builds the drop-in worker of an earlier commit, as that commit built it, and returns
  * its path. Its sources are unpacked under node_modules/.cache, so that they resolve
- * idb-keyval and workbox-routing from the project's own node_modules.
+ * their dependencies (idb-keyval, idb, workbox-*) from the project's own node_modules.
  */
-export async function buildRelease01(): Promise<string> {
-  const dir = join(ROOT, 'node_modules/.cache/sw-outbox-0.1');
+export async function buildWorkerAt(commit: string): Promise<string> {
+  const dir = join(ROOT, `node_modules/.cache/sw-outbox-${commit}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   try {
-    const tar = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', RELEASE_0_1, 'sw'], { maxBuffer: 16 * 1024 * 1024 });
+    // server/ too: later workers import its JSON merge.
+    const paths = execFileSync('git', ['-C', ROOT, 'ls-tree', '--name-only', commit, 'sw', 'server'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const tar = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', commit, ...paths], { maxBuffer: 16 * 1024 * 1024 });
     execFileSync('tar', ['-x', '-C', dir], { input: tar });
   } catch (error) {
-    throw new Error(`cannot unpack sw-outbox 0.1 from commit ${RELEASE_0_1}: the upgrade test needs the project's git history (not a shallow clone). ${String(error)}`);
+    throw new Error(`cannot unpack sw-outbox from commit ${commit}: the upgrade tests need the project's git history (not a shallow clone). ${String(error)}`);
   }
   const outfile = join(dir, 'outbox-sw.js');
   await build({
