@@ -3,7 +3,7 @@
  * "ours" is the write's own body, "theirs" the server's current representation, from the
  * conflict's answer or, when that had none, a GET of the same URL.
  */
-import type { Json } from '../server/json-merge.js';
+import { applyMergePatch, threeWayMerge, type Json } from '../server/json-merge.js';
 import type { StoredRequest } from './entry.js';
 import { OutboxError } from './outbox-error.js';
 import type { Resolution } from './protocol.js';
@@ -51,6 +51,32 @@ export function oursOf(stored: StoredRequest): unknown {
   }
 }
 
+const MERGE_PATCH = /^application\/merge-patch\+json\b/i;
+
+/**
+ * A three-way merge of a conflict (the `merge` policy): the write's JSON against the
+ * server's current representation, from the version the write was made to (`base`). A
+ * PUT sends the merged document; a JSON Merge Patch, when nothing clashes, sends itself
+ * again (applied to theirs it makes the merge, and stays a diff). `clashes`: the members
+ * both sides changed differently. Undefined when there is nothing to merge from: no base,
+ * or a body that is not JSON (or a PATCH of another kind).
+ */
+export function mergeConflict(method: string, stored: StoredRequest, theirs: Json): { body: Json } | { clashes: string[] } | undefined {
+  const type = contentTypeOf(stored) ?? '';
+  if (stored.base === undefined || !/json/i.test(type)) return undefined;
+  const patch = method === 'PATCH' && MERGE_PATCH.test(type);
+  if (method === 'PATCH' && !patch) return undefined;
+  let ours: Json;
+  try {
+    ours = JSON.parse(new TextDecoder().decode(stored.body ?? new ArrayBuffer(0))) as Json;
+  } catch {
+    return undefined;
+  }
+  const result = threeWayMerge(stored.base, patch ? applyMergePatch(stored.base, ours) : ours, theirs);
+  if (result.conflicts.length > 0) return { clashes: result.conflicts };
+  return { body: patch ? ours : (result.merged as Json) };
+}
+
 export function contentTypeOf(stored: StoredRequest): string | null {
   return stored.headers.find(([name]) => name === 'content-type')?.[1] ?? null;
 }
@@ -81,7 +107,7 @@ export function readResolution(resolution: Resolution): { how: 'mine' | 'theirs'
   throw invalid('body must be a string, an ArrayBuffer or a typed array (use { json } for a value to send as JSON)');
 }
 
-function encode(text: string): ArrayBuffer {
+export function encode(text: string): ArrayBuffer {
   return new TextEncoder().encode(text).buffer as ArrayBuffer;
 }
 

@@ -105,6 +105,11 @@ export interface StoredRequest {
    * the entry, so that snapshots never read it.
    */
   theirs?: Json;
+  /**
+   * On a `merge` path, the representation the write's If-Match names, as the outbox last
+   * saw it: the base of a three-way merge. It goes with the write, and is deleted with it.
+   */
+  base?: Json;
 }
 
 /** A write as the fetch handler reads it, before the store gives it an id. */

@@ -2,7 +2,7 @@ import { createOutbox } from './create-outbox.js';
 import { resolveOptions, type OutboxOptionsInput } from './options.js';
 import type { Outbox, OutboxHooks } from './outbox.js';
 import { createOfflineReads } from './offline-reads.js';
-import { createRouteMatcher } from './route-matcher.js';
+import { createRouteMatcher, toPathTest } from './route-matcher.js';
 import { listenForOutbox } from './listen-for-outbox.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -18,13 +18,18 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
   const outbox = createOutbox(options, hooks);
   const methods = new Set<string>(options.methods);
   const match = createRouteMatcher(options);
+  const mergePaths = options.merge.map(toPathTest);
+  const merging = (url: URL) => url.origin === self.location.origin && mergePaths.some((test) => test(url.pathname));
   const reads = options.shell.length > 0 || options.reads.length > 0 ? createOfflineReads(options) : undefined;
 
   self.addEventListener('fetch', (event) => {
     const { request } = event;
     if (request.method === 'GET') {
       const strategy = reads?.route(request, new URL(request.url));
-      if (strategy) event.respondWith(strategy.handle({ event, request }));
+      // On a `merge` path the answer is also kept as a version to merge from, off its way.
+      const keep = merging(new URL(request.url)) ? (response: Response) => (event.waitUntil(outbox.keepRepresentation(request.url, response)), response) : undefined;
+      if (strategy) event.respondWith(keep ? strategy.handle({ event, request }).then(keep) : strategy.handle({ event, request }));
+      else if (keep) event.respondWith(fetch(request).then(keep));
       return;
     }
     if (!methods.has(request.method)) return;

@@ -113,6 +113,28 @@ export interface OutboxOptions {
    * attempt, never across another write of its lane, never a POST. @default [] (nothing folds)
    */
   fold: string[];
+  /**
+   * Paths (same syntax as `include`) whose conflicts the outbox merges itself, member by
+   * member, from the version the write was made to: it keeps, for these paths, the last
+   * JSON representations it saw with an ETag (GET answers and write answers), and the one
+   * a write's If-Match names goes with the write. A member only one side changed takes
+   * that side's value; a member both changed differently, or no kept version, leaves the
+   * conflict to the app (`ask`). Risk: a merge can be valid JSON and still wrong for the
+   * app (two edits that each made sense alone). @default [] (the app decides every conflict)
+   */
+  merge: string[];
+  /**
+   * Paths whose conflicts are settled for the server ("server wins"): the write is dropped,
+   * reported as `resolved` with `how: 'theirs'`, never silently. Risk: the write's change
+   * is lost. @default []
+   */
+  keepTheirs: string[];
+  /**
+   * Paths whose conflicts are settled for the write ("client wins", last write wins made
+   * explicit): it is sent again with If-Match on the current version, and overwrites the
+   * other change. Risk: the other person's change is overwritten. @default []
+   */
+  keepMine: string[];
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -139,6 +161,9 @@ const DEFAULTS: OutboxOptions = {
   forms: false,
   formSavedUrl: undefined,
   fold: [],
+  merge: [],
+  keepTheirs: [],
+  keepMine: [],
   debug: false,
 };
 
@@ -164,6 +189,9 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   forms: 'flag',
   formSavedUrl: 'path',
   fold: 'paths',
+  merge: 'paths',
+  keepTheirs: 'paths',
+  keepMine: 'paths',
   debug: 'flag',
 };
 
@@ -193,6 +221,11 @@ export function resolveOptions(input: OutboxOptionsInput = {}): OutboxOptions {
     if (value !== undefined) options[name] = check(name, value);
   }
   const resolved = options as unknown as OutboxOptions;
+  const policies = (['merge', 'keepTheirs', 'keepMine'] as const).flatMap((policy) => resolved[policy].map((path) => [path, policy] as const));
+  for (const [path, policy] of policies) {
+    const other = policies.find(([again, which]) => again === path && which !== policy);
+    if (other) throw invalid(policy, `has "${path}", which ${other[1]} has too`, 'Give each path one conflict policy.');
+  }
   if (resolved.retryMaxMs < resolved.retryBaseMs) {
     throw invalid('retryMaxMs', `(${resolved.retryMaxMs}) is below retryBaseMs (${resolved.retryBaseMs})`, 'Make it at least retryBaseMs.');
   }

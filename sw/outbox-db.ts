@@ -8,8 +8,11 @@
  *             state  [state, id], for counts and paged snapshots
  *   requests  the request of each entry (headers, body), key: the entry's id
  *   meta      one record, `meta`: the client id, the last sequence number, the counts
+ *   representations  JSON representations seen with an ETag on `merge` paths, key
+ *             [url, etag]; index `at`, to drop the oldest: the versions a merge starts from
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import type { Json } from '../server/json-merge.js';
 import type { DeadEntry, Entry, PendingEntry, StoredRequest } from './entry.js';
 import { laneFor } from './lanes.js';
 import { DEFAULT_LANE, type Counts } from './protocol.js';
@@ -17,8 +20,8 @@ import { DEFAULT_LANE, type Counts } from './protocol.js';
 export const DB_NAME = 'sw-outbox';
 /**
  * 1: sw-outbox 0.1 (idb-keyval, one store). 2: entries and requests apart, indexes, counts.
- * 3: the `conflict` state, counted in meta; a worker of version 2 would send a conflict
- * again, so it must not open this database (decision 0018).
+ * 3: the `conflict` state, counted in meta (a worker of version 2 would send a conflict
+ * again, so it must not open this database), and `representations` (decision 0018).
  */
 export const DB_VERSION = 3;
 
@@ -27,10 +30,20 @@ export interface Meta extends Counts {
   lastSeq: number;
 }
 
+/** A JSON representation of a resource as an answer gave it, with its ETag. */
+export interface Representation {
+  url: string;
+  etag: string;
+  body: Json;
+  /** Device time it was seen: the oldest go first. */
+  at: number;
+}
+
 export interface OutboxSchema extends DBSchema {
   entries: { key: number; value: Entry; indexes: { queue: [string, number]; state: [string, number] } };
   requests: { key: number; value: StoredRequest };
   meta: { key: 'meta'; value: Meta };
+  representations: { key: [string, string]; value: Representation; indexes: { at: number } };
 }
 
 export type OutboxDb = IDBPDatabase<OutboxSchema>;
@@ -46,12 +59,12 @@ export function openOutboxDb(origin: string, onClose: () => void, name = DB_NAME
   return openDB<OutboxSchema>(name, DB_VERSION, {
     upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
-        createV2(db);
+        createStores(db);
         return;
       }
       // An upgrade that fails half-way must keep nothing of itself: the data stays as it was.
       if (oldVersion < 2) upgradeFromV1(db, transaction, origin).catch(() => transaction.abort());
-      else if (oldVersion < 3) upgradeFromV2(transaction).catch(() => transaction.abort());
+      else if (oldVersion < 3) upgradeFromV2(db, transaction).catch(() => transaction.abort());
     },
     blocking(_current, _blocked, event) {
       (event.target as IDBDatabase).close();
@@ -66,21 +79,28 @@ export function newMeta(): Meta {
 }
 
 /**
- * 2 to 3: the stores stay as they are; the meta record counts conflicts, of which a
- * version-2 outbox has none (it made its conflicts dead letters, and they stay so).
+ * 2 to 3: the stores stay as they are, and `representations` is new; the meta record
+ * counts conflicts, of which a version-2 outbox has none (it made its conflicts dead
+ * letters, and they stay so).
  */
-async function upgradeFromV2(transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'versionchange'>): Promise<void> {
+async function upgradeFromV2(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations')[], 'versionchange'>): Promise<void> {
+  createRepresentations(db);
   const meta = transaction.objectStore('meta');
   const v2 = await meta.get(META_KEY);
   if (v2) await meta.put({ ...v2, conflicts: 0 }, META_KEY);
 }
 
-function createV2(db: OutboxDb): void {
+function createStores(db: OutboxDb): void {
   const entries = db.createObjectStore('entries', { keyPath: 'id' });
   entries.createIndex('queue', 'queue');
   entries.createIndex('state', ['state', 'seq']);
   db.createObjectStore('requests');
   db.createObjectStore('meta');
+  createRepresentations(db);
+}
+
+function createRepresentations(db: OutboxDb): void {
+  db.createObjectStore('representations', { keyPath: ['url', 'etag'] }).createIndex('at', 'at');
 }
 
 /** What sw-outbox 0.1 kept under a number key in its one `entries` store: the request, and its state beside it. */
@@ -106,10 +126,10 @@ interface V1Entry extends StoredRequest {
  * carry over, so the server sees the same client counting on. The old store is renamed
  * out of the way, read with a cursor (one record in memory at a time), then deleted.
  */
-async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'versionchange'>, origin: string): Promise<void> {
+async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations')[], 'versionchange'>, origin: string): Promise<void> {
   const OLD = 'entries-v1';
   unwrap(transaction.objectStore('entries')).name = OLD;
-  createV2(db);
+  createStores(db);
   const meta = newMeta();
   const old = unwrap(transaction).objectStore(OLD);
   const entries = transaction.objectStore('entries');

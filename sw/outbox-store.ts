@@ -1,6 +1,6 @@
 import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
 import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
-import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
+import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema, type Representation } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
@@ -399,6 +399,28 @@ export class OutboxStore {
     );
     await tx.done;
     return writes;
+  }
+
+  /**
+   * Keeps a JSON representation seen with an ETag, for merges, and drops the oldest
+   * beyond `max`. Nothing a page waits for depends on it: callers do not await it.
+   */
+  async keepRepresentation(representation: Representation, max: number): Promise<void> {
+    const db = await this.#connect();
+    const tx = db.transaction('representations', 'readwrite', DURABILITY);
+    void tx.store.put(representation);
+    const excess = (await tx.store.count()) - max;
+    let oldest = excess > 0 ? await tx.store.index('at').openCursor() : null;
+    for (let dropped = 0; oldest && dropped < excess; dropped++) {
+      void oldest.delete();
+      oldest = await oldest.continue();
+    }
+    await tx.done;
+  }
+
+  /** The representation of `url` with this ETag, if the outbox kept it. */
+  async representation(url: string, etag: string): Promise<Representation | undefined> {
+    return (await this.#connect()).get('representations', [url, etag]);
   }
 
   /** The Idempotency-Keys of the live entries of `lane`: what a migration cut short has moved already. */

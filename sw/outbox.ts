@@ -1,11 +1,12 @@
-import type { Draft, LiveEntry } from './entry.js';
+import type { ConflictEntry, Draft, LiveEntry, StoredRequest } from './entry.js';
 import { laneOf, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type Snapshot, type StatusEvent } from './protocol.js';
-import { contentTypeOf, fetchCurrent, oursOf, readResolution } from './conflict-sides.js';
+import { QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type Snapshot, type StatusEvent } from './protocol.js';
+import type { Json } from '../server/json-merge.js';
+import { contentTypeOf, encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
 import { toDraft, toRequest } from './stored-request.js';
 import { answered, resolved, toMeta } from './transitions.js';
@@ -28,6 +29,12 @@ export type WriteResult = { kind: 'answered'; response: Response } | { kind: 'ke
 export interface OutboxHooks {
   /** A write's lane, when its request has no `Outbox-Lane` header. @default every write in one lane */
   lane?: LaneHook;
+  /**
+   * Decides each conflict as it comes: a policy (`ask` leaves it to the page), or a
+   * resolution (`{ body }`, `{ json }`, `{ keep }`). Undefined: the path's policy decides
+   * (options `merge`, `keepTheirs`, `keepMine`). @default the paths' policies, else ask
+   */
+  resolve?: (conflict: ConflictDetails) => ConflictPolicy | Resolution | undefined | Promise<ConflictPolicy | Resolution | undefined>;
 }
 
 /** Background Sync's SyncManager; not in TypeScript's lib because only Chromium has it. */
@@ -63,6 +70,9 @@ const FAILING_ALONE_WINDOW_MS = 60_000;
  * meantime sends that write again with its key, and the server answers from its store.
  */
 const SETTLE_WINDOW_MS = 25;
+/** How many representations `merge` paths keep, and the largest kept (in characters of JSON). */
+const MAX_REPRESENTATIONS = 200;
+const MAX_REPRESENTATION_CHARS = 64 * 1024;
 /** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
 const OWNER_LOCK = 'sw-outbox-owner:';
 /** Without Web Locks, a `sending` entry of another worker counts as abandoned this long after its timeout. */
@@ -78,6 +88,8 @@ export class Outbox {
   readonly #options: OutboxOptions;
   /** The `fold` paths, as tests. */
   readonly #foldPaths: ((pathname: string) => boolean)[];
+  /** Each path policy's paths, as tests. */
+  readonly #policyPaths: readonly (readonly [ConflictPolicy, (pathname: string) => boolean])[];
   readonly #hooks: OutboxHooks;
   readonly #deps: OutboxDeps;
   /** This worker instance; it owns the entries it claims. */
@@ -114,6 +126,11 @@ export class Outbox {
   constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
     this.#foldPaths = options.fold.map(toPathTest);
+    this.#policyPaths = [
+      ...options.merge.map((path) => ['merge', toPathTest(path)] as const),
+      ...options.keepTheirs.map((path) => ['theirs', toPathTest(path)] as const),
+      ...options.keepMine.map((path) => ['mine', toPathTest(path)] as const),
+    ];
     this.#hooks = hooks;
     this.#deps = deps;
     // Held while this worker lives, released by the browser when it dies: another worker
@@ -151,6 +168,7 @@ export class Outbox {
     const { store, now, online } = this.#deps;
     const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
     const draft = await toDraft(request, lane, madeBy);
+    if (this.#policyOf(draft.url) === 'merge') await this.#attachBase(draft);
     const offline = !online();
     const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && !this.#sendingIn(lane);
     if (claim) this.#claimingLanes.add(lane);
@@ -287,8 +305,8 @@ export class Outbox {
   async conflict(id: number): Promise<ConflictDetails> {
     await this.#flush();
     const { entry, request } = await this.#deps.store.conflict(id);
-    const theirs = request.theirs !== undefined ? request.theirs : (await fetchCurrent(this.#deps.fetch, entry.url, request)).body;
-    return { entry: toMeta(entry), ours: oursOf(request), theirs, contentType: contentTypeOf(request) };
+    const { theirs } = await this.#current(entry, request);
+    return { entry: toMeta(entry), ours: oursOf(request), theirs, ...(request.base === undefined ? {} : { base: request.base }), contentType: contentTypeOf(request) };
   }
 
   /**
@@ -301,14 +319,87 @@ export class Outbox {
   async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
     const { how, body } = readResolution(resolution);
     await this.#flush();
-    const { store, now, fetch } = this.#deps;
-    const { entry, request } = await store.conflict(id);
-    const etag = how === 'theirs' ? undefined : (entry.answer.etag ?? (await fetchCurrent(fetch, entry.url, request)).etag);
-    const { transition, counts } = await store.resolve(id, entry, (found, stored) => resolved(found, stored, how, now(), etag, body));
+    const { entry, request } = await this.#deps.store.conflict(id);
+    const etag = how === 'theirs' ? undefined : (await this.#current(entry, request)).etag;
+    return this.#resolveAs(entry, how, etag, body);
+  }
+
+  /**
+   * Keeps a GET's or a write's JSON answer with its ETag, on a `merge` path, as a version
+   * a later conflict may be merged from. Reads a copy; never fails the answer.
+   */
+  async keepRepresentation(url: string, response: Response): Promise<void> {
+    const etag = response.headers.get('ETag');
+    if (!response.ok || !etag || this.#policyOf(url) !== 'merge' || !/json/i.test(response.headers.get('Content-Type') ?? '')) return;
+    try {
+      const text = await response.clone().text();
+      if (text.length > MAX_REPRESENTATION_CHARS) return;
+      await this.#deps.store.keepRepresentation({ url, etag, body: JSON.parse(text) as Json, at: this.#deps.now() }, MAX_REPRESENTATIONS);
+    } catch (error) {
+      this.#deps.log('could not keep a representation of', url, error);
+    }
+  }
+
+  async #resolveAs(entry: ConflictEntry, how: 'mine' | 'theirs' | 'body' | 'merged', etag: string | undefined, body?: ArrayBuffer): Promise<EntryMeta | undefined> {
+    const { transition, counts } = await this.#deps.store.resolve(entry.id, entry, (found, stored) => resolved(found, stored, how, this.#deps.now(), etag, body));
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
     await this.replay('page');
     return transition.entry ? toMeta(transition.entry) : undefined;
+  }
+
+  /**
+   * The current version: the conflict's answer when it gave both the representation and
+   * its ETag, else a GET of the URL (whose two go together).
+   */
+  async #current(entry: ConflictEntry, request: StoredRequest): Promise<{ theirs?: Json; etag?: string }> {
+    if (request.theirs !== undefined && entry.answer.etag !== undefined) return { theirs: request.theirs, etag: entry.answer.etag };
+    const current = await fetchCurrent(this.#deps.fetch, entry.url, request);
+    const theirs = current.body ?? request.theirs;
+    const etag = current.etag ?? entry.answer.etag;
+    return { ...(theirs === undefined ? {} : { theirs }), ...(etag === undefined ? {} : { etag }) };
+  }
+
+  /** The policy of a path: the first of merge, keepTheirs, keepMine that lists it, else ask. */
+  #policyOf(url: string): ConflictPolicy {
+    const { pathname } = new URL(url);
+    return this.#policyPaths.find(([, test]) => test(pathname))?.[0] ?? 'ask';
+  }
+
+  /** On a `merge` path, the representation a write's If-Match names goes with it, if the outbox kept one. */
+  async #attachBase(draft: Draft): Promise<void> {
+    const ifMatch = draft.request.headers.find(([name]) => name === 'if-match')?.[1];
+    if (!ifMatch) return;
+    const base = await this.#deps.store.representation(draft.url, ifMatch).catch(() => undefined);
+    if (base) draft.request.base = base.body;
+  }
+
+  /**
+   * A conflict just came: the `resolve` hook, else its path's policy, may settle it at
+   * once. What they cannot (ask, a merge with clashes or no base) waits for the page.
+   */
+  async #settleConflict(entry: ConflictEntry): Promise<void> {
+    try {
+      const hook = this.#hooks.resolve;
+      const decided = (hook ? await hook(await this.conflict(entry.id)) : undefined) ?? this.#policyOf(entry.url);
+      if (decided === 'ask') return;
+      if (decided === 'merge') return await this.#merge(entry.id);
+      await this.resolve(entry.id, decided === 'mine' || decided === 'theirs' ? { keep: decided } : decided);
+    } catch (error) {
+      this.#deps.log(`#${entry.id} conflict left to the app:`, error);
+    }
+  }
+
+  /** The `merge` policy: a clean three-way merge is sent in the write's place; anything else is left to the page. */
+  async #merge(id: number): Promise<void> {
+    const { entry, request } = await this.#deps.store.conflict(id);
+    const { theirs, etag } = await this.#current(entry, request);
+    const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs);
+    if (merged === undefined || 'clashes' in merged) {
+      this.#deps.log(`#${id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
+      return;
+    }
+    await this.#resolveAs(entry, 'merged', etag, encode(JSON.stringify(merged.body)));
   }
 
   /**
@@ -357,6 +448,7 @@ export class Outbox {
     log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
     // The page first: should the worker die before the commit, the write goes again with
     // the same key, and the server answers it from its store.
+    if (verdict.kind === 'settle' && this.#policyPaths.length > 0) void this.keepRepresentation(entry.url, verdict.response);
     if (transition.entry === null) this.#answer(entry.id, verdict.response);
     else {
       cancelBody(verdict.response);
@@ -435,6 +527,7 @@ export class Outbox {
       for (const transition of result.applied) {
         this.#publishAll(transition.events, result.counts);
         if (transition.events.some((event) => event.type === 'sent' || event.type === 'dead-lettered' || event.type === 'conflict')) settled = true;
+        if (transition.entry?.state === 'conflict' && (this.#hooks.resolve || this.#policyPaths.length > 0)) void this.#settleConflict(transition.entry);
       }
       for (const claimed of result.claimed) {
         this.#inFlight.set(claimed.entry.id, claimed.entry.lane);

@@ -115,9 +115,14 @@ export interface ConflictDetails {
   ours: unknown;
   /** The server's current representation, from its answer or a GET of the URL; undefined when neither gave one. */
   theirs: unknown;
+  /** On a `merge` path, the version the write was made to (its If-Match), as the outbox kept it. */
+  base?: unknown;
   /** The write's Content-Type, if it had one. */
   contentType: string | null;
 }
+
+/** What a `resolve` hook or a path's policy decides for a conflict (`ask`: leave it to the page). */
+export type ConflictPolicy = 'ask' | 'merge' | 'theirs' | 'mine';
 
 /** What pages may know of an entry: no body, no header values. */
 export interface EntryMeta {
@@ -209,10 +214,11 @@ export type StatusEvent =
   /** The server refused the write as a conflict: it holds its lane until the app resolves it. */
   | { type: 'conflict'; entry: EntryMeta }
   /**
-   * A conflict was resolved: `mine` and `body` send the write again against the current
-   * version (it waits once more, same id and place); `theirs` drops it, superseded.
+   * A conflict was resolved: `mine`, `body` and `merged` (the outbox's own three-way
+   * merge) send the write again against the current version (it waits once more, same id
+   * and place); `theirs` drops it, superseded.
    */
-  | { type: 'resolved'; entry: EntryMeta; how: 'mine' | 'theirs' | 'body' }
+  | { type: 'resolved'; entry: EntryMeta; how: 'mine' | 'theirs' | 'body' | 'merged' }
   /** A waiting write was replaced by a later one to the same URL (option `fold`): `into` is that write's id. */
   | { type: 'folded'; entry: EntryMeta; into: number }
   /** Nothing is waiting any more. */

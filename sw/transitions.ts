@@ -195,7 +195,7 @@ function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): 
  * version `etag` (none when the server gave no ETag) and a new key: the old one has the
  * conflict as its answer.
  */
-export function resolved(entry: ConflictEntry, request: StoredRequest, how: 'mine' | 'theirs' | 'body', now: number, etag: string | undefined, body: ArrayBuffer | null = request.body): Transition<PendingEntry | null> {
+export function resolved(entry: ConflictEntry, request: StoredRequest, how: 'mine' | 'theirs' | 'body' | 'merged', now: number, etag: string | undefined, body: ArrayBuffer | null = request.body): Transition<PendingEntry | null> {
   if (how === 'theirs') return { entry: null, events: [{ type: 'resolved', entry: toMeta(entry), how }] };
   const { conflictAt: _at, answer: _answer, lastStatus: _status, ...rest } = entry;
   const pending: PendingEntry = {

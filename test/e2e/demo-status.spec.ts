@@ -140,3 +140,35 @@ test('DevTools: the outbox is readable in the IndexedDB panel, and outbox.table(
   await printed;
   expect(rows).toEqual([expect.objectContaining({ method: 'POST', state: expect.stringMatching(/^(pending|sending)$/) })]);
 });
+
+test('a 409 "still in flight" from sw-outbox/server is asked again until the slow first attempt answers; a 409 conflict is a conflict', async ({ context, demo }) => {
+  test.setTimeout(60_000);
+  const page = await openDemo(context, demo);
+  const { listId } = seeded(demo);
+  const status = statusOf(page);
+  const log: { type: string; error?: string; status?: number }[] = [];
+  await page.exposeFunction('record', (message: { type: string; error?: string; status?: number }) => log.push(message));
+  await page.evaluate(() => document.addEventListener('outbox-change', (event) => (window as unknown as { record: (m: unknown) => void }).record((event as CustomEvent).detail)));
+
+  // Each write takes longer than the outbox's 10 s attempt timeout: it gives up on the
+  // attempt, asks again, and meanwhile sw-outbox/server answers that the key is in flight.
+  demo.chaos.update({ slowMs: 11_000 });
+  await addItem(page, 'Coffee');
+  await expect.poll(() => log.some((message) => message.type === 'retry-scheduled' && message.error === 'HTTP 409: an earlier attempt is still being processed'), { timeout: 30_000 }).toBe(true);
+  await expect(status.pending).toHaveText('All changes saved', { timeout: 30_000 });
+  demo.chaos.reset();
+  expect(demo.processed.filter(({ method }) => method === 'POST').map(({ status }) => status)).toEqual([201]);
+  expect(itemsOnServer(demo, listId).filter(({ name }) => name === 'Coffee')).toHaveLength(1);
+  expect(log.map(({ type }) => type)).not.toContain('conflict');
+
+  // An item added again under an id the server has: the API's own 409, a conflict.
+  await context.setOffline(true);
+  await page.evaluate((listPath) => fetch(`${listPath}/items`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: document.querySelector('#items li')!.getAttribute('data-id'), name: 'Again' }) }), `/api/lists/${listId}`);
+  await context.setOffline(false);
+  await replayNow(page);
+  await expect(status.pending).toHaveText('1 in conflict');
+  await expect(status.conflicts.first()).toContainText('POST');
+  expect(log.filter(({ type }) => type === 'conflict')).toHaveLength(1);
+  const [conflict] = await page.evaluate(() => window.outbox.snapshot().then((snapshot) => snapshot.conflicts));
+  expect(conflict?.conflict?.status).toBe(409);
+});

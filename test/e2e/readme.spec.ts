@@ -10,7 +10,7 @@ function readmeSnippet(): string {
   return snippet;
 }
 
-test('the README’s page-helper snippet runs as written, on an outbox with two dead letters and a write waiting', async ({ context, server }) => {
+test('the README’s page-helper snippet runs as written, on an outbox with two dead letters, a conflict and a write waiting', async ({ context, server }) => {
   // The snippet's own options, so that its registerOutbox() finds this worker.
   const page = await openApp(context, server, { include: ['/api/'] });
   await context.setOffline(true);
@@ -20,6 +20,13 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
   await context.setOffline(false);
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2, conflicts: 0 });
+  // A conflict, in a lane of its own.
+  await context.setOffline(true);
+  expect((await write(page, 'PUT', '/api/items/9', { i: 9 }, { 'Outbox-Lane': 'docs' })).status).toBe(202);
+  server.fail({ kind: 'status', status: 412 });
+  await context.setOffline(false);
+  await page.evaluate(() => window.outbox.replay());
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.conflicts))).toBe(1);
   // A write that waits a day, as the server asked: nothing sends it during the snippet.
   server.fail({ kind: 'status', status: 503, retryAfter: '86400' });
   expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);
@@ -31,12 +38,12 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
     const { counts, unsent, entry } = await import(url);
     return { counts, unsent: unsent.length, entry };
   }, code);
-  expect(result).toMatchObject({ counts: { pending: 1, deadLetters: 2, conflicts: 0 }, unsent: 1, entry: { id: 1, state: 'pending' } });
-  // Retried (and sent once the head before it was cancelled), discarded, and the waiting
-  // one cancelled into a dead letter.
-  await server.waitForCommits(1);
-  expect(JSON.parse(server.commits[0]!.body)).toEqual({ i: 1 });
+  expect(result).toMatchObject({ counts: { pending: 1, deadLetters: 2, conflicts: 1 }, unsent: 1, entry: { id: 1, state: 'pending' } });
+  // Retried (and sent once the head before it was cancelled), discarded, the waiting one
+  // cancelled into a dead letter, and the conflict sent again as it was.
+  await server.waitForCommits(2);
+  expect(server.commits.map((commit) => JSON.parse(commit.body))).toEqual(expect.arrayContaining([{ i: 1 }, { i: 9 }]));
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
   const after = await page.evaluate(() => window.outbox.snapshot());
-  expect(after.deadLetters.map((entry) => [entry.id, entry.deadCode])).toEqual([[3, 'cancelled']]);
+  expect(after.deadLetters.map((entry) => [entry.id, entry.deadCode])).toEqual([[4, 'cancelled']]);
 });

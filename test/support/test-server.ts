@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
+import { applyMergePatch, type Json } from '../../server/json-merge.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -64,6 +65,12 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text
 export class TestServer {
   readonly arrivals: Arrival[] = [];
   readonly commits: Commit[] = [];
+  /**
+   * JSON resources by path, each with a version: GET gives it with an ETag; a PUT or a
+   * merge-patch PATCH with If-Match on its version applies, any other a bare 412 (a
+   * server with no merging of its own, and no current representation in its answer).
+   */
+  readonly documents = new Map<string, { version: number; body: Json }>();
   readonly #stored = new Map<string, Stored>();
   #armed: Armed[] = [];
   readonly #held: (() => void)[] = [];
@@ -234,6 +241,11 @@ export class TestServer {
     this.onArrival?.();
     this.#notify();
 
+    const document = this.documents.get(url.pathname);
+    if (document && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${document.version}"` }).end(JSON.stringify(document.body));
+      return;
+    }
     if (req.method === 'GET' || req.method === 'HEAD') {
       const commits = this.commits.filter((commit) => commit.path === url.pathname).map(({ method, body, seq }) => ({ method, body, seq }));
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits }));
@@ -269,7 +281,18 @@ export class TestServer {
       return problem(res, fault.status, `Fault ${fault.status}`, 'Injected by the test.', headers);
     }
 
+    if (document) return this.#writeDocument(req, res, url, arrival, key, document);
     this.#commit(req, res, url, arrival, key, fault, fingerprint);
+  }
+
+  #writeDocument(req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrival: Arrival, key: string, document: { version: number; body: Json }): void {
+    if (header(req, 'if-match') !== `"${document.version}"`) return problem(res, 412, 'Precondition failed', 'The document has changed.');
+    const sent = JSON.parse(arrival.body) as Json;
+    document.body = req.method === 'PATCH' ? applyMergePatch(document.body, sent) : sent;
+    document.version += 1;
+    this.commits.push({ key, method: arrival.method, path: url.pathname, body: arrival.body, clientId: header(req, 'outbox-client-id'), seq: Number(header(req, 'outbox-sequence')) });
+    this.#notify();
+    res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${document.version}"` }).end(JSON.stringify(document.body));
   }
 
   #commit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrival: Arrival, key: string, fault: Fault | undefined, fingerprint?: string): void {

@@ -32,6 +32,9 @@ test('no options give the documented defaults', () => {
     forms: false,
     formSavedUrl: undefined,
     fold: [],
+    merge: [],
+    keepTheirs: [],
+    keepMine: [],
     debug: false,
   });
 });

@@ -70,6 +70,7 @@ function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
   }
   const events: (StatusEvent & { counts: Counts })[] = [];
   const sent: Request[] = [];
+  const logs: string[] = [];
   const state = { server: ((request: Request) => answer(201, {}, request.url)) as Server, online: true };
   const outbox = new Outbox(resolveOptions({ retryBaseMs: 1_000, ...options }), hooks, {
     store,
@@ -82,7 +83,7 @@ function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
     now: clock.now,
     random: () => 0.5,
     timer: settleWindowAtOnce(clock.timer),
-    log: () => {},
+    log: (...args) => logs.push(args.map(String).join(' ')),
     origin: ORIGIN,
     online: () => state.online,
   });
@@ -95,7 +96,7 @@ function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
   const settle = async () => {
     while (background.length > 0) await Promise.allSettled(background.splice(0));
   };
-  return { outbox, clock, store, steps, events, sent, state, write, settle, types: () => events.map((event) => event.type) };
+  return { outbox, clock, store, steps, events, sent, logs, state, write, settle, types: () => events.map((event) => event.type) };
 }
 
 test('an online write with an empty queue: one transaction before the request goes out, the rest after the answer', async () => {
@@ -387,4 +388,79 @@ test('a conflict whose answer gave no ETag nor body: theirs and the current ETag
   const last = h.sent.at(-1)!;
   assert.deepEqual([last.method, last.headers.get('if-match'), await last.text()], ['POST', '"8"', '{"n":"merged"}']);
   assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+});
+
+/** A JSON resource that refuses a stale If-Match with a bare 412, as a server with no merging of its own does. */
+function documentServer(initial: Record<string, unknown>) {
+  const doc = { version: 1, body: initial };
+  const handle: Server = async (request) => {
+    if (request.method === 'GET') return answer(200, { ETag: `"${doc.version}"`, 'Content-Type': 'application/json' }, JSON.stringify(doc.body));
+    if (request.headers.get('if-match') !== `"${doc.version}"`) return answer(412);
+    const sent = (await request.json()) as Record<string, unknown>;
+    doc.body = request.method === 'PATCH' ? { ...doc.body, ...sent } : sent;
+    doc.version += 1;
+    return answer(200, { ETag: `"${doc.version}"`, 'Content-Type': 'application/json' }, JSON.stringify(doc.body));
+  };
+  return { doc, handle };
+}
+const put = (path: string, body: unknown, ifMatch: string, type = 'application/json') =>
+  new Request(`${ORIGIN}${path}`, { method: path.includes('patch') ? 'PATCH' : 'PUT', body: JSON.stringify(body), headers: { 'content-type': type, 'if-match': ifMatch } });
+
+test('merge policy: a conflict is merged member by member from the version the write was made to, which the outbox kept; a clash is left to the app', async () => {
+  const h = harness({ merge: ['/api/docs/'] });
+  const server = documentServer({ title: 'Trip', place: 'Oslo', days: 3 });
+  h.state.server = server.handle;
+  // The app reads the document through the worker: the outbox keeps that version.
+  await h.outbox.keepRepresentation(`${ORIGIN}/api/docs/1`, await server.handle(new Request(`${ORIGIN}/api/docs/1`)));
+  h.state.online = false;
+  await h.outbox.handle(put('/api/docs/1', { title: 'Trip', place: 'Bergen', days: 3 }, '"1"'), (promise) => void promise);
+  // Meanwhile someone else changes another member.
+  server.doc.body = { ...server.doc.body, days: 5 };
+  server.doc.version = 2;
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  await until(() => h.events.some((event) => event.type === 'resolved'), 'the merge');
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(server.doc.body, { title: 'Trip', place: 'Bergen', days: 5 }, 'both changes stand');
+  assert.deepEqual(h.events.filter((event) => event.type === 'resolved').map((event) => event.type === 'resolved' && event.how), ['merged']);
+  const last = h.sent.filter((request) => request.method === 'PUT').at(-1)!;
+  assert.equal(last.headers.get('if-match'), '"2"');
+
+  // The answer to the merged write is kept too: the next write starts from it. Both change `place`: a clash.
+  h.state.online = false;
+  await h.outbox.handle(put('/api/docs/1', { title: 'Trip', place: 'Tromsø', days: 5 }, '"3"'), (promise) => void promise);
+  server.doc.body = { ...server.doc.body, place: 'Ålesund' };
+  server.doc.version = 4;
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  await until(() => h.logs.some((line) => line.includes('not merged: both changed /place')), 'the merge to find the clash');
+  const { conflicts, counts } = await h.outbox.snapshot(10);
+  assert.equal(counts.conflicts, 1, 'left to the app');
+  const details = await h.outbox.conflict(conflicts[0]!.id);
+  assert.deepEqual([details.base, details.ours, details.theirs], [{ title: 'Trip', place: 'Bergen', days: 5 }, { title: 'Trip', place: 'Tromsø', days: 5 }, { title: 'Trip', place: 'Ålesund', days: 5 }]);
+});
+
+test('keepTheirs and keepMine paths settle their conflicts at once; a resolve hook decides before either', async () => {
+  const h = harness({ keepTheirs: ['/api/presence/'], keepMine: ['/api/drafts/'] }, { resolve: (conflict) => (new URL(conflict.entry.url).pathname === '/api/drafts/hooked' ? { json: { hooked: true } } : undefined) });
+  const server = documentServer({ text: 'theirs' });
+  const bodies = new Map<Request, string>();
+  h.state.server = async (request) => {
+    bodies.set(request, await request.clone().text());
+    return server.handle(request);
+  };
+  h.state.online = false;
+  for (const path of ['/api/presence/1', '/api/drafts/1', '/api/drafts/hooked']) await h.outbox.handle(put(path, { text: 'mine' }, '"0"'), (promise) => void promise);
+  h.state.online = true;
+  await h.outbox.replay('page');
+  const resent = () => h.sent.filter((request) => request.method === 'PUT' && request.headers.get('if-match') !== '"0"');
+  await until(() => h.events.filter((event) => event.type === 'resolved').length === 3 && resent().length === 2, 'all three resolved, two sent again');
+  await until(() => h.events.at(-1)?.type === 'drained', 'drained');
+  const how = Object.fromEntries(h.events.filter((event) => event.type === 'resolved').map((event) => event.type === 'resolved' && [new URL(event.entry.url).pathname, event.how]) as [string, string][]);
+  assert.deepEqual(how, { '/api/presence/1': 'theirs', '/api/drafts/1': 'mine', '/api/drafts/hooked': 'body' });
+  assert.deepEqual(resent().map((request) => [new URL(request.url).pathname, bodies.get(request)]), [['/api/drafts/1', '{"text":"mine"}'], ['/api/drafts/hooked', '{"hooked":true}']]);
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+  assert.throws(() => resolveOptions({ merge: ['/api/'], keepMine: ['/api/'] }), /option "merge" has "\/api\/", which keepMine has too/);
 });
