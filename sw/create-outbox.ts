@@ -17,6 +17,9 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
   if (hooks.lane !== undefined && typeof hooks.lane !== 'function') {
     throw new TypeError('sw-outbox: hooks.lane must be a function (request) => lane name or undefined.');
   }
+  if (hooks.resolve !== undefined && typeof hooks.resolve !== 'function') {
+    throw new TypeError("sw-outbox: hooks.resolve must be a function (conflict) => 'ask' | 'merge' | 'theirs' | 'mine' | a resolution | undefined.");
+  }
   const channel = new StatusChannel();
   return new Outbox(options, hooks, {
     store: new OutboxStore(self.location.origin),
