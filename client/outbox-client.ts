@@ -209,6 +209,23 @@ export class OutboxClient {
     return (await this.#send({ type: 'resolve', id, resolution })).entry;
   }
 
+  /**
+   * Asks the browser to keep this origin's storage, the outbox with it, under storage
+   * pressure (`navigator.storage.persist()`): true once granted, false when refused or
+   * where there is no StorageManager. Without it the browser may evict the origin's data,
+   * waiting writes and all, when the device runs short of space. Chromium decides by
+   * itself (an installed or often-used site gets it); Firefox asks the person.
+   */
+  async persist(): Promise<boolean> {
+    const storage = navigator.storage as StorageManager | undefined;
+    if (!storage?.persist) return false;
+    try {
+      return (await storage.persisted()) || (await storage.persist());
+    } catch {
+      return false;
+    }
+  }
+
   /** Deletes a dead letter for good. */
   async discard(id: number): Promise<void> {
     await this.#send({ type: 'discard', id });

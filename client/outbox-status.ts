@@ -210,7 +210,7 @@ function createElementClass(): CustomElementConstructor {
         case 'storage-full':
           this.#lastError = message.kept
             ? 'This device is out of storage space; changes already saved here are still being sent.'
-            : 'This device is out of storage space; the last change could not be kept for sending later.';
+            : 'Changes are not protected: this device would not keep the last one for sending later (no room, or storage blocked).';
           break;
         case 'queued':
           break;

@@ -16,6 +16,12 @@ export interface RegisterOptions {
    * each call of the client this resolves with. @default 5_000 (ms)
    */
   timeoutMs?: number;
+  /**
+   * Asks the browser for persistent storage once the worker is in control (see
+   * OutboxClient.persist; Firefox asks the person). Snapshots say whether it was granted
+   * (`storage.persisted`). @default true
+   */
+  persist?: boolean;
 }
 
 const DEFAULT_REGISTER_TIMEOUT_MS = 5_000;
@@ -48,6 +54,8 @@ export async function registerOutbox(register: RegisterOptions = {}): Promise<Ou
     const registration = await navigator.serviceWorker.register(url.href, register.scope ? { scope: register.scope } : undefined);
     await installed(registration, client, url.href);
     await controlled(client, register.timeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS);
+    // Not awaited: where the browser asks the person, the page does not wait for them.
+    if (register.persist !== false) void client.persist();
     return client;
   } catch (error) {
     client.close();

@@ -3,8 +3,17 @@ import { resolveOptions, type OutboxOptionsInput } from './options.js';
 import { Outbox, type OutboxDeps, type OutboxHooks, type SyncManagerLike } from './outbox.js';
 import { OutboxStore } from './outbox-store.js';
 import { StatusChannel } from './status-channel.js';
+import type { StorageState } from './protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
+
+/** What the browser says of the origin's storage; workers have estimate() and persisted(), not persist(). */
+async function storageState(): Promise<StorageState | null> {
+  const storage = (self.navigator as { storage?: StorageManager }).storage;
+  if (!storage?.estimate) return null;
+  const [{ usage = 0, quota = 0 }, persisted] = await Promise.all([storage.estimate(), storage.persisted?.() ?? false]);
+  return { usage, quota, persisted };
+}
 
 /**
  * Builds an outbox on the worker's own IndexedDB, fetch, BroadcastChannel, Background
@@ -37,6 +46,7 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
     // Firefox and Safari have no registration.sync; Android WebView has one that never fires.
     sync: (self.registration as { sync?: SyncManagerLike }).sync,
     locks: (self.navigator as { locks?: LockManager }).locks,
+    storage: storageState,
     ...deps,
   });
 }

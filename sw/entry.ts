@@ -121,3 +121,12 @@ export interface Draft {
   madeBy?: string;
   request: StoredRequest;
 }
+
+/** A JSON representation of a resource as an answer gave it, with its ETag (the `representations` store). */
+export interface Representation {
+  url: string;
+  etag: string;
+  body: Json;
+  /** Device time it was seen: the oldest go first. */
+  at: number;
+}

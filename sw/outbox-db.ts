@@ -12,8 +12,7 @@
  *             [url, etag]; index `at`, to drop the oldest: the versions a merge starts from
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import type { Json } from '../server/json-merge.js';
-import type { DeadEntry, Entry, PendingEntry, StoredRequest } from './entry.js';
+import type { DeadEntry, Entry, PendingEntry, Representation, StoredRequest } from './entry.js';
 import { laneFor } from './lanes.js';
 import { DEFAULT_LANE, type Counts } from './protocol.js';
 
@@ -28,15 +27,6 @@ export const DB_VERSION = 3;
 export interface Meta extends Counts {
   clientId: string;
   lastSeq: number;
-}
-
-/** A JSON representation of a resource as an answer gave it, with its ETag. */
-export interface Representation {
-  url: string;
-  etag: string;
-  body: Json;
-  /** Device time it was seen: the oldest go first. */
-  at: number;
 }
 
 export interface OutboxSchema extends DBSchema {

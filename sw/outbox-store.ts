@@ -1,6 +1,6 @@
 import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
-import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
-import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema, type Representation } from './outbox-db.js';
+import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, PendingEntry, QueuedEntry, Representation, SendingEntry, StoredRequest } from './entry.js';
+import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
@@ -334,7 +334,7 @@ export class OutboxStore {
    * What pages may see: exact counts, the first `limit` waiting entries and dead letters,
    * and the first `limit` lanes with their heads. Metadata only: no body is read.
    */
-  async snapshot(limit: number, now: number): Promise<Snapshot> {
+  async snapshot(limit: number, now: number): Promise<Omit<Snapshot, 'storage'>> {
     const db = await this.#connect();
     const tx = db.transaction(['entries', 'meta'], 'readonly');
     const meta = (await tx.objectStore('meta').get(META_KEY)) ?? newMeta();

@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type Snapshot, type StatusEvent } from './protocol.js';
+import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
 import type { Json } from '../server/json-merge.js';
 import { contentTypeOf, encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
@@ -23,7 +23,11 @@ const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
  * The outcome of a page's write, as its fetch handler needs it: the server's final answer
  * when it came while the page waited, else the entry that keeps the write for later.
  */
-export type WriteResult = { kind: 'answered'; response: Response } | { kind: 'kept'; entry: LiveEntry };
+export type WriteResult =
+  | { kind: 'answered'; response: Response }
+  | { kind: 'kept'; entry: LiveEntry }
+  /** The browser would not store it, and sending it at once failed too: neither kept nor sent. */
+  | { kind: 'not-stored'; error: string };
 
 /** Functions the app gives the outbox, for what a query string cannot say. */
 export interface OutboxHooks {
@@ -58,6 +62,8 @@ export interface OutboxDeps {
   online: () => boolean;
   sync?: SyncManagerLike | undefined;
   locks?: LockManager | undefined;
+  /** The origin's storage use and persistence, for snapshots; none where the browser has no StorageManager. */
+  storage?: (() => Promise<StorageState | null>) | undefined;
 }
 
 // setTimeout takes a signed 32-bit delay; a longer one fires at once.
@@ -154,6 +160,7 @@ export class Outbox {
       return new Response(JSON.stringify(problem), { status: 400, headers: { 'Content-Type': 'application/problem+json' } });
     }
     if (result.kind === 'answered') return result.response;
+    if (result.kind === 'not-stored') return notStored(result.error, request);
     if (request.mode === 'navigate') return formSaved(result.entry, request, this.#options.formSavedUrl);
     if (this.#options.whenQueued === 'reject') return Response.error();
     const body: QueuedBody = { queued: true, id: result.entry.id, idempotencyKey: result.entry.idempotencyKey };
@@ -180,11 +187,16 @@ export class Outbox {
     } catch (error) {
       if (claim) this.#claimingLanes.delete(lane);
       this.#changes.unshift(...settled);
-      // Storage refused (quota, private mode): send the write as the app would have,
-      // and say so loudly, rather than lose it. Nothing of it was stored: one transaction.
+      // Storage refused (quota, private mode, blocked): send the write as the app would
+      // have, and say so loudly, rather than lose it. Nothing of it was stored: one
+      // transaction. If that send fails too, the page is told, never that it was queued.
       console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
-      if (isQuotaError(error)) this.#publish({ type: 'storage-full', kept: false, error: describe(error) }, this.#counts);
-      return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, draft.request)) };
+      this.#publish({ type: 'storage-full', kept: false, error: describe(error) }, this.#counts);
+      try {
+        return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, draft.request)) };
+      } catch (failed) {
+        return { kind: 'not-stored', error: `${describe(error)}; sent at once instead, which failed: ${describe(failed)}` };
+      }
     }
     const { transition, counts } = added;
     const entry = transition.entry;
@@ -251,9 +263,9 @@ export class Outbox {
   /** Counts, the first `limit` entries, dead letters and lanes: metadata only. */
   async snapshot(limit: number): Promise<Snapshot> {
     await this.#flush();
-    const snapshot = await this.#deps.store.snapshot(limit, this.#deps.now());
+    const [snapshot, storage] = await Promise.all([this.#deps.store.snapshot(limit, this.#deps.now()), this.#deps.storage?.().catch(() => null) ?? null]);
     this.#counts = snapshot.counts;
-    return snapshot;
+    return { ...snapshot, storage };
   }
 
   /** The first `limit` waiting writes in order, with their bodies if asked; `mine` says which `page` made. */
@@ -658,6 +670,22 @@ function formSaved(entry: LiveEntry, request: Request, savedUrl: string | undefi
 <p>Your form could not be sent just now, so it was saved on this device. It will be sent by itself when the network is back; you do not need to send it again.</p>
 <p><a href="${escapeHtml(back)}">Back to the page you were on</a></p>`;
   return new Response(html, { status: 202, headers: { 'Content-Type': 'text/html; charset=utf-8', [QUEUED_HEADER]: '?1' } });
+}
+
+/**
+ * The answer to a write that was neither kept nor sent: 507 with a problem+json (or, for
+ * a form post, a page) and `Outbox-Not-Stored: ?1`, so that no app mistakes it for queued.
+ */
+function notStored(error: string, request: Request): Response {
+  const headers = { [NOT_STORED_HEADER]: '?1' };
+  const detail = `This device would not keep the change (${error}), and it could not be sent now. Nothing of it was saved: make it again once there is room or a connection.`;
+  if (request.mode === 'navigate') {
+    const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not saved</title>
+<h1>Not saved</h1><p>${escapeHtml(detail)}</p>`;
+    return new Response(html, { status: 507, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
+  }
+  const problem = { type: NOT_STORED_PROBLEM_TYPE, title: 'Not saved on this device, and not sent', status: 507, detail };
+  return new Response(JSON.stringify(problem), { status: 507, headers: { ...headers, 'Content-Type': 'application/problem+json' } });
 }
 
 function escapeHtml(text: string): string {

@@ -60,6 +60,14 @@ export function newIdempotencyKey(): string {
 /** Response header set on the outbox's own 202 answer. */
 export const QUEUED_HEADER = 'Outbox-Queued';
 
+/**
+ * Response header (`?1`) on the outbox's answer to a write the browser would not store
+ * (quota, private mode, storage blocked) and that could not be sent at once either: a 507
+ * whose problem type is {@link NOT_STORED_PROBLEM_TYPE}. Nothing of the write was kept.
+ */
+export const NOT_STORED_HEADER = 'Outbox-Not-Stored';
+export const NOT_STORED_PROBLEM_TYPE = 'tag:sw-outbox,2026:not-stored';
+
 /** The body of the outbox's 202 answer when a write is kept for later. */
 export interface QueuedBody {
   queued: true;
@@ -224,9 +232,10 @@ export type StatusEvent =
   /** Nothing is waiting any more. */
   | { type: 'drained' }
   /**
-   * The browser refused to store something for lack of room. `kept: false`: a new write
-   * did not fit and was sent once without the outbox (offline, the page's fetch failed).
-   * `kept: true`: bookkeeping did not fit; writes already kept are still sent.
+   * The browser refused to store something. `kept: false`: a new write was not stored
+   * (no room, private mode, storage blocked) and was sent once without the outbox, or,
+   * if that failed, answered 507 `Outbox-Not-Stored`. `kept: true`: bookkeeping did not
+   * fit; writes already kept are still sent.
    */
   | { type: 'storage-full'; kept: boolean; error: string };
 
@@ -259,6 +268,18 @@ export interface Snapshot {
   nextAttemptAt: number | null;
   /** The failure of a waiting lane head, if any. */
   lastError: string | null;
+  /** The origin's storage as the browser reports it (`navigator.storage`); null where it does not. */
+  storage: StorageState | null;
+}
+
+/** How much the origin stores, of how much it may, and whether the browser keeps it under pressure. */
+export interface StorageState {
+  /** Bytes the origin uses, all storage together (`estimate().usage`). */
+  usage: number;
+  /** Bytes it may use (`estimate().quota`). */
+  quota: number;
+  /** The browser granted persistence (`persisted()`): it will not evict the outbox under storage pressure. */
+  persisted: boolean;
 }
 
 /**

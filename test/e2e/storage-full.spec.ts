@@ -2,7 +2,7 @@ import { chromium } from '@playwright/test';
 import { expect, openApp, test } from '../support/fixtures.js';
 import type { StatusMessage } from '../../sw/protocol.js';
 
-test('over quota: a write the outbox accepted is still delivered; one that did not fit is not half-stored, and pages are told storage is full', async ({ server }, testInfo) => {
+test('over quota: a write the outbox accepted is still delivered; one that did not fit is not half-stored, is answered 507 Outbox-Not-Stored, and pages are told', async ({ server }, testInfo) => {
   // The default profile of a persistent context: Chromium applies a quota override there.
   const context = await chromium.launchPersistentContext(testInfo.outputPath('profile'), testInfo.project.use.launchOptions ?? {});
   try {
@@ -19,10 +19,16 @@ test('over quota: a write the outbox accepted is still delivered; one that did n
         const bytes = new Uint8Array(size * 1024);
         for (let i = 0; i < bytes.length; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
         const body = new Blob([JSON.stringify({ size }), '\n', bytes]);
-        return fetch('/api/items', { method: 'POST', body }).then((r) => r.status, (e: Error) => e.name);
+        return fetch('/api/items', { method: 'POST', body }).then(async (r) => ({ status: r.status, notStored: r.headers.get('Outbox-Not-Stored'), queued: r.headers.get('Outbox-Queued'), type: r.status === 202 ? null : ((await r.json()) as { type: string }).type }));
       }, kib);
-    expect(await post(256)).toBe(202);
-    expect(await post(5 * 1024)).toBe('TypeError'); // did not fit, and could not be sent: the page's fetch fails
+    expect(await post(256)).toMatchObject({ status: 202, queued: '?1', notStored: null });
+    // Did not fit, and could not be sent: a distinct answer, never "queued".
+    expect(await post(5 * 1024)).toEqual({ status: 507, notStored: '?1', queued: null, type: 'tag:sw-outbox,2026:not-stored' });
+    // The outbox says how much the origin stores. (Chromium's estimate() gives the disk's
+    // quota, not the override above, which IndexedDB enforces.)
+    const { storage } = await page.evaluate(() => window.outbox.snapshot());
+    expect(storage).toMatchObject({ quota: expect.any(Number), usage: expect.any(Number), persisted: expect.any(Boolean) });
+    expect(storage!.usage).toBeGreaterThan(256 * 1024);
     await context.setOffline(false); // Chromium's sync event replays
     await server.waitForCommits(1, 30_000);
     expect(server.commits.map((commit) => JSON.parse(commit.body.slice(0, commit.body.indexOf('\n'))).size)).toEqual([256]);
@@ -33,4 +39,14 @@ test('over quota: a write the outbox accepted is still delivered; one that did n
   } finally {
     await context.close();
   }
+});
+
+test('the page helper asks for persistent storage, and snapshots say whether the browser granted it', async ({ context, server }) => {
+  const page = await openApp(context, server);
+  const granted = await page.evaluate(() => window.outbox.persist());
+  expect(typeof granted).toBe('boolean');
+  expect(await page.evaluate(() => navigator.storage.persisted())).toBe(granted);
+  const { storage } = await page.evaluate(() => window.outbox.snapshot());
+  expect(storage?.persisted).toBe(granted);
+  expect(storage!.quota).toBeGreaterThan(0);
 });

@@ -13,7 +13,7 @@ function fakeClient() {
     },
     snapshot: () => new Promise<Snapshot>((resolve) => reads.push(resolve)),
   };
-  const snapshot = (pending: number, deadLetters: Snapshot['deadLetters'] = [], conflicts: Snapshot['conflicts'] = []): Snapshot => ({ counts: { pending, deadLetters: deadLetters.length, conflicts: conflicts.length }, entries: [], deadLetters, conflicts, lanes: [], nextAttemptAt: null, lastError: null });
+  const snapshot = (pending: number, deadLetters: Snapshot['deadLetters'] = [], conflicts: Snapshot['conflicts'] = []): Snapshot => ({ counts: { pending, deadLetters: deadLetters.length, conflicts: conflicts.length }, entries: [], deadLetters, conflicts, lanes: [], nextAttemptAt: null, lastError: null, storage: null });
   const message = (pending: number) => ({ type: 'queued', counts: { pending, deadLetters: 0, conflicts: 0 } }) as unknown as StatusMessage;
   return { client: client as unknown as OutboxClient, listeners, reads, snapshot, send: (pending: number) => listeners.forEach((listener) => listener(message(pending))) };
 }
