@@ -11,6 +11,8 @@ import {
   type Command,
   type CommandAck,
   type ConflictDetails,
+  type CredentialsReply,
+  type CredentialsRequest,
   type EntryMeta,
   type Resolution,
   type PendingWrite,
@@ -224,6 +226,38 @@ export class OutboxClient {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Gives the worker the credential headers of writes it is about to send, when it has
+   * none of its own: writes are never stored with them (option `credentialHeaders`), so
+   * after a worker restart or a 401 it asks an open page. `callback` gets the write
+   * (`url`, `method`, `lane`, the header `names` it was made with) and returns the headers
+   * to send, or undefined. One callback per client; returns what removes it.
+   */
+  onCredentials(callback: (write: Omit<CredentialsRequest, 'protocol' | 'version' | 'type'>) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>): () => void {
+    const listener = async (event: MessageEvent) => {
+      const data = event.data as CredentialsRequest | undefined;
+      const port = event.ports[0];
+      if (data?.protocol !== PROTOCOL_NAME || data.type !== 'credentials-request' || !port) return;
+      let headers: Record<string, string> | null = null;
+      try {
+        headers = (await callback({ url: data.url, method: data.method, lane: data.lane, names: data.names })) ?? null;
+      } finally {
+        const reply: CredentialsReply = { headers };
+        port.postMessage(reply);
+      }
+    };
+    navigator.serviceWorker.addEventListener('message', listener);
+    return () => navigator.serviceWorker.removeEventListener('message', listener);
+  }
+
+  /**
+   * Tells the worker that credentials changed (a sign-in, a refreshed token): the writes
+   * that got 401 or 403 (`needs-auth`) are sent again, asking `onCredentials` for them.
+   */
+  async credentialsChanged(): Promise<void> {
+    await this.#send({ type: 'credentials-changed' });
   }
 
   /** Deletes a dead letter for good. */

@@ -73,6 +73,8 @@ function createElementClass(): CustomElementConstructor {
     readonly #deadLetters: HTMLUListElement;
     readonly #conflicts: HTMLUListElement;
     readonly #refused: HTMLDetailsElement;
+    /** Writes wait for credentials (a 401 or 403 on replay): the person has to sign in. */
+    #needsAuth = false;
     /** The next attempt waits for a time the server asked for (5xx, Retry-After): Send now cannot help. */
     #serverWait = false;
     /** This page's client id, and its writes still waiting: "3 waiting (1 from this tab)". */
@@ -177,7 +179,15 @@ function createElementClass(): CustomElementConstructor {
           this.#retryAt = message.retryAt;
           this.#serverWait = message.entry.waitsFor === 'server';
           break;
+        case 'needs-auth':
+          this.#sending = undefined;
+          this.#needsAuth = true;
+          break;
+        case 'resumed':
+          this.#needsAuth = false;
+          break;
         case 'drained':
+          this.#needsAuth = false;
           this.#sending = undefined;
           this.#lastError = null;
           this.#retryAt = 0;
@@ -227,6 +237,7 @@ function createElementClass(): CustomElementConstructor {
       for (const entry of snapshot.entries) if (this.#me !== undefined && entry.madeBy === this.#me) this.#mine.add(entry.id);
       this.#renderCounts(snapshot.counts);
       this.#lastError = snapshot.lastError;
+      this.#needsAuth = snapshot.lanes.some((lane) => lane.state === 'needs-auth');
       this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
       this.#serverWait = snapshot.entries.some((entry) => entry.waitsFor === 'server' && (entry.nextAttemptAt ?? 0) > Date.now());
       this.#deadLetters.replaceChildren(...snapshot.deadLetters.map(deadLetterItem));
@@ -263,6 +274,10 @@ function createElementClass(): CustomElementConstructor {
       const offline = !navigator.onLine;
       if (this.#sending) {
         this.#activity.textContent = `Sending ${this.#sending.method} ${shortPath(this.#sending.url)}…`;
+      } else if (this.#needsAuth && pending) {
+        // Not an error of the network or of the writes: the session ended.
+        const count = Number(this.getAttribute('pending'));
+        this.#activity.textContent = `Sign in to send ${count} change${count === 1 ? '' : 's'}`;
       } else if (offline && pending) {
         // Offline is a state, not an error: nothing is wrong with the writes.
         this.#activity.textContent = 'Sent when back online';
@@ -278,6 +293,7 @@ function createElementClass(): CustomElementConstructor {
       this.#sendNow.title = why || 'Try sending the waiting changes now.';
       // No worker controls the page (before the first install, after a hard reload, or no
       // service workers at all): writes made now bypass the outbox, and the person is told.
+      this.toggleAttribute('needs-auth', this.#needsAuth && pending);
       const unprotected = !navigator.serviceWorker?.controller;
       this.toggleAttribute('unprotected', unprotected);
       const error = unprotected

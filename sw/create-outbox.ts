@@ -3,6 +3,7 @@ import { resolveOptions, type OutboxOptionsInput } from './options.js';
 import { Outbox, type OutboxDeps, type OutboxHooks, type SyncManagerLike } from './outbox.js';
 import { OutboxStore } from './outbox-store.js';
 import { StatusChannel } from './status-channel.js';
+import { askPages } from './ask-pages.js';
 import type { StorageState } from './protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -26,6 +27,9 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
   if (hooks.lane !== undefined && typeof hooks.lane !== 'function') {
     throw new TypeError('sw-outbox: hooks.lane must be a function (request) => lane name or undefined.');
   }
+  if (hooks.credentials !== undefined && typeof hooks.credentials !== 'function') {
+    throw new TypeError('sw-outbox: hooks.credentials must be a function ({ url, method, lane }) => headers or undefined.');
+  }
   if (hooks.resolve !== undefined && typeof hooks.resolve !== 'function') {
     throw new TypeError("sw-outbox: hooks.resolve must be a function (conflict) => 'ask' | 'merge' | 'theirs' | 'mine' | a resolution | undefined.");
   }
@@ -47,6 +51,7 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
     sync: (self.registration as { sync?: SyncManagerLike }).sync,
     locks: (self.navigator as { locks?: LockManager }).locks,
     storage: storageState,
+    askPages,
     ...deps,
   });
 }

@@ -82,11 +82,20 @@ export interface ConflictEntry extends EntryBase {
   queue: [string, number];
 }
 
-export type Entry = PendingEntry | SendingEntry | DeadEntry | ConflictEntry;
+/**
+ * Answered 401 or 403 on replay: the credentials it was sent with are no good any more.
+ * It holds its lane, like a conflict, until the page says credentials changed (decision 0019).
+ */
+export interface NeedsAuthEntry extends EntryBase {
+  state: 'needs-auth';
+  queue: [string, number];
+}
+
+export type Entry = PendingEntry | SendingEntry | DeadEntry | ConflictEntry | NeedsAuthEntry;
 /** An entry that is sent, or is being sent. */
 export type LiveEntry = PendingEntry | SendingEntry;
 /** An entry that holds its place in its lane (it has `queue`). */
-export type QueuedEntry = LiveEntry | ConflictEntry;
+export type QueuedEntry = LiveEntry | ConflictEntry | NeedsAuthEntry;
 
 /** The request of an entry, as the `requests` store keeps it (key: the entry's id). */
 export interface StoredRequest {
@@ -99,6 +108,11 @@ export interface StoredRequest {
   redirect: RequestRedirect;
   /** The page the write came from, sent again so the server sees what it would have. */
   referrer: string;
+  /**
+   * The credential headers the write was made with, by name only: their values are never
+   * stored, and are asked for again at each attempt (decision 0019).
+   */
+  credentialNames?: string[];
   /**
    * A conflict's "theirs": the server's current representation, when its answer gave it
    * (sw-outbox/server's `current`, or a JSON body that is no problem). Kept here, not on

@@ -60,6 +60,9 @@ export async function runCommand(outbox: Outbox, command: Command, page?: string
         const entry = await outbox.resolve(command.id, command.resolution);
         return entry ? { ok: true, entry } : { ok: true };
       }
+      case 'credentials-changed':
+        await outbox.credentialsChanged();
+        return { ok: true };
       case 'claim':
         await self.clients.claim();
         return { ok: true };

@@ -135,6 +135,13 @@ export interface OutboxOptions {
    * other change. Risk: the other person's change is overwritten. @default []
    */
   keepMine: string[];
+  /**
+   * Request headers that carry credentials: never written to IndexedDB, and asked for
+   * again at each attempt (the `credentials` hook, or an open page's `onCredentials`).
+   * `Cookie` needs no listing: pages cannot set it, and the browser adds it. Names are
+   * matched without regard to case. @default ['authorization', 'proxy-authorization']
+   */
+  credentialHeaders: string[];
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -164,10 +171,11 @@ const DEFAULTS: OutboxOptions = {
   merge: [],
   keepTheirs: [],
   keepMine: [],
+  credentialHeaders: ['authorization', 'proxy-authorization'],
   debug: false,
 };
 
-type Kind = 'paths' | 'path' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
+type Kind = 'paths' | 'path' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
 
 const KINDS: Record<keyof OutboxOptions, Kind> = {
   include: 'paths',
@@ -192,6 +200,7 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   merge: 'paths',
   keepTheirs: 'paths',
   keepMine: 'paths',
+  credentialHeaders: 'headers',
   debug: 'flag',
 };
 
@@ -243,6 +252,11 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
         return path;
       });
     }
+    case 'headers':
+      return stringList(name, value).map((header) => {
+        if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(header)) throw invalid(name, `has "${header}", which is not a header name`, 'Give header names, such as "authorization" or "x-api-key".');
+        return header.toLowerCase();
+      });
     case 'methods': {
       const methods = stringList(name, value).map((method) => method.toUpperCase());
       if (methods.length === 0) throw invalid(name, 'is empty', `List at least one of ${WRITE_METHODS.join(', ')}.`);
@@ -328,6 +342,7 @@ export function parseOptionsQuery(search: string): OutboxOptionsInput {
     const last = values[values.length - 1] ?? '';
     switch (KINDS[name]) {
       case 'paths':
+      case 'headers':
       case 'methods':
       case 'origins':
         input[name] = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);

@@ -1,5 +1,5 @@
 import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
-import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, PendingEntry, QueuedEntry, Representation, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, NeedsAuthEntry, PendingEntry, QueuedEntry, Representation, SendingEntry, StoredRequest } from './entry.js';
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
@@ -330,6 +330,21 @@ export class OutboxStore {
     return { transition, counts: countsOf(meta) };
   }
 
+  /** Every write waiting for credentials is to be sent again (`renew` makes each one's transition), in one transaction. */
+  async renewCredentials(renew: (entry: NeedsAuthEntry) => Transition<PendingEntry>): Promise<{ transitions: Transition<PendingEntry>[]; counts: Counts }> {
+    const { tx, done } = await this.#tx();
+    const meta = await readMeta(tx);
+    const waiting = (await tx.objectStore('entries').index('state').getAll(IDBKeyRange.bound(['needs-auth', -Infinity], ['needs-auth', Infinity]))) as NeedsAuthEntry[];
+    const transitions = waiting.map((entry) => {
+      const transition = renew(entry);
+      applyTo(tx, meta, entry, transition);
+      return transition;
+    });
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await done(meta);
+    return { transitions, counts: countsOf(meta) };
+  }
+
   /**
    * What pages may see: exact counts, the first `limit` waiting entries and dead letters,
    * and the first `limit` lanes with their heads. Metadata only: no body is read.
@@ -348,8 +363,8 @@ export class OutboxStore {
       }
       return found;
     };
-    const [pending, sending, dead, conflicts] = await Promise.all([page('pending'), page('sending'), page('dead'), page('conflict')]);
-    const entries = [...pending, ...sending].sort((a, b) => a.seq - b.seq).slice(0, limit).map(toMeta);
+    const [pending, sending, dead, conflicts, needsAuth] = await Promise.all([page('pending'), page('sending'), page('dead'), page('conflict'), page('needs-auth')]);
+    const entries = [...pending, ...sending, ...needsAuth].sort((a, b) => a.seq - b.seq).slice(0, limit).map(toMeta);
     const lanes: LaneMeta[] = [];
     const queue = tx.objectStore('entries').index('queue');
     let cursor = await queue.openCursor();
@@ -389,7 +404,7 @@ export class OutboxStore {
     const tx = db.transaction(['entries', 'requests'], 'readonly');
     const byState = tx.objectStore('entries').index('state');
     const inState = (state: Entry['state']) => byState.getAll(IDBKeyRange.bound([state, -Infinity], [state, Infinity]), limit);
-    const live = [...(await inState('pending')), ...(await inState('sending'))].sort((a, b) => a.seq - b.seq).slice(0, limit);
+    const live = [...(await inState('pending')), ...(await inState('sending')), ...(await inState('needs-auth'))].sort((a, b) => a.seq - b.seq).slice(0, limit);
     const writes = await Promise.all(
       live.map(async (entry): Promise<PendingWrite> => {
         const request = await tx.objectStore('requests').get(entry.id);
@@ -439,8 +454,8 @@ export class OutboxStore {
     const meta = await readMeta(tx);
     const byState = tx.objectStore('entries').index('state');
     const count = (state: Entry['state']) => byState.count(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
-    const [pending, sending, dead, conflicts] = await Promise.all([count('pending'), count('sending'), count('dead'), count('conflict')]);
-    meta.pending = pending + sending;
+    const [pending, sending, dead, conflicts, needsAuth] = await Promise.all([count('pending'), count('sending'), count('dead'), count('conflict'), count('needs-auth')]);
+    meta.pending = pending + sending + needsAuth;
     meta.deadLetters = dead;
     meta.conflicts = conflicts;
     void tx.objectStore('meta').put(meta, META_KEY);
@@ -559,8 +574,8 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
       applyTo(tx, meta, head, change);
       result.applied.push(change);
       skipLane = false; // the next entry of the lane is its head now
-    } else if (head.state === 'conflict') {
-      result.blockedLanes.add(head.lane); // until the app resolves it: no time makes it due
+    } else if (head.state === 'conflict' || head.state === 'needs-auth') {
+      result.blockedLanes.add(head.lane); // until the app resolves it, or credentials come: no time makes it due
     } else if (head.state === 'sending' && !rules.goneOwners.has(head.owner)) {
       if (head.owner !== rules.owner) result.foreign.push(head);
     } else if (head.state === 'pending' && !isDue(head, rules.now, rules.force)) {

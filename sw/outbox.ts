@@ -1,4 +1,4 @@
-import type { ConflictEntry, Draft, LiveEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, Draft, Entry, LiveEntry, StoredRequest } from './entry.js';
 import { laneOf, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
@@ -8,8 +8,8 @@ import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, ty
 import type { Json } from '../server/json-merge.js';
 import { contentTypeOf, encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
-import { toDraft, toRequest } from './stored-request.js';
-import { answered, resolved, toMeta } from './transitions.js';
+import { takeCredentials, toDraft, toRequest } from './stored-request.js';
+import { answered, renewed, resolved, toMeta } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
 
 /**
@@ -39,6 +39,12 @@ export interface OutboxHooks {
    * (options `merge`, `keepTheirs`, `keepMine`). @default the paths' policies, else ask
    */
   resolve?: (conflict: ConflictDetails) => ConflictPolicy | Resolution | undefined | Promise<ConflictPolicy | Resolution | undefined>;
+  /**
+   * The credential headers for an attempt of a write that was made with some (option
+   * `credentialHeaders`), when this worker does not hold them: after a restart, or after a
+   * 401 or 403. Undefined: an open page is asked. @default ask the pages
+   */
+  credentials?: (write: { url: string; method: string; lane: string }) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
 }
 
 /** Background Sync's SyncManager; not in TypeScript's lib because only Chromium has it. */
@@ -62,6 +68,8 @@ export interface OutboxDeps {
   online: () => boolean;
   sync?: SyncManagerLike | undefined;
   locks?: LockManager | undefined;
+  /** Asks the open pages for a write's credential headers (see ask-pages.ts); null when none gives them. */
+  askPages?: ((write: { url: string; method: string; lane: string; names: string[] }) => Promise<Record<string, string> | null>) | undefined;
   /** The origin's storage use and persistence, for snapshots; none where the browser has no StorageManager. */
   storage?: (() => Promise<StorageState | null>) | undefined;
 }
@@ -112,6 +120,11 @@ export class Outbox {
    */
   readonly #claimingLanes = new Set<string>();
   #claimingSlots = 0;
+  /**
+   * The credential headers of the writes this worker took, by entry id: in memory only,
+   * never stored (decision 0019). Dropped when the write settles or they are refused.
+   */
+  readonly #secrets = new Map<number, [string, string][]>();
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -175,6 +188,7 @@ export class Outbox {
     const { store, now, online } = this.#deps;
     const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
     const draft = await toDraft(request, lane, madeBy);
+    const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     if (this.#policyOf(draft.url) === 'merge') await this.#attachBase(draft);
     const offline = !online();
     const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && !this.#sendingIn(lane);
@@ -193,7 +207,7 @@ export class Outbox {
       console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
       this.#publish({ type: 'storage-full', kept: false, error: describe(error) }, this.#counts);
       try {
-        return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, draft.request)) };
+        return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
       } catch (failed) {
         return { kind: 'not-stored', error: `${describe(error)}; sent at once instead, which failed: ${describe(failed)}` };
       }
@@ -202,6 +216,7 @@ export class Outbox {
     const entry = transition.entry;
     if (claim) this.#claimingLanes.delete(lane);
     this.#counts = counts;
+    if (secrets.length > 0) this.#secrets.set(entry.id, secrets);
     const answer = new Promise<Response | undefined>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
       this.#inFlight.set(entry.id, lane);
@@ -214,6 +229,7 @@ export class Outbox {
     if (added.folded) {
       // Its page, if one still waits, gets the queued answer: the write lives on in this one.
       this.#answer(added.folded.id, undefined);
+      this.#secrets.delete(added.folded.id);
       this.#publish({ type: 'folded', entry: toMeta(added.folded), into: entry.id }, counts);
     }
     this.#deps.log('queued', entry.method, entry.url, `#${entry.id}`, lane);
@@ -238,6 +254,8 @@ export class Outbox {
    * this worker has nothing more to send now (its timers and triggers take it from there).
    */
   replay(trigger: Trigger): Promise<void> {
+    // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
+    if (trigger === 'start' && this.#hooks.credentials) return this.credentialsChanged();
     if (FORCING.has(trigger)) this.#force = true;
     this.#wanted = true;
     void this.#pump();
@@ -303,6 +321,7 @@ export class Outbox {
   async cancel(id: number): Promise<void> {
     await this.#flush();
     const { transition, counts } = await this.#deps.store.cancel(id, this.#deps.now());
+    this.#secrets.delete(id);
     this.#counts = counts;
     this.#answer(id, undefined);
     this.#publishAll(transition.events, counts);
@@ -354,6 +373,7 @@ export class Outbox {
 
   async #resolveAs(entry: ConflictEntry, how: 'mine' | 'theirs' | 'body' | 'merged', etag: string | undefined, body?: ArrayBuffer): Promise<EntryMeta | undefined> {
     const { transition, counts } = await this.#deps.store.resolve(entry.id, entry, (found, stored) => resolved(found, stored, how, this.#deps.now(), etag, body));
+    if (!transition.entry) this.#secrets.delete(entry.id);
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
     await this.replay('page');
@@ -366,7 +386,7 @@ export class Outbox {
    */
   async #current(entry: ConflictEntry, request: StoredRequest): Promise<{ theirs?: Json; etag?: string }> {
     if (request.theirs !== undefined && entry.answer.etag !== undefined) return { theirs: request.theirs, etag: entry.answer.etag };
-    const current = await fetchCurrent(this.#deps.fetch, entry.url, request);
+    const current = await fetchCurrent(this.#deps.fetch, entry.url, await this.#withCredentials(entry, request));
     const theirs = current.body ?? request.theirs;
     const etag = current.etag ?? entry.answer.etag;
     return { ...(theirs === undefined ? {} : { theirs }), ...(etag === undefined ? {} : { etag }) };
@@ -415,6 +435,47 @@ export class Outbox {
   }
 
   /**
+   * Credentials changed (a sign-in, a refreshed token): every write waiting for them
+   * (`needs-auth`) is due again, and the outbox replays.
+   */
+  async credentialsChanged(): Promise<void> {
+    await this.#flush();
+    const { transitions, counts } = await this.#deps.store.renewCredentials((entry) => renewed(entry, this.#deps.now()));
+    this.#counts = counts;
+    for (const transition of transitions) this.#publishAll(transition.events, counts);
+    await this.replay('page');
+  }
+
+  /** Credentials refused: every write held with the same ones will be refused too, and asks again. */
+  #forgetCredentials(id: number): void {
+    const refused = JSON.stringify(this.#secrets.get(id) ?? null);
+    this.#secrets.delete(id);
+    for (const [other, held] of this.#secrets) if (JSON.stringify(held) === refused) this.#secrets.delete(other);
+  }
+
+  /** The request with the credential headers it was made with, when it had any: see #credentialsFor. */
+  async #withCredentials(entry: Pick<Entry, 'id' | 'url' | 'method' | 'lane'>, request: StoredRequest): Promise<StoredRequest> {
+    if (!request.credentialNames) return request;
+    return { ...request, headers: [...request.headers, ...(await this.#credentialsFor(entry, request.credentialNames))] };
+  }
+
+  /** A write's credential headers for an attempt: this worker's memory, else the hook, else an open page. */
+  async #credentialsFor(entry: Pick<Entry, 'id' | 'url' | 'method' | 'lane'>, names: string[]): Promise<[string, string][]> {
+    const held = this.#secrets.get(entry.id);
+    if (held) return held;
+    const write = { url: entry.url, method: entry.method, lane: entry.lane };
+    try {
+      const given = (await this.#hooks.credentials?.(write)) ?? (await this.#deps.askPages?.({ ...write, names })) ?? {};
+      return Object.entries(given)
+        .map(([name, value]): [string, string] => [name.toLowerCase(), value])
+        .filter(([name]) => names.includes(name));
+    } catch (error) {
+      this.#deps.log(`#${entry.id} no credentials:`, error);
+      return [];
+    }
+  }
+
+  /**
    * Takes over writes another queue kept (a Workbox queue's: see workbox-migration.ts):
    * each goes at the tail of its lane in the order given, with `createdAt` its own time
    * (so maxAgeMs counts from then), and is sent by the next replay. A write whose key is
@@ -428,7 +489,10 @@ export class Outbox {
     for (const { draft, createdAt } of writes) {
       if (!kept.has(draft.lane)) kept.set(draft.lane, await store.liveKeys(draft.lane));
       if (kept.get(draft.lane)!.has(draft.idempotencyKey)) continue;
+      // Workbox kept them on disk; the outbox does not: held in memory while this worker lives.
+      const secrets = takeCredentials(draft, this.#options.credentialHeaders);
       const { transition, counts } = await store.add(draft, createdAt, undefined);
+      if (secrets.length > 0) this.#secrets.set(transition.entry.id, secrets);
       this.#counts = counts;
       this.#publishAll(transition.events, counts);
       adopted.push(toMeta(transition.entry));
@@ -450,13 +514,17 @@ export class Outbox {
   async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
     const { store, now, random, fetch, log } = this.#deps;
     const clientId = knownClientId ?? (await store.clientId());
-    const result = await sendAttempt(fetch, entry, request, { clientId, seq: entry.seq, lane: entry.lane }, this.#options.timeoutMs);
+    const result = await sendAttempt(fetch, entry, await this.#withCredentials(entry, request), { clientId, seq: entry.seq, lane: entry.lane }, this.#options.timeoutMs);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
     if (result.kind === 'response') this.#answeredAt.set(origin, at);
     const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, request });
     const { verdict } = transition;
+    // Settled, given up, or refused: these credentials are of no more use. (A conflict
+    // keeps them, for the resolution it is sent again with.)
+    if (verdict.kind === 'needs-auth') this.#forgetCredentials(entry.id);
+    if (verdict.kind === 'settle' || verdict.kind === 'dead') this.#secrets.delete(entry.id);
     log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
     // The page first: should the worker die before the commit, the write goes again with
     // the same key, and the server answers it from its store.

@@ -76,7 +76,7 @@ export interface QueuedBody {
   idempotencyKey: string;
 }
 
-export type EntryState = 'pending' | 'sending' | 'dead' | 'conflict';
+export type EntryState = 'pending' | 'sending' | 'dead' | 'conflict' | 'needs-auth';
 
 /** Why an entry is a dead letter. */
 /**
@@ -173,7 +173,7 @@ export interface LaneMeta {
   /** The entry every other write of the lane waits on. */
   head: number;
   /** `conflict`: the head waits for the app to resolve it, and the rest of the lane with it. */
-  state: 'pending' | 'sending' | 'conflict';
+  state: 'pending' | 'sending' | 'conflict' | 'needs-auth';
   /** Live writes in the lane, the head included. */
   waiting: number;
   nextAttemptAt: number | null;
@@ -227,6 +227,13 @@ export type StatusEvent =
    * and place); `theirs` drops it, superseded.
    */
   | { type: 'resolved'; entry: EntryMeta; how: 'mine' | 'theirs' | 'body' | 'merged' }
+  /**
+   * Answered 401 or 403 on replay: the write and its lane wait for fresh credentials
+   * (the page helper's credentialsChanged(), or a credentials hook at the next start).
+   */
+  | { type: 'needs-auth'; entry: EntryMeta }
+  /** A write that waited for credentials is to be sent again. */
+  | { type: 'resumed'; entry: EntryMeta }
   /** A waiting write was replaced by a later one to the same URL (option `fold`): `into` is that write's id. */
   | { type: 'folded'; entry: EntryMeta; into: number }
   /** Nothing is waiting any more. */
@@ -315,11 +322,34 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   /** A conflict's mine, theirs and entry, for the page to show. */
   | { type: 'conflict'; id: number }
   | { type: 'resolve'; id: number; resolution: Resolution }
+  /** Credentials changed (a sign-in, a refreshed token): writes waiting for them are sent again. */
+  | { type: 'credentials-changed' }
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
   | { type: 'claim' }
   /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
   | { type: 'whoami' }
 );
+
+/**
+ * The worker's request to a page for the credential headers of a write about to be sent
+ * (posted to each window with a MessagePort); the page helper answers on the port with
+ * {@link CredentialsReply}.
+ */
+export interface CredentialsRequest {
+  protocol: typeof PROTOCOL_NAME;
+  version: typeof PROTOCOL_VERSION;
+  type: 'credentials-request';
+  url: string;
+  method: string;
+  lane: string;
+  /** The headers it was made with, by name (lower case). */
+  names: string[];
+}
+
+/** A page's answer: the headers to send (none: it has none to give). */
+export interface CredentialsReply {
+  headers: Record<string, string> | null;
+}
 
 /** Sent at once on a command's port, before its reply: the worker is there and speaks this protocol. */
 export interface CommandAck {

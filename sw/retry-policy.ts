@@ -20,6 +20,8 @@ export type Verdict =
   | { kind: 'dead'; code: Extract<DeadReasonCode, 'rejected' | 'gave-up'>; reason: string; response: Response }
   /** The resource changed since the app read it: the write waits for the app's resolution. */
   | { kind: 'conflict'; reason: string; response: Response }
+  /** Not with these credentials (401, 403): the write waits for fresh ones. */
+  | { kind: 'needs-auth'; reason: string; response: Response }
   | {
       kind: 'retry';
       delayMs: number;
@@ -135,6 +137,7 @@ export function decide(
     return { kind: 'retry', delayMs: retryAfter ?? inFlightDelay(policy, random), charged: false, mayBeCommitting: true, error: 'HTTP 409: an earlier attempt is still being processed', response };
   }
   if (CONFLICT.has(status)) return { kind: 'conflict', reason: `HTTP ${status}`, response };
+  if (status === 401 || status === 403) return { kind: 'needs-auth', reason: `HTTP ${status}`, response };
   if (!RETRYABLE_4XX.has(status) && status < 500) return { kind: 'dead', code: 'rejected', reason: `HTTP ${status}`, response };
 
   const error = `HTTP ${status}`;

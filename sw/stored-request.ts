@@ -33,6 +33,18 @@ export async function toDraft(request: Request, lane: string, madeBy?: string): 
   };
 }
 
+/**
+ * Takes the credential headers out of a draft, so that they never reach the store, and
+ * returns them (for this worker's memory); the draft keeps their names.
+ */
+export function takeCredentials(draft: Draft, names: readonly string[]): [string, string][] {
+  const taken = draft.request.headers.filter(([name]) => names.includes(name));
+  if (taken.length === 0) return taken;
+  draft.request.headers = draft.request.headers.filter(([name]) => !names.includes(name));
+  draft.request.credentialNames = taken.map(([name]) => name);
+  return taken;
+}
+
 /** Who sent a write, and where it stands in that client's order. */
 export interface Stamp {
   clientId: string;

@@ -5,7 +5,7 @@
  * publishes their events, so no path can change an entry and forget to say so.
  */
 import type { Json } from '../server/json-merge.js';
-import type { ConflictEntry, DeadEntry, Entry, LiveEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Entry, LiveEntry, NeedsAuthEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
 import { CHANGED_PROBLEM_TYPE, newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 
@@ -93,6 +93,12 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
     // Settled; or a final 4xx that the waiting page receives itself, as it would without
     // the outbox: the app handles that answer, so it is no dead letter and no conflict.
     return { verdict, entry: null, events: [{ type: 'sent', entry: toMeta(entry), status: verdict.response.status }] };
+  }
+  if (verdict.kind === 'needs-auth') {
+    // Refused as these credentials: nothing was applied. It keeps `queue`: its lane waits.
+    const { lastError: _error, ...kept } = rest;
+    const waiting: NeedsAuthEntry = { ...kept, ...status, state: 'needs-auth' };
+    return { verdict, entry: waiting, events: [{ type: 'needs-auth', entry: toMeta(waiting) }] };
   }
   if (verdict.kind === 'conflict') {
     // It keeps `queue`: its lane waits behind it. The answer says nothing was applied.
@@ -186,6 +192,22 @@ function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): 
   const { queue: _queue, nextAttemptAt: _next, waitsFor: _waits, failingAlone: _alone, ...rest } = entry;
   const dead: DeadEntry = { ...rest, state: 'dead', deadAt: now, reason };
   return { entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: reason.detail }] };
+}
+
+/**
+ * Credentials changed: a write that waited for them is due again, at the head of its lane.
+ * It gets a new key (its refusal may be kept for the old one) unless an earlier attempt
+ * may still be committing, which only its own key may ask about.
+ */
+export function renewed(entry: NeedsAuthEntry, now: number): Transition<PendingEntry> {
+  const pending: PendingEntry = {
+    ...entry,
+    idempotencyKey: entry.mayBeCommitting ? entry.idempotencyKey : newIdempotencyKey(),
+    state: 'pending',
+    nextAttemptAt: now,
+    waitsFor: 'turn',
+  };
+  return { entry: pending, events: [{ type: 'resumed', entry: toMeta(pending) }] };
 }
 
 /**

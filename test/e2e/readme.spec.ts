@@ -34,7 +34,7 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
   // As an app runs it: its module imports the helper by the package's name.
   const code = readmeSnippet().replace("from 'sw-outbox/client'", `from '${server.url}/dist/client/index.js'`);
   const result = await page.evaluate(async (source) => {
-    const url = URL.createObjectURL(new Blob([`const render = () => {};\n${source}\nexport { counts, unsent, entry };`], { type: 'text/javascript' }));
+    const url = URL.createObjectURL(new Blob([`const render = () => {};\nconst token = () => 'a-token';\n${source}\nexport { counts, unsent, entry };`], { type: 'text/javascript' }));
     const { counts, unsent, entry } = await import(url);
     return { counts, unsent: unsent.length, entry };
   }, code);

@@ -56,7 +56,7 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   expect(refused.slice(3).join()).toMatch(/^(sending(,retry-scheduled)?)?$/);
 
   await server.listen();
-  server.fail({ kind: 'status', status: 403 });
+  server.fail({ kind: 'status', status: 422 });
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => statusTypes(page).then((types) => types.slice(-3))).toEqual(['sending', 'dead-lettered', 'drained']);
 

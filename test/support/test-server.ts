@@ -71,6 +71,8 @@ export class TestServer {
    * server with no merging of its own, and no current representation in its answer).
    */
   readonly documents = new Map<string, { version: number; body: Json }>();
+  /** When set, a write to /api/ needs `Authorization: Bearer <token>`, else 401 (never kept for its key). */
+  token: string | undefined;
   readonly #stored = new Map<string, Stored>();
   #armed: Armed[] = [];
   readonly #held: (() => void)[] = [];
@@ -250,6 +252,9 @@ export class TestServer {
       const commits = this.commits.filter((commit) => commit.path === url.pathname).map(({ method, body, seq }) => ({ method, body, seq }));
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits }));
       return;
+    }
+    if (this.token !== undefined && header(req, 'authorization') !== `Bearer ${this.token}`) {
+      return problem(res, 401, 'Sign in again', 'This write needs the current session.');
     }
     if (!key && this.requireKey) {
       problem(res, 400, 'Idempotency-Key is missing', 'This API applies writes only with an Idempotency-Key.');

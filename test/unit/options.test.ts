@@ -35,6 +35,7 @@ test('no options give the documented defaults', () => {
     merge: [],
     keepTheirs: [],
     keepMine: [],
+    credentialHeaders: ['authorization', 'proxy-authorization'],
     debug: false,
   });
 });

@@ -96,7 +96,7 @@ function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
   const settle = async () => {
     while (background.length > 0) await Promise.allSettled(background.splice(0));
   };
-  return { outbox, clock, store, steps, events, sent, logs, state, write, settle, types: () => events.map((event) => event.type) };
+  return { outbox, clock, store, name: `outbox-${dbCount}`, steps, events, sent, logs, state, write, settle, types: () => events.map((event) => event.type) };
 }
 
 test('an online write with an empty queue: one transaction before the request goes out, the rest after the answer', async () => {
@@ -463,4 +463,35 @@ test('keepTheirs and keepMine paths settle their conflicts at once; a resolve ho
   assert.deepEqual(resent().map((request) => [new URL(request.url).pathname, bodies.get(request)]), [['/api/drafts/1', '{"text":"mine"}'], ['/api/drafts/hooked', '{"hooked":true}']]);
   assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
   assert.throws(() => resolveOptions({ merge: ['/api/'], keepMine: ['/api/'] }), /option "merge" has "\/api\/", which keepMine has too/);
+});
+
+test('credentials are never stored: kept in memory for the worker\'s own attempts; a 401 holds the lane as needs-auth until credentials change, then the hook gives fresh ones', async () => {
+  let token = 'old';
+  const h = harness({}, { credentials: () => ({ Authorization: `Bearer ${token}` }) });
+  h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer new' ? 201 : 401);
+  h.state.online = false;
+  for (const n of [1, 2]) await h.write(`/api/items/${n}`, { n }, { authorization: 'Bearer old-marker' });
+  const { openDB } = await import('idb');
+  const db = await openDB(h.name);
+  const stored = JSON.stringify([await db.getAll('entries'), await db.getAll('requests')]);
+  db.close();
+  assert.ok(!stored.includes('old-marker'), 'no credential value in IndexedDB');
+  assert.ok(stored.includes('"credentialNames":["authorization"]'));
+
+  // The session ended while offline: the first write gets 401 with the token it was made with.
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer old-marker']);
+  const waiting = await h.outbox.snapshot(10);
+  assert.deepEqual([waiting.counts, waiting.lanes[0]?.state, waiting.entries.map((entry) => entry.state)], [{ pending: 2, deadLetters: 0, conflicts: 0 }, 'needs-auth', ['needs-auth', 'pending']]);
+  assert.ok(h.types().includes('needs-auth'));
+
+  // A sign-in: the page says credentials changed; the hook gives the new token to both writes, in order.
+  token = 'new';
+  await h.outbox.credentialsChanged();
+  await until(() => h.events.at(-1)?.type === 'drained', 'both sent');
+  assert.deepEqual(h.sent.slice(1).map((request) => [new URL(request.url).pathname, request.headers.get('authorization')]), [['/api/items/1', 'Bearer new'], ['/api/items/2', 'Bearer new']]);
+  assert.notEqual(h.sent[1]!.headers.get('idempotency-key'), h.sent[0]!.headers.get('idempotency-key'), 'a new key: the 401 may be kept for the old one');
+  assert.ok(h.types().includes('resumed'));
 });

@@ -66,12 +66,15 @@ test('Retry-After, in seconds or as a date, replaces the backoff', () => {
   assert.equal(unreadable.kind === 'retry' && unreadable.delayMs, 500);
 });
 
-test('other 4xx are final at once: conflicts (412, 428, a 409 not in flight) wait for the app, other refusals are dead letters', () => {
-  for (const status of [400, 401, 403, 404, 410, 422]) {
+test('other 4xx are final at once: conflicts (412, 428, a 409 not in flight) wait for the app, 401 and 403 for credentials, other refusals are dead letters', () => {
+  for (const status of [400, 404, 410, 422]) {
     assert.deepEqual({ ...verdictOf(answer(status)), response: undefined }, { kind: 'dead', code: 'rejected', reason: `HTTP ${status}`, response: undefined });
   }
   for (const status of [409, 412, 428]) {
     assert.deepEqual({ ...verdictOf(answer(status)), response: undefined }, { kind: 'conflict', reason: `HTTP ${status}`, response: undefined });
+  }
+  for (const status of [401, 403]) {
+    assert.deepEqual({ ...verdictOf(answer(status)), response: undefined }, { kind: 'needs-auth', reason: `HTTP ${status}`, response: undefined });
   }
 });
 

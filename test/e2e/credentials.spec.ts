@@ -1,0 +1,76 @@
+import type { Page } from '@playwright/test';
+import { expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+
+/**
+ * Every string in every IndexedDB database, store and record of the page's origin, with
+ * ArrayBuffers and typed arrays decoded as UTF-8: what someone with the profile could read.
+ */
+function everythingStored(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const found: string[] = [];
+    const walk = (value: unknown, seen: Set<unknown>): void => {
+      if (typeof value === 'string') found.push(value);
+      else if (value instanceof ArrayBuffer) found.push(new TextDecoder().decode(value));
+      else if (ArrayBuffer.isView(value)) found.push(new TextDecoder().decode(value));
+      else if (value && typeof value === 'object' && !seen.has(value)) {
+        seen.add(value);
+        for (const [key, inner] of Object.entries(value)) {
+          found.push(key);
+          walk(inner, seen);
+        }
+      }
+    };
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(name!);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      for (const store of db.objectStoreNames) {
+        const all = db.transaction(store).objectStore(store).getAll();
+        walk(await new Promise((resolve) => (all.onsuccess = () => resolve(all.result))), new Set());
+      }
+      db.close();
+    }
+    return found.join('\n');
+  });
+}
+
+test('a token that expires while offline: the replay gets 401, the writes wait as needs-auth, the page gives a fresh token, each is committed once, in order; no token is ever in IndexedDB', async ({ context, server }) => {
+  const OLD = 'old-token-7c1e9a';
+  const FRESH = 'fresh-token-52bd0f';
+  server.token = OLD;
+  const page = await openApp(context, server, { include: ['/api/'] });
+  await page.evaluate(async (helper) => {
+    const { defineOutboxStatus } = (await import(helper)) as typeof import('../../client/index.js');
+    defineOutboxStatus();
+    document.body.append(document.createElement('outbox-status'));
+  }, '/dist/client/index.js');
+  await context.setOffline(true);
+  for (const i of [1, 2]) expect((await write(page, 'POST', '/api/items', { i }, { Authorization: `Bearer ${OLD}` })).status).toBe(202);
+  expect(await everythingStored(page)).not.toContain(OLD);
+
+  // The session expires meanwhile; back online, the first write meets 401 and its lane waits.
+  server.token = FRESH;
+  await context.setOffline(false);
+  await page.evaluate(() => window.outbox.replay());
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])))).toEqual([['needs-auth', 2]]);
+  await expect(page.locator('outbox-status .activity')).toHaveText('Sign in to send 2 changes');
+  expect(await statusTypes(page)).toContain('needs-auth');
+  expect(server.commits).toEqual([]);
+  expect(server.arrivals.map((arrival) => arrival.headers.authorization)).toEqual([`Bearer ${OLD}`]);
+
+  // The person signs in again: the page gives the worker the new token when it asks.
+  await page.evaluate((token) => {
+    window.outbox.onCredentials(() => ({ Authorization: `Bearer ${token}` }));
+    return window.outbox.credentialsChanged();
+  }, FRESH);
+  await server.waitForCommits(2);
+  expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2]);
+  expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(2);
+  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await expect(page.locator('outbox-status .pending')).toHaveText('All changes saved');
+  const stored = await everythingStored(page);
+  expect(stored).not.toContain(OLD);
+  expect(stored).not.toContain(FRESH);
+});
