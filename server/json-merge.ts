@@ -42,24 +42,76 @@ export function composeMergePatches(first: Json, second: Json): Json | undefined
 /** The result of {@link threeWayMerge}: the merged value, or the members both sides changed differently. */
 export type MergeResult = { merged: Json | undefined; conflicts: [] } | { merged?: never; conflicts: string[] };
 
+export interface MergeOptions {
+  /**
+   * Arrays whose elements are all objects with this member (a string or number id) on
+   * every side are merged element by element, matched by it: an element added, removed or
+   * changed on one side only takes that side's doing. The order is ours, with theirs'
+   * new elements after. Without it, an array is one value (RFC 7396's rule).
+   */
+  idKey?: string;
+}
+
 /**
  * A three-way merge of JSON, member by member: a member changed on one side only takes
  * that side's value; changed on both to the same value, that value; changed on both to
  * different values, it is a conflict, named by its JSON Pointer (RFC 6901). Objects on
  * all three sides are merged member by member, to any depth; anything else, arrays
- * included (RFC 7396's rule), is one value. `undefined` is a member that is absent.
+ * included (RFC 7396's rule) unless `idKey` says how to match their elements, is one
+ * value. `undefined` is a member that is absent.
  */
-export function threeWayMerge(base: Json | undefined, ours: Json | undefined, theirs: Json | undefined, at = ''): MergeResult {
+export function threeWayMerge(base: Json | undefined, ours: Json | undefined, theirs: Json | undefined, options: MergeOptions = {}): MergeResult {
+  return merge(base, ours, theirs, options.idKey, '');
+}
+
+function merge(base: Json | undefined, ours: Json | undefined, theirs: Json | undefined, idKey: string | undefined, at: string): MergeResult {
   if (equal(ours, theirs) || equal(base, theirs)) return { merged: ours, conflicts: [] };
   if (equal(base, ours)) return { merged: theirs, conflicts: [] };
+  if (idKey !== undefined && byId(ours, idKey) && byId(theirs, idKey) && (base === undefined || byId(base, idKey))) return mergeById(base as Json[] | undefined, ours as Json[], theirs as Json[], idKey, at);
   if (!isObject(ours) || !isObject(theirs)) return { conflicts: [at || '/'] };
   const common = isObject(base) ? base : {};
   const merged: JsonObject = {};
   const conflicts: string[] = [];
   for (const member of new Set([...Object.keys(common), ...Object.keys(ours), ...Object.keys(theirs)])) {
-    const result = threeWayMerge(common[member], ours[member], theirs[member], `${at}/${member.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    const result = merge(common[member], ours[member], theirs[member], idKey, `${at}/${member.replace(/~/g, '~0').replace(/\//g, '~1')}`);
     if (result.conflicts.length > 0) conflicts.push(...result.conflicts);
     else if (result.merged !== undefined) merged[member] = result.merged;
+  }
+  return conflicts.length > 0 ? { conflicts } : { merged, conflicts: [] };
+}
+
+/**
+ * The RFC 7396 merge patch that turns `from` into `to`: members added or changed, and
+ * `null` for those removed. (A merge patch cannot set a member to null, RFC 7396's own
+ * limit.)
+ */
+export function mergePatchBetween(from: Json | undefined, to: Json): Json {
+  if (!isObject(from) || !isObject(to)) return to;
+  const patch: JsonObject = {};
+  for (const [member, value] of Object.entries(to)) if (!equal(from[member], value)) patch[member] = mergePatchBetween(from[member], value);
+  for (const member of Object.keys(from)) if (!(member in to)) patch[member] = null;
+  return patch;
+}
+
+/** An array of objects that each have a string or number `idKey`, all different. */
+function byId(value: Json | undefined, idKey: string): value is JsonObject[] {
+  if (!Array.isArray(value)) return false;
+  const ids = value.map((element) => (isObject(element) ? element[idKey] : undefined));
+  return ids.every((id) => typeof id === 'string' || typeof id === 'number') && new Set(ids).size === ids.length;
+}
+
+/** Arrays merged element by element, matched by `idKey`: ours' order, then theirs' new elements. */
+function mergeById(base: Json[] | undefined, ours: Json[], theirs: Json[], idKey: string, at: string): MergeResult {
+  const index = (array: Json[] | undefined) => new Map((array ?? []).map((element) => [(element as JsonObject)[idKey], element]));
+  const [common, mine, other] = [index(base), index(ours), index(theirs)];
+  const ids = [...mine.keys(), ...[...other.keys()].filter((id) => !mine.has(id) && !common.has(id))];
+  const merged: Json[] = [];
+  const conflicts: string[] = [];
+  for (const id of new Set([...ids, ...common.keys()])) {
+    const position = ours.indexOf(mine.get(id)!) >= 0 ? ours.indexOf(mine.get(id)!) : theirs.indexOf(other.get(id)!);
+    const result = merge(common.get(id), mine.get(id), other.get(id), idKey, `${at}/${position >= 0 ? position : String(id)}`);
+    if (result.conflicts.length > 0) conflicts.push(...result.conflicts);
+    else if (result.merged !== undefined) merged.push(result.merged);
   }
   return conflicts.length > 0 ? { conflicts } : { merged, conflicts: [] };
 }

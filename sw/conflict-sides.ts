@@ -3,7 +3,7 @@
  * "ours" is the write's own body, "theirs" the server's current representation, from the
  * conflict's answer or, when that had none, a GET of the same URL.
  */
-import { applyMergePatch, threeWayMerge, type Json } from '../server/json-merge.js';
+import { applyMergePatch, mergePatchBetween, threeWayMerge, type Json } from '../server/json-merge.js';
 import type { StoredRequest } from './entry.js';
 import { OutboxError } from './outbox-error.js';
 import type { Resolution } from './protocol.js';
@@ -56,12 +56,12 @@ const MERGE_PATCH = /^application\/merge-patch\+json\b/i;
 /**
  * A three-way merge of a conflict (the `merge` policy): the write's JSON against the
  * server's current representation, from the version the write was made to (`base`). A
- * PUT sends the merged document; a JSON Merge Patch, when nothing clashes, sends itself
- * again (applied to theirs it makes the merge, and stays a diff). `clashes`: the members
+ * PUT sends the merged document; a JSON Merge Patch sends the patch from theirs to the
+ * merge (a diff still: the members the write changes, or arrays merged by id). `clashes`: the members
  * both sides changed differently. Undefined when there is nothing to merge from: no base,
  * or a body that is not JSON (or a PATCH of another kind).
  */
-export function mergeConflict(method: string, stored: StoredRequest, theirs: Json): { body: Json } | { clashes: string[] } | undefined {
+export function mergeConflict(method: string, stored: StoredRequest, theirs: Json, idKey?: string): { body: Json } | { clashes: string[] } | undefined {
   const type = contentTypeOf(stored) ?? '';
   if (stored.base === undefined || !/json/i.test(type)) return undefined;
   const patch = method === 'PATCH' && MERGE_PATCH.test(type);
@@ -72,9 +72,9 @@ export function mergeConflict(method: string, stored: StoredRequest, theirs: Jso
   } catch {
     return undefined;
   }
-  const result = threeWayMerge(stored.base, patch ? applyMergePatch(stored.base, ours) : ours, theirs);
+  const result = threeWayMerge(stored.base, patch ? applyMergePatch(stored.base, ours) : ours, theirs, idKey === undefined ? {} : { idKey });
   if (result.conflicts.length > 0) return { clashes: result.conflicts };
-  return { body: patch ? ours : (result.merged as Json) };
+  return { body: patch ? mergePatchBetween(theirs, result.merged as Json) : (result.merged as Json) };
 }
 
 export function contentTypeOf(stored: StoredRequest): string | null {

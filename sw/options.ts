@@ -130,6 +130,12 @@ export interface OutboxOptions {
    */
   keepTheirs: string[];
   /**
+   * For `merge`: the member that identifies the elements of arrays of objects (`id`), so
+   * that such arrays are merged element by element (ours' order, theirs' new elements
+   * after) rather than as one value. @default none: arrays are values (RFC 7396)
+   */
+  mergeIdKey: string | undefined;
+  /**
    * Paths whose conflicts are settled for the write ("client wins", last write wins made
    * explicit): it is sent again with If-Match on the current version, and overwrites the
    * other change. Risk: the other person's change is overwritten. @default []
@@ -170,12 +176,13 @@ const DEFAULTS: OutboxOptions = {
   fold: [],
   merge: [],
   keepTheirs: [],
+  mergeIdKey: undefined,
   keepMine: [],
   credentialHeaders: ['authorization', 'proxy-authorization'],
   debug: false,
 };
 
-type Kind = 'paths' | 'path' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
+type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
 
 const KINDS: Record<keyof OutboxOptions, Kind> = {
   include: 'paths',
@@ -199,6 +206,7 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   fold: 'paths',
   merge: 'paths',
   keepTheirs: 'paths',
+  mergeIdKey: 'member',
   keepMine: 'paths',
   credentialHeaders: 'headers',
   debug: 'flag',
@@ -299,6 +307,9 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
         throw invalid(name, `is ${JSON.stringify(value)}`, 'Give a same-origin path from the root, such as "/saved.html".');
       }
       return value;
+    case 'member':
+      if (typeof value !== 'string' || value === '') throw invalid(name, `is ${JSON.stringify(value)}`, 'Give the name of a member, such as "id".');
+      return value;
     case 'readStrategy':
       if (value !== 'network-first' && value !== 'stale-while-revalidate') {
         throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "network-first" or "stale-while-revalidate".');
@@ -356,6 +367,7 @@ export function parseOptionsQuery(search: string): OutboxOptionsInput {
         break;
       case 'whenQueued':
       case 'readStrategy':
+      case 'member':
       case 'path':
         input[name] = last;
         break;

@@ -426,7 +426,7 @@ export class Outbox {
   async #merge(id: number): Promise<void> {
     const { entry, request } = await this.#deps.store.conflict(id);
     const { theirs, etag } = await this.#current(entry, request);
-    const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs);
+    const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs, this.#options.mergeIdKey);
     if (merged === undefined || 'clashes' in merged) {
       this.#deps.log(`#${id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
       return;

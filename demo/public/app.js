@@ -1,7 +1,8 @@
 // The grocery app, written as an ordinary online app: plain fetch() to a REST API,
-// ids made on the device, the screen updated at once. It knows of the outbox in two
-// places, marked below: it draws the writes still waiting over what the server sent,
-// and it reloads from the server when the outbox drains.
+// ids made on the device, the screen updated at once. It knows of the outbox in three
+// places, marked below: it draws the writes still waiting over what the server sent, it
+// reloads from the server when the outbox drains, and it offers a form to settle a
+// rename that clashed with someone else's.
 
 import { SharedNote } from '/build/shared-note.js';
 

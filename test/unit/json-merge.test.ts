@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyMergePatch, composeMergePatches, threeWayMerge, type Json } from '../../server/json-merge.js';
+import { applyMergePatch, composeMergePatches, mergePatchBetween, threeWayMerge, type Json } from '../../server/json-merge.js';
 
 test('applyMergePatch follows RFC 7396’s own examples', () => {
   // RFC 7396, Appendix A: [target, patch, result].
@@ -83,4 +83,32 @@ test('composeMergePatches: one patch that does what two do in turn, or none wher
   assert.equal(composeMergePatches({ a: null }, { a: { y: 1 } }), undefined);
   assert.equal(composeMergePatches({ a: 'x' }, { a: { y: 1 } }), undefined);
   assert.equal(composeMergePatches('whole', { y: 1 }), undefined);
+});
+
+test('threeWayMerge with an idKey: arrays of objects merged element by element, matched by id', () => {
+  const base = { items: [{ id: 'a', name: 'Milk', done: false }, { id: 'b', name: 'Eggs', done: false }, { id: 'c', name: 'Tea', done: false }] };
+  const ours = { items: [{ id: 'a', name: 'Oat milk', done: false }, { id: 'b', name: 'Eggs', done: false }, { id: 'd', name: 'Bread', done: false }] }; // renamed a, removed c, added d
+  const theirs = { items: [{ id: 'a', name: 'Milk', done: true }, { id: 'b', name: 'Eggs', done: false }, { id: 'c', name: 'Tea', done: false }, { id: 'e', name: 'Jam', done: false }] }; // ticked a, added e
+  assert.deepEqual(threeWayMerge(base, ours, theirs, { idKey: 'id' }), {
+    merged: { items: [{ id: 'a', name: 'Oat milk', done: true }, { id: 'b', name: 'Eggs', done: false }, { id: 'd', name: 'Bread', done: false }, { id: 'e', name: 'Jam', done: false }] },
+    conflicts: [],
+  });
+  // Without it, the arrays are values, changed on both sides: a conflict.
+  assert.deepEqual(threeWayMerge(base, ours, theirs), { conflicts: ['/items'] });
+  // One element changed on both sides differently; one removed by us and changed by them.
+  const clash = { items: [{ id: 'a', name: 'Soy milk', done: false }, { id: 'b', name: 'Eggs', done: false }, { id: 'c', name: 'Green tea', done: false }] };
+  assert.deepEqual(threeWayMerge(base, ours, clash, { idKey: 'id' }), { conflicts: ['/items/0/name', '/items/2'] });
+  // Arrays that are not of objects with distinct ids stay values.
+  assert.deepEqual(threeWayMerge({ tags: [1, 2] }, { tags: [1, 2, 3] }, { tags: [0, 1, 2] }, { idKey: 'id' }), { conflicts: ['/tags'] });
+});
+
+test('mergePatchBetween: the merge patch from one document to another, which applyMergePatch carries out', () => {
+  const cases: [Json, Json][] = [
+    [{ a: 1, b: { c: 2, d: 3 }, e: [1] }, { a: 1, b: { c: 4 }, e: [1, 2], f: 'new' }],
+    [{ a: 1 }, {}],
+    [{ a: { b: 1 } }, { a: 'flat' }],
+    ['text', { a: 1 }],
+  ];
+  for (const [from, to] of cases) assert.deepEqual(applyMergePatch(from, mergePatchBetween(from, to)), to);
+  assert.deepEqual(mergePatchBetween({ a: 1, b: { c: 2, d: 3 } }, { a: 1, b: { c: 4, d: 3 } }), { b: { c: 4 } }, 'only what changed');
 });

@@ -34,6 +34,7 @@ test('no options give the documented defaults', () => {
     fold: [],
     merge: [],
     keepTheirs: [],
+    mergeIdKey: undefined,
     keepMine: [],
     credentialHeaders: ['authorization', 'proxy-authorization'],
     debug: false,
