@@ -15,6 +15,8 @@ import {
   type CredentialsRequest,
   type EntryMeta,
   type Resolution,
+  type SignOutPending,
+  type SignOutResult,
   type PendingWrite,
   type CommandReply,
   type Snapshot,
@@ -258,6 +260,27 @@ export class OutboxClient {
    */
   async credentialsChanged(): Promise<void> {
     await this.#send({ type: 'credentials-changed' });
+  }
+
+  /**
+   * Says who is signed in: from now on the page's writes are this user's, are sent only
+   * while they are signed in, and only their pages see them. Call it after each sign-in,
+   * with the id the server knows them by (it arrives as `Outbox-User`).
+   */
+  async signIn(user: string): Promise<void> {
+    await this.#send({ type: 'sign-in', user });
+  }
+
+  /**
+   * Says the user signed out. Their waiting writes are kept for their next sign-in
+   * (`pending: 'keep'`, the default), sent first (`'flush'`, waiting up to `timeoutMs`),
+   * or erased (`'purge'`). Resolves with how many were sent, kept and erased.
+   */
+  async signOut({ pending = 'keep', timeoutMs = 10_000 }: { pending?: SignOutPending; timeoutMs?: number } = {}): Promise<SignOutResult> {
+    if (!['keep', 'flush', 'purge'].includes(pending)) throw new OutboxError('invalid-option', `sw-outbox: signOut({ pending: ${JSON.stringify(pending)} }): use "keep", "flush" or "purge".`);
+    const reply = await this.#send({ type: 'sign-out', pending, timeoutMs });
+    if (!reply.signedOut) throw new OutboxError('worker-error', 'sw-outbox: the worker answered sign-out without its result.');
+    return reply.signedOut;
   }
 
   /** Deletes a dead letter for good. */

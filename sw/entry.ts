@@ -37,6 +37,11 @@ interface EntryBase {
   failingAlone?: true;
   /** The id of the window client (the page) that made the write, when the browser gave one. */
   madeBy?: string;
+  /**
+   * The user signed in when it was made (outbox.signIn): it is sent only while that user
+   * is signed in, in lanes of that user's own, and only that user's pages see it.
+   */
+  user?: string;
 }
 
 /** Waiting for its turn or for its next attempt. */
@@ -133,6 +138,7 @@ export interface Draft {
   lane: string;
   idempotencyKey: string;
   madeBy?: string;
+  user?: string;
   request: StoredRequest;
 }
 

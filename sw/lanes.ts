@@ -34,7 +34,24 @@ export function laneFor(name: string, url: string, selfOrigin: string): string {
   return origin === selfOrigin ? name : `${origin} ${name}`;
 }
 
-/** The name part of a lane key, as the `Outbox-Lane` header carries it. */
-export function laneName(lane: string): string {
-  return lane.slice(lane.indexOf(' ') + 1);
+/**
+ * The lane key of a signed-in user's write: "user:<id> <key>", so that each user's writes
+ * have lanes of their own, which wait for that user without holding anyone else's back.
+ */
+export function userLane(lane: string, user: string | undefined): string {
+  return user === undefined ? lane : `user:${user} ${lane}`;
 }
+
+/** The name part of a lane key, as the `Outbox-Lane` header carries it (names have no spaces). */
+export function laneName(lane: string): string {
+  return lane.slice(lane.lastIndexOf(' ') + 1);
+}
+
+/** A user id as signIn takes it: 1 to 200 visible ASCII characters without spaces (an email, a UUID). */
+export function checkUser(user: unknown): string {
+  if (typeof user !== 'string' || !LANE_NAME_LONG.test(user)) {
+    throw new OutboxError('invalid-user', `sw-outbox: signIn(${JSON.stringify(user)}): a user id is 1 to 200 visible ASCII characters without spaces, such as an email address or a UUID.`);
+  }
+  return user;
+}
+const LANE_NAME_LONG = /^[\x21-\x7e]{1,200}$/;

@@ -60,6 +60,11 @@ export async function runCommand(outbox: Outbox, command: Command, page?: string
         const entry = await outbox.resolve(command.id, command.resolution);
         return entry ? { ok: true, entry } : { ok: true };
       }
+      case 'sign-in':
+        await outbox.signIn(command.user);
+        return { ok: true };
+      case 'sign-out':
+        return { ok: true, signedOut: await outbox.signOut(command.pending, command.timeoutMs) };
       case 'credentials-changed':
         await outbox.credentialsChanged();
         return { ok: true };

@@ -27,6 +27,10 @@ export const DB_VERSION = 3;
 export interface Meta extends Counts {
   clientId: string;
   lastSeq: number;
+  /** The user signed in (outbox.signIn), if any. */
+  user?: string;
+  /** The counts of each user's writes (they are in the totals too), so that a user sees only theirs and no one's else. */
+  byUser?: Record<string, Counts>;
 }
 
 export interface OutboxSchema extends DBSchema {

@@ -9,6 +9,7 @@ export type OutboxErrorCode =
   | 'not-pending'
   | 'sending'
   | 'invalid-lane'
+  | 'invalid-user'
   | 'no-worker'
   | 'out-of-scope'
   | 'not-controlled'

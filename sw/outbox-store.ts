@@ -39,6 +39,8 @@ export interface ClaimRules {
   timeoutMs: number;
   /** Workers known to be gone: their `sending` entries were interrupted and may be claimed. */
   goneOwners: ReadonlySet<string>;
+  /** The signed-in user: other users' writes are not claimed. */
+  user: string | undefined;
 }
 
 /** A transition of the entry with this id, to persist. */
@@ -250,7 +252,7 @@ export class OutboxStore {
     let cursor = await tx.objectStore('entries').index('queue').openCursor();
     while (cursor && found.length < rules.slots) {
       const head = cursor.value as QueuedEntry;
-      if (head.state === 'pending' && isDue(head, rules.now, rules.force) && !isExpired(head, rules.now, rules.maxAgeMs)) {
+      if (head.state === 'pending' && visibleTo(head, rules.user) && isDue(head, rules.now, rules.force) && !isExpired(head, rules.now, rules.maxAgeMs)) {
         const request = await tx.objectStore('requests').get(head.id);
         if (request) found.push({ entry: claimed(head, rules.owner, rules.now, rules.timeoutMs).entry, request });
       }
@@ -358,7 +360,7 @@ export class OutboxStore {
       const found: Entry[] = [];
       let cursor = await byState.openCursor(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
       while (cursor && found.length < limit) {
-        found.push(cursor.value);
+        if (visibleTo(cursor.value, meta.user)) found.push(cursor.value);
         cursor = await cursor.continue();
       }
       return found;
@@ -371,7 +373,7 @@ export class OutboxStore {
     while (cursor && lanes.length < limit) {
       const head = cursor.value as QueuedEntry;
       const range = IDBKeyRange.bound([head.lane, -Infinity], [head.lane, Infinity]);
-      lanes.push({
+      if (visibleTo(head, meta.user)) lanes.push({
         lane: head.lane,
         head: head.id,
         state: head.state,
@@ -401,10 +403,14 @@ export class OutboxStore {
    */
   async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
     const db = await this.#connect();
-    const tx = db.transaction(['entries', 'requests'], 'readonly');
+    const tx = db.transaction(['entries', 'requests', 'meta'], 'readonly');
+    const user = (await tx.objectStore('meta').get(META_KEY))?.user;
     const byState = tx.objectStore('entries').index('state');
-    const inState = (state: Entry['state']) => byState.getAll(IDBKeyRange.bound([state, -Infinity], [state, Infinity]), limit);
-    const live = [...(await inState('pending')), ...(await inState('sending')), ...(await inState('needs-auth'))].sort((a, b) => a.seq - b.seq).slice(0, limit);
+    const inState = (state: Entry['state']) => byState.getAll(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
+    const live = [...(await inState('pending')), ...(await inState('sending')), ...(await inState('needs-auth'))]
+      .filter((entry) => visibleTo(entry, user))
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit);
     const writes = await Promise.all(
       live.map(async (entry): Promise<PendingWrite> => {
         const request = await tx.objectStore('requests').get(entry.id);
@@ -458,9 +464,59 @@ export class OutboxStore {
     meta.pending = pending + sending + needsAuth;
     meta.deadLetters = dead;
     meta.conflicts = conflicts;
+    // Each user's counts, from the entries themselves (metadata only) when any has a user.
+    if (meta.byUser) {
+      const totals = { ...meta };
+      meta.byUser = {};
+      for (const entry of await tx.objectStore('entries').getAll()) if (entry.user !== undefined) bump(meta, entry, +1);
+      Object.assign(meta, { pending: totals.pending, deadLetters: totals.deadLetters, conflicts: totals.conflicts });
+    }
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
     return countsOf(meta);
+  }
+
+  /** The signed-in user, as the meta record keeps it. */
+  async user(): Promise<string | undefined> {
+    return ((await this.#connect()).get('meta', META_KEY) as Promise<Meta | undefined>).then((meta) => meta?.user);
+  }
+
+  /** Signs a user in (or, with undefined, out): the counts from now on are theirs. */
+  async setUser(user: string | undefined): Promise<Counts> {
+    const { tx, done } = await this.#tx();
+    const meta = await readMeta(tx);
+    if (user === undefined) delete meta.user;
+    else meta.user = user;
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await done(meta);
+    return countsOf(meta);
+  }
+
+  /** How many of a user's writes still wait (pending, sending, waiting for credentials). */
+  async waitingFor(user: string): Promise<number> {
+    const meta = (await (await this.#connect()).get('meta', META_KEY)) as Meta | undefined;
+    return meta?.byUser?.[user]?.pending ?? 0;
+  }
+
+  /** Deletes every write of a user, in any state, with its request (body, headers, base). Resolves with how many. */
+  async purge(user: string): Promise<{ purged: number; counts: Counts }> {
+    const { tx, done } = await this.#tx();
+    const meta = await readMeta(tx);
+    let purged = 0;
+    let cursor = await tx.objectStore('entries').openCursor();
+    while (cursor) {
+      const entry = cursor.value;
+      if (entry.user === user) {
+        void cursor.delete();
+        void tx.objectStore('requests').delete(entry.id);
+        bump(meta, entry, -1);
+        purged += 1;
+      }
+      cursor = await cursor.continue();
+    }
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await done(meta);
+    return { purged, counts: countsOf(meta) };
   }
 
   async #onDeadLetter<T extends Transition>(id: number, change: (tx: Tx, meta: Meta, dead: DeadEntry) => Promise<T>): Promise<{ transition: T; counts: Counts }> {
@@ -537,8 +593,9 @@ function newEntry(meta: Meta, draft: Draft, now: number, claim: { owner: string;
   const id = meta.lastSeq + 1;
   const { request, ...fields } = draft;
   meta.lastSeq = id;
-  meta.pending += 1;
-  return { id, request, transition: stored(fields, id, now, claim) };
+  const transition = stored(fields, id, now, claim);
+  bump(meta, transition.entry, +1);
+  return { id, request, transition };
 }
 
 /** Issues the requests that persist a transition; the promise settles with them. */
@@ -554,9 +611,18 @@ function recount(meta: Meta, before: Entry | undefined, change: Transition): voi
 }
 
 function bump(meta: Meta, entry: Entry, by: number): void {
-  if (entry.state === 'dead') meta.deadLetters += by;
-  else if (entry.state === 'conflict') meta.conflicts += by;
-  else meta.pending += by;
+  bumpCounts(meta, entry, by);
+  if (entry.user === undefined) return;
+  meta.byUser ??= {};
+  const theirs = (meta.byUser[entry.user] ??= { pending: 0, deadLetters: 0, conflicts: 0 });
+  bumpCounts(theirs, entry, by);
+  if (theirs.pending === 0 && theirs.deadLetters === 0 && theirs.conflicts === 0) delete meta.byUser[entry.user];
+}
+
+function bumpCounts(counts: Counts, entry: Entry, by: number): void {
+  if (entry.state === 'dead') counts.deadLetters += by;
+  else if (entry.state === 'conflict') counts.conflicts += by;
+  else counts.pending += by;
 }
 
 /**
@@ -574,6 +640,8 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
       applyTo(tx, meta, head, change);
       result.applied.push(change);
       skipLane = false; // the next entry of the lane is its head now
+    } else if (!visibleTo(head, rules.user)) {
+      result.blockedLanes.add(head.lane); // another user's: it waits for them to sign in
     } else if (head.state === 'conflict' || head.state === 'needs-auth') {
       result.blockedLanes.add(head.lane); // until the app resolves it, or credentials come: no time makes it due
     } else if (head.state === 'sending' && !rules.goneOwners.has(head.owner)) {
@@ -600,9 +668,22 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
 }
 
 function sameMeta(a: Meta | undefined, b: Meta): boolean {
-  return a !== undefined && a.clientId === b.clientId && a.lastSeq === b.lastSeq && a.pending === b.pending && a.deadLetters === b.deadLetters && a.conflicts === b.conflicts;
+  return a !== undefined && a.user === b.user && JSON.stringify(a.byUser ?? {}) === JSON.stringify(b.byUser ?? {}) && a.clientId === b.clientId && a.lastSeq === b.lastSeq && a.pending === b.pending && a.deadLetters === b.deadLetters && a.conflicts === b.conflicts;
 }
 
+/** The counts the signed-in user (or, with none, anyone) may see: all but other users' writes. */
 function countsOf(meta: Meta): Counts {
-  return { pending: meta.pending, deadLetters: meta.deadLetters, conflicts: meta.conflicts };
+  const counts = { pending: meta.pending, deadLetters: meta.deadLetters, conflicts: meta.conflicts };
+  for (const [user, theirs] of Object.entries(meta.byUser ?? {})) {
+    if (user === meta.user) continue;
+    counts.pending -= theirs.pending;
+    counts.deadLetters -= theirs.deadLetters;
+    counts.conflicts -= theirs.conflicts;
+  }
+  return counts;
+}
+
+/** Whether the signed-in user (`user`) may see an entry: one of theirs, or one made with no user signed in. */
+export function visibleTo(entry: Pick<Entry, 'user'>, user: string | undefined): boolean {
+  return entry.user === undefined || entry.user === user;
 }

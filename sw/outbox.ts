@@ -1,10 +1,10 @@
 import type { ConflictEntry, Draft, Entry, LiveEntry, StoredRequest } from './entry.js';
-import { laneOf, type LaneHook } from './lanes.js';
+import { checkUser, laneOf, userLane, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
+import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
 import type { Json } from '../server/json-merge.js';
 import { contentTypeOf, encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
@@ -84,6 +84,9 @@ const FAILING_ALONE_WINDOW_MS = 60_000;
  * meantime sends that write again with its key, and the server answers from its store.
  */
 const SETTLE_WINDOW_MS = 25;
+/** How long signOut('flush') waits for the user's writes by default, and how often it looks again meanwhile. */
+const DEFAULT_FLUSH_MS = 10_000;
+const FLUSH_POLL_MS = 250;
 /** How many representations `merge` paths keep, and the largest kept (in characters of JSON). */
 const MAX_REPRESENTATIONS = 200;
 const MAX_REPRESENTATION_CHARS = 64 * 1024;
@@ -110,6 +113,9 @@ export class Outbox {
   readonly #owner = crypto.randomUUID();
 
   #counts: Counts = { pending: 0, deadLetters: 0, conflicts: 0 };
+  /** The signed-in user (outbox.signIn), read from the store once. */
+  #user: string | undefined;
+  #userKnown: Promise<unknown> | undefined;
   #verified: Promise<unknown> | undefined;
   /** Attempts under way in this worker: entry id to lane. */
   readonly #inFlight = new Map<number, string>();
@@ -186,8 +192,11 @@ export class Outbox {
    */
   async write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy?: string): Promise<WriteResult> {
     const { store, now, online } = this.#deps;
-    const lane = laneOf(request, this.#hooks.lane, this.#deps.origin);
+    await this.#knowUser();
+    const user = this.#user;
+    const lane = userLane(laneOf(request, this.#hooks.lane, this.#deps.origin), user);
     const draft = await toDraft(request, lane, madeBy);
+    if (user !== undefined) draft.user = user;
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     if (this.#policyOf(draft.url) === 'merge') await this.#attachBase(draft);
     const offline = !online();
@@ -435,6 +444,58 @@ export class Outbox {
   }
 
   /**
+   * From now on, writes are `user`'s: they go in lanes of that user's own, carry
+   * `Outbox-User`, and are sent only while that user is signed in. Writes the user left
+   * at an earlier sign-out are sent now. Signing in another user signs the first out,
+   * keeping their writes.
+   */
+  async signIn(user: string): Promise<void> {
+    checkUser(user);
+    await this.#flush();
+    await this.#knowUser();
+    this.#user = user;
+    this.#counts = await this.#deps.store.setUser(user);
+    this.#publish({ type: 'user-changed', user }, this.#counts);
+    await this.replay('page');
+  }
+
+  /**
+   * Signs the user out. Their waiting writes are kept for their next sign-in (`keep`,
+   * the default), sent first (`flush`: as many as can be within timeoutMs, the rest kept),
+   * or erased, bodies and all (`purge`). Either way no one else sends or sees them.
+   */
+  async signOut(pending: SignOutPending = 'keep', timeoutMs = DEFAULT_FLUSH_MS): Promise<SignOutResult> {
+    await this.#flush();
+    await this.#knowUser();
+    const user = this.#user;
+    const result: SignOutResult = { sent: 0, kept: 0, purged: 0 };
+    if (user === undefined) return result;
+    const { store, now } = this.#deps;
+    if (pending === 'flush') {
+      const before = await store.waitingFor(user);
+      const deadline = now() + timeoutMs;
+      // Each replay sends what is due; what waits for the network or the server is asked again until the deadline.
+      while ((await store.waitingFor(user)) > 0 && now() < deadline) {
+        await this.replay('page');
+        await this.#flush();
+        if ((await store.waitingFor(user)) > 0) await new Promise<void>((resolve) => this.#deps.timer(resolve, Math.min(FLUSH_POLL_MS, Math.max(0, deadline - now()))));
+      }
+      result.sent = before - (await store.waitingFor(user));
+    }
+    // From here on nothing of theirs is claimed.
+    this.#user = undefined;
+    if (pending === 'purge') {
+      // Nothing of theirs may be mid-send: let attempts under way end, then delete all.
+      while (this.#inFlight.size > 0) await this.replay('timer');
+      result.purged = (await store.purge(user)).purged;
+    }
+    result.kept = await store.waitingFor(user);
+    this.#counts = await store.setUser(undefined);
+    this.#publish({ type: 'user-changed', user: null }, this.#counts);
+    return result;
+  }
+
+  /**
    * Credentials changed (a sign-in, a refreshed token): every write waiting for them
    * (`needs-auth`) is due again, and the outbox replays.
    */
@@ -514,7 +575,7 @@ export class Outbox {
   async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
     const { store, now, random, fetch, log } = this.#deps;
     const clientId = knownClientId ?? (await store.clientId());
-    const result = await sendAttempt(fetch, entry, await this.#withCredentials(entry, request), { clientId, seq: entry.seq, lane: entry.lane }, this.#options.timeoutMs);
+    const result = await sendAttempt(fetch, entry, await this.#withCredentials(entry, request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
@@ -567,7 +628,7 @@ export class Outbox {
 
   async #commitLoop(): Promise<void> {
     const { store, now } = this.#deps;
-    this.#verified ??= store.verifyCounts().then((counts) => (this.#counts = counts));
+    this.#verified ??= Promise.all([store.verifyCounts(), this.#knowUser()]).then(([counts]) => (this.#counts = counts));
     await this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
     for (;;) {
       const slots = this.#freeSlots();
@@ -579,7 +640,7 @@ export class Outbox {
         return;
       }
       const changes = this.#changes.splice(0);
-      const rules: ClaimRules = { now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, timeoutMs: this.#options.timeoutMs, goneOwners: this.#goneOwners };
+      const rules: ClaimRules = { user: this.#user, now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, timeoutMs: this.#options.timeoutMs, goneOwners: this.#goneOwners };
       this.#wanted = false;
       this.#force = false;
       let result: Awaited<ReturnType<OutboxStore['commit']>>;
@@ -720,7 +781,14 @@ export class Outbox {
   }
 
   #publish(event: StatusEvent, counts: Counts): void {
+    // Another user's writes are theirs alone: their pages see them once they sign in.
+    if ('entry' in event && event.entry.user !== undefined && event.entry.user !== this.#user) return;
     this.#deps.publish(counts, event);
+  }
+
+  #knowUser(): Promise<unknown> {
+    this.#userKnown ??= this.#deps.store.user().then((user) => (this.#user = user));
+    return this.#userKnown;
   }
 }
 

@@ -33,6 +33,8 @@ export const HEADERS = {
    * sequence orders per (client, lane).
    */
   lane: 'Outbox-Lane',
+  /** The user who made the write (outbox.signIn), on writes made while one was signed in. */
+  user: 'Outbox-User',
 } as const;
 
 /** The lane of writes that say nothing else: strict order across all of them. */
@@ -51,6 +53,12 @@ export const IN_FLIGHT_PROBLEM_TYPE = 'tag:sw-outbox,2026:idempotency-key-in-fli
  * the conflict's "theirs", and `conflicts` the members both sides changed.
  */
 export const CHANGED_PROBLEM_TYPE = 'tag:sw-outbox,2026:changed-since';
+
+/**
+ * The problem type of sw-outbox/server's 403 for a write whose `Outbox-User` is not the
+ * session's user (checkOutboxUser). The outbox holds such a write for its owner.
+ */
+export const USER_MISMATCH_PROBLEM_TYPE = 'tag:sw-outbox,2026:outbox-user-mismatch';
 
 /** A new Idempotency-Key value in the IETF httpapi draft's format: an sf-string holding a random UUID. */
 export function newIdempotencyKey(): string {
@@ -161,6 +169,8 @@ export interface EntryMeta {
   problem?: Problem;
   /** The id of the window client (page) that made it; a page learns its own from `whoami`. */
   madeBy?: string;
+  /** The user signed in when it was made (see signIn); only that user's pages see it. */
+  user?: string;
   /** In conflict: what the server answered (no body: that comes with the `conflict` command). */
   conflict?: ConflictAnswer;
   /** While pending: what it waits for (`server`: a wait the server asked for, which Send now does not cut short). */
@@ -238,6 +248,8 @@ export type StatusEvent =
   | { type: 'folded'; entry: EntryMeta; into: number }
   /** Nothing is waiting any more. */
   | { type: 'drained' }
+  /** Another user signed in, or the user signed out: what the page shows is someone else's now. */
+  | { type: 'user-changed'; user: string | null }
   /**
    * The browser refused to store something. `kept: false`: a new write was not stored
    * (no room, private mode, storage blocked) and was sent once without the outbox, or,
@@ -324,6 +336,10 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   | { type: 'resolve'; id: number; resolution: Resolution }
   /** Credentials changed (a sign-in, a refreshed token): writes waiting for them are sent again. */
   | { type: 'credentials-changed' }
+  /** From now on, writes are this user's, and only this user's waiting writes are sent and shown. */
+  | { type: 'sign-in'; user: string }
+  /** No user from now on; the signed-out user's waiting writes are kept, sent first, or erased. */
+  | { type: 'sign-out'; pending: SignOutPending; timeoutMs: number }
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
   | { type: 'claim' }
   /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
@@ -351,6 +367,23 @@ export interface CredentialsReply {
   headers: Record<string, string> | null;
 }
 
+/**
+ * What becomes of the writes a user leaves waiting at sign-out: `keep` them for when the
+ * user signs in again (the default), `flush` them first (wait up to timeoutMs for them to
+ * be sent), or `purge` them (delete them, bodies included).
+ */
+export type SignOutPending = 'keep' | 'flush' | 'purge';
+
+/** What sign-out did with the user's writes. */
+export interface SignOutResult {
+  /** Sent while signing out (`flush`). */
+  sent: number;
+  /** Still waiting for the user, kept. */
+  kept: number;
+  /** Deleted (`purge`). */
+  purged: number;
+}
+
 /** Sent at once on a command's port, before its reply: the worker is there and speaks this protocol. */
 export interface CommandAck {
   ack: true;
@@ -365,6 +398,7 @@ export type CommandReply =
       /** A retried dead letter or a resolved conflict, waiting again. */
       entry?: EntryMeta;
       conflict?: ConflictDetails;
+      signedOut?: SignOutResult;
     }
   | { ok: false; error: { code: string; message: string } };
 

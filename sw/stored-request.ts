@@ -50,6 +50,8 @@ export interface Stamp {
   clientId: string;
   seq: number;
   lane: string;
+  /** The user who made it, if one was signed in. */
+  user?: string | undefined;
 }
 
 /** The parts of an entry a request is built from. */
@@ -68,6 +70,7 @@ export function toRequest(entry: Sendable, stored: StoredRequest, stamp?: Stamp,
     headers.set(HEADERS.sequence, String(stamp.seq));
     const lane = laneName(stamp.lane);
     if (lane !== DEFAULT_LANE) headers.set(HEADERS.lane, lane);
+    if (stamp.user !== undefined) headers.set(HEADERS.user, stamp.user);
   }
   return new Request(entry.url, {
     method: entry.method,

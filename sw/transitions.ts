@@ -24,6 +24,7 @@ export interface NewEntry {
   lane: string;
   idempotencyKey: string;
   madeBy?: string;
+  user?: string;
 }
 
 /**
@@ -277,6 +278,7 @@ export function toMeta(entry: Entry): EntryMeta {
     meta.waitsFor = entry.waitsFor;
   }
   if (entry.madeBy !== undefined) meta.madeBy = entry.madeBy;
+  if (entry.user !== undefined) meta.user = entry.user;
   if (entry.lastStatus !== undefined) meta.lastStatus = entry.lastStatus;
   if (entry.lastError !== undefined) meta.lastError = entry.lastError;
   if (entry.state === 'dead') {

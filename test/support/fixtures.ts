@@ -52,6 +52,41 @@ export function write(page: Page, method: string, path: string, body?: unknown, 
   return page.evaluate(([m, p, b, h]) => window.write(m, p, b, h), [method, path, body, headers] as const);
 }
 
+/**
+ * Every string in every IndexedDB database, store and record of the page's origin, with
+ * ArrayBuffers and typed arrays decoded as UTF-8: what someone with the profile could read.
+ */
+export function everythingStored(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const found: string[] = [];
+    const walk = (value: unknown, seen: Set<unknown>): void => {
+      if (typeof value === 'string') found.push(value);
+      else if (value instanceof ArrayBuffer) found.push(new TextDecoder().decode(value));
+      else if (ArrayBuffer.isView(value)) found.push(new TextDecoder().decode(value));
+      else if (value && typeof value === 'object' && !seen.has(value)) {
+        seen.add(value);
+        for (const [key, inner] of Object.entries(value)) {
+          found.push(key);
+          walk(inner, seen);
+        }
+      }
+    };
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(name!);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      for (const store of db.objectStoreNames) {
+        const all = db.transaction(store).objectStore(store).getAll();
+        walk(await new Promise((resolve) => (all.onsuccess = () => resolve(all.result))), new Set());
+      }
+      db.close();
+    }
+    return found.join('\n');
+  });
+}
+
 /** Status message types the page has received, in order. */
 export function statusTypes(page: Page): Promise<string[]> {
   return page.evaluate(() => window.statusLog.map((message) => message.type));

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { applyMergePatch, type Json } from '../../server/json-merge.js';
+import { checkOutboxUser } from '../../server/outbox-user.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -15,6 +16,8 @@ export interface Commit {
   body: string;
   clientId: string | undefined;
   seq: number | undefined;
+  /** The session's user (cookie `session`), when there was one. */
+  user?: string | undefined;
 }
 
 /** A request that reached an /api/ route, whatever happened to it next. */
@@ -73,6 +76,8 @@ export class TestServer {
   readonly documents = new Map<string, { version: number; body: Json }>();
   /** When set, a write to /api/ needs `Authorization: Bearer <token>`, else 401 (never kept for its key). */
   token: string | undefined;
+  /** Cookie sessions: the `session` cookie names the user, and a write whose Outbox-User is another is refused (checkOutboxUser). */
+  checkUsers = false;
   readonly #stored = new Map<string, Stored>();
   #armed: Armed[] = [];
   readonly #held: (() => void)[] = [];
@@ -253,6 +258,11 @@ export class TestServer {
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits }));
       return;
     }
+    const mismatch = this.checkUsers ? checkOutboxUser(header(req, 'outbox-user'), sessionOf(req)) : undefined;
+    if (mismatch) {
+      res.writeHead(mismatch.status, mismatch.headers).end(mismatch.body);
+      return;
+    }
     if (this.token !== undefined && header(req, 'authorization') !== `Bearer ${this.token}`) {
       return problem(res, 401, 'Sign in again', 'This write needs the current session.');
     }
@@ -302,7 +312,7 @@ export class TestServer {
 
   #commit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrival: Arrival, key: string, fault: Fault | undefined, fingerprint?: string): void {
     const seq = header(req, 'outbox-sequence');
-    this.commits.push({ key, method: arrival.method, path: url.pathname, body: arrival.body, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined });
+    this.commits.push({ key, method: arrival.method, path: url.pathname, body: arrival.body, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined, user: sessionOf(req) });
     const answer = JSON.stringify({ committed: this.commits.length, key });
     if (fingerprint) this.#stored.set(key, { fingerprint, state: 'done', status: 201, body: answer });
     this.#notify();
@@ -314,6 +324,10 @@ export class TestServer {
     if (fault?.kind === 'hold') this.#held.push(send);
     else send();
   }
+}
+
+function sessionOf(req: http.IncomingMessage): string | undefined {
+  return /(?:^|;\s*)session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

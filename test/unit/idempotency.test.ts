@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../../sw/protocol.js';
+import { IN_FLIGHT_PROBLEM_TYPE, USER_MISMATCH_PROBLEM_TYPE } from '../../sw/protocol.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { Idempotency, idempotent, json, MemoryIdempotencyStore, parseIdempotencyKey, type KeyedRequest, type Reply } from '../../server/index.js';
+import { checkOutboxUser, Idempotency, idempotent, json, MemoryIdempotencyStore, parseIdempotencyKey, type KeyedRequest, type Reply } from '../../server/index.js';
 
 /** A real server whose POST /things applies once per key, and can be held mid-write. */
 describe('idempotent() on a node:http server', () => {
@@ -226,4 +226,16 @@ test('parseIdempotencyKey: sf-strings, bare values, and clear refusals', () => {
   assert.throws(() => parseIdempotencyKey('""'), /empty/);
   assert.throws(() => parseIdempotencyKey(`"${'x'.repeat(256)}"`), /longer than 255/);
   assert.throws(() => parseIdempotencyKey('"caf\u00e9"'), /printable ASCII/);
+});
+
+test('checkOutboxUser: a write made by another user than the session\'s is refused with its own problem type; a match, or no user named, passes', () => {
+  assert.equal(checkOutboxUser(undefined, 'ann'), undefined);
+  assert.equal(checkOutboxUser('ann', 'ann'), undefined);
+  for (const session of ['bo', undefined]) {
+    const reply = checkOutboxUser('ann', session)!;
+    assert.equal(reply.status, 403);
+    const body = JSON.parse(String(reply.body)) as { type: string; detail: string };
+    assert.equal(body.type, USER_MISMATCH_PROBLEM_TYPE);
+    assert.match(body.detail, /made by "ann"/);
+  }
 });

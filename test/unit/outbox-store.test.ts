@@ -39,7 +39,7 @@ const draft = (n: number, lane = 'default', url = `${ORIGIN}/api/${n}`): Draft =
   idempotencyKey: `"key-${n}"`,
   request: { headers: [['content-type', 'application/json']], body: new TextEncoder().encode(`{"n":${n}}`).buffer as ArrayBuffer, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' },
 });
-const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, maxAgeMs: 100_000, slots: 6, force: false, owner: 'me', timeoutMs: 10_000, goneOwners: new Set(), ...over });
+const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, maxAgeMs: 100_000, slots: 6, force: false, owner: 'me', timeoutMs: 10_000, goneOwners: new Set(), user: undefined, ...over });
 const ME = { owner: 'me', timeoutMs: 10_000 };
 const OTHER = { owner: 'other', timeoutMs: 10_000 };
 const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 10 };

@@ -495,3 +495,48 @@ test('credentials are never stored: kept in memory for the worker\'s own attempt
   assert.notEqual(h.sent[1]!.headers.get('idempotency-key'), h.sent[0]!.headers.get('idempotency-key'), 'a new key: the 401 may be kept for the old one');
   assert.ok(h.types().includes('resumed'));
 });
+
+test('per-user outboxes: a user\'s writes go only while they are signed in, in lanes of their own, seen only by them; purge erases them; flush sends them first', async () => {
+  const h = harness();
+  await h.outbox.signIn('ann');
+  h.state.online = false;
+  for (const n of [1, 2]) await h.write(`/api/a/${n}`, { n });
+  const { kept } = await h.outbox.signOut();
+  assert.equal(kept, 2);
+
+  // Bo signs in and writes; the network returns: only Bo's write goes, stamped as Bo's.
+  await h.outbox.signIn('bo');
+  const sinceBo = h.events.length;
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 }, "Ann's writes are not Bo's to see");
+  await h.write('/api/b/1', { n: 1 });
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => [new URL(request.url).pathname, request.headers.get('outbox-user'), request.headers.get('outbox-lane')]), [['/api/b/1', 'bo', null]]);
+  assert.ok(h.events.slice(sinceBo).every((event) => !('entry' in event) || event.entry.user !== 'ann'), "no message about Ann's writes while Bo is signed in");
+
+  // Ann again: hers go once, in order, with her name.
+  await h.outbox.signIn('ann');
+  await h.settle();
+  await until(() => h.sent.length === 3, "Ann's two writes");
+  assert.deepEqual(h.sent.slice(1).map((request) => [new URL(request.url).pathname, request.headers.get('outbox-user')]), [['/api/a/1', 'ann'], ['/api/a/2', 'ann']]);
+
+  // Purge: Ann's waiting writes are deleted, bodies and all.
+  h.state.online = false;
+  await h.write('/api/a/3', { secret: 'ann-purged-marker' });
+  assert.deepEqual(await h.outbox.signOut('purge'), { sent: 0, kept: 0, purged: 1 });
+  const { openDB } = await import('idb');
+  const db = await openDB(h.name);
+  const left = JSON.stringify([await db.getAll('entries'), (await db.getAll('requests')).map((request) => new TextDecoder().decode(request.body ?? new ArrayBuffer(0)))]);
+  db.close();
+  assert.ok(!left.includes('ann-purged-marker') && !left.includes('"user":"ann"'), 'nothing of hers is left');
+
+  // Flush: her writes are sent before sign-out completes.
+  await h.outbox.signIn('ann');
+  await h.write('/api/a/4', { n: 4 });
+  h.state.online = true;
+  const flushed = await h.outbox.signOut('flush', 5_000);
+  assert.deepEqual(flushed, { sent: 1, kept: 0, purged: 0 });
+  assert.equal(new URL(h.sent.at(-1)!.url).pathname, '/api/a/4');
+  await assert.rejects(h.outbox.signIn('has space'), /a user id is 1 to 200 visible ASCII characters/);
+});

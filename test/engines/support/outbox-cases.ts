@@ -239,6 +239,28 @@ export function defineOutboxCases(engine: Engine): void {
         assert.equal(server.commits.length, 2);
       }));
 
+    test('a shared device: user A’s writes wait through user B’s session and go under A’s own once A signs in again; purge erases', () =>
+      withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+        server.checkUsers = true;
+        const signIn = (user: string) => page.run(`document.cookie = 'session=${user}; path=/'; await window.outbox.signIn('${user}'); return true;`);
+        await signIn('ann');
+        const queued = await writeDuringOutage(page, server, 2);
+        await page.run('await window.outbox.signOut(); return true;');
+        await signIn('bo');
+        await server.listen();
+        assert.equal((await write(page, 'POST', '/api/items', { by: 'bo' })).status, 201);
+        await page.run('await window.outbox.replay(); return true;');
+        assert.deepEqual(server.commits.map((commit) => commit.user), ['bo'], 'none of A’s is committed under B');
+        await page.run('await window.outbox.signOut(); return true;');
+        await signIn('ann');
+        await server.waitForCommits(3);
+        assert.deepEqual(server.commits.slice(1).map((commit) => [commit.user, commit.key]), queued.map((body) => ['ann', body.idempotencyKey]));
+        await server.stop();
+        await write(page, 'POST', '/api/items', { note: 'purge-marker' });
+        assert.deepEqual(await page.run('return window.outbox.signOut({ pending: \'purge\' });'), { sent: 0, kept: 0, purged: 1 });
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+      }));
+
     test('order holds within a lane while another lane goes on: a held write holds back only the writes of its own lane', () =>
       withApp(engine, FAR_TIMERS, async ({ server, page }) => {
         server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
