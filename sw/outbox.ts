@@ -403,6 +403,7 @@ export class Outbox {
 
   /** The policy of a path: the first of merge, keepTheirs, keepMine that lists it, else ask. */
   #policyOf(url: string): ConflictPolicy {
+    if (this.#policyPaths.length === 0) return 'ask'; // no URL parsed on the write path
     const { pathname } = new URL(url);
     return this.#policyPaths.find(([, test]) => test(pathname))?.[0] ?? 'ask';
   }

@@ -49,11 +49,11 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   await server.stop();
   await write(page, 'POST', '/api/items', { secret: 'body-offline' });
   // The page has its queued answer first; the message follows the bookkeeping. Chromium,
-  // which thinks it is online, may fire the sync event registered on failure at once: one
-  // more attempt, also refused.
+  // which thinks it is online, may fire the sync event registered on failure at once:
+  // more attempts, also refused (once in a few runs under load, two of them).
   await expect.poll(() => statusTypes(page).then((types) => types.slice(0, 3))).toEqual(['queued', 'sending', 'retry-scheduled']);
   const refused = await statusTypes(page);
-  expect(refused.slice(3).join()).toMatch(/^(sending(,retry-scheduled)?)?$/);
+  expect(refused.slice(3).join()).toMatch(/^(sending,retry-scheduled,?)*(sending)?$/);
 
   await server.listen();
   server.fail({ kind: 'status', status: 422 });
