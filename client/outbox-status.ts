@@ -161,7 +161,7 @@ function createElementClass(): CustomElementConstructor {
     #receive(message: StatusMessage): void {
       this.dispatchEvent(new CustomEvent<StatusMessage>('outbox-change', { detail: message, bubbles: true, composed: true }));
       if ('entry' in message) {
-        const live = (message.entry.state === 'pending' || message.entry.state === 'sending') && message.type !== 'sent' && message.type !== 'folded' && message.type !== 'resolved';
+        const live = (message.entry.state === 'pending' || message.entry.state === 'sending' || message.entry.state === 'needs-auth') && message.type !== 'sent' && message.type !== 'folded' && message.type !== 'resolved';
         if (live && this.#me !== undefined && message.entry.madeBy === this.#me) this.#mine.add(message.entry.id);
         else this.#mine.delete(message.entry.id);
       }
@@ -288,7 +288,13 @@ function createElementClass(): CustomElementConstructor {
         this.#activity.textContent = '';
       }
       this.#sendNow.hidden = this.#sending !== undefined || !pending;
-      const why = offline ? 'Offline: waiting changes are sent when the connection is back.' : this.#serverWait && seconds > 0 ? 'The server asked to wait before the next try.' : '';
+      const why = offline
+        ? 'Offline: waiting changes are sent when the connection is back.'
+        : this.#needsAuth
+          ? 'These changes are sent once you sign in again.'
+          : this.#serverWait && seconds > 0
+            ? 'The server asked to wait before the next try.'
+            : '';
       this.#sendNow.disabled = why !== '';
       this.#sendNow.title = why || 'Try sending the waiting changes now.';
       // No worker controls the page (before the first install, after a hard reload, or no

@@ -20,6 +20,13 @@ test('a token that expires while offline: the replay gets 401, the writes wait a
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])))).toEqual([['needs-auth', 2]]);
   await expect(page.locator('outbox-status .activity')).toHaveText('Sign in to send 2 changes');
+  await expect(page.locator('outbox-status')).toHaveAttribute('needs-auth', '');
+  await expect(page.locator('outbox-status .pending')).toHaveText('2 waiting');
+  await expect(page.locator('outbox-status').getByRole('button', { name: 'Send now' })).toBeDisabled();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 300 });
+    await page.locator('outbox-status').screenshot({ path: test.info().outputPath(`needs-auth-${width}.png`) });
+  }
   expect(await statusTypes(page)).toContain('needs-auth');
   expect(server.commits).toEqual([]);
   expect(server.arrivals.map((arrival) => arrival.headers.authorization)).toEqual([`Bearer ${OLD}`]);

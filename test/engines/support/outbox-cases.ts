@@ -261,6 +261,26 @@ export function defineOutboxCases(engine: Engine): void {
         assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
       }));
 
+    test('a token that expires offline: the replay gets 401 and waits as needs-auth; the page gives a fresh token when the worker asks, and each write is committed once, in order', () =>
+      withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+        server.token = 'old-token';
+        const queued = await writeDuringOutage(page, server, 0);
+        for (const i of [1, 2]) queued.push(JSON.parse((await write(page, 'POST', '/api/items', { i }, { Authorization: 'Bearer old-token' })).text) as QueuedBody);
+        server.token = 'fresh-token';
+        await server.listen();
+        await page.run('await window.outbox.replay(); return true;');
+        await until(() => snapshot(page).then((s) => s.lanes.map((lane) => lane.state)), ['needs-auth'], 'the lane waiting for credentials');
+        assert.deepEqual(server.commits, []);
+        await page.run("window.outbox.onCredentials(() => ({ Authorization: 'Bearer fresh-token' })); await window.outbox.credentialsChanged(); return true;");
+        await server.waitForCommits(2);
+        assert.deepEqual(items(server), [1, 2]);
+        const stored = await page.run<string>(`const db = await new Promise((resolve) => { const open = indexedDB.open('sw-outbox'); open.onsuccess = () => resolve(open.result); });
+          const all = await new Promise((resolve) => { const request = db.transaction('requests').objectStore('requests').getAll(); request.onsuccess = () => resolve(request.result); });
+          db.close();
+          return JSON.stringify(all);`);
+        assert.ok(!stored.includes('token'), 'no token in the stored requests');
+      }));
+
     test('order holds within a lane while another lane goes on: a held write holds back only the writes of its own lane', () =>
       withApp(engine, FAR_TIMERS, async ({ server, page }) => {
         server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
