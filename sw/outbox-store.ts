@@ -404,9 +404,12 @@ export class OutboxStore {
   async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
     const db = await this.#connect();
     const tx = db.transaction(['entries', 'requests', 'meta'], 'readonly');
-    const user = (await tx.objectStore('meta').get(META_KEY))?.user;
+    const meta = await tx.objectStore('meta').get(META_KEY);
+    const user = meta?.user;
+    // Only when other users' writes are among them does the read go past `limit`, to leave those out.
+    const others = Object.keys(meta?.byUser ?? {}).some((owner) => owner !== user);
     const byState = tx.objectStore('entries').index('state');
-    const inState = (state: Entry['state']) => byState.getAll(IDBKeyRange.bound([state, -Infinity], [state, Infinity]));
+    const inState = (state: Entry['state']) => byState.getAll(IDBKeyRange.bound([state, -Infinity], [state, Infinity]), others ? undefined : limit);
     const live = [...(await inState('pending')), ...(await inState('sending')), ...(await inState('needs-auth'))]
       .filter((entry) => visibleTo(entry, user))
       .sort((a, b) => a.seq - b.seq)
@@ -466,10 +469,9 @@ export class OutboxStore {
     meta.conflicts = conflicts;
     // Each user's counts, from the entries themselves (metadata only) when any has a user.
     if (meta.byUser) {
-      const totals = { ...meta };
-      meta.byUser = {};
-      for (const entry of await tx.objectStore('entries').getAll()) if (entry.user !== undefined) bump(meta, entry, +1);
-      Object.assign(meta, { pending: totals.pending, deadLetters: totals.deadLetters, conflicts: totals.conflicts });
+      const byUser: Record<string, Counts> = {};
+      for (const entry of await tx.objectStore('entries').getAll()) if (entry.user !== undefined) bumpCounts((byUser[entry.user] ??= { pending: 0, deadLetters: 0, conflicts: 0 }), entry, +1);
+      meta.byUser = byUser;
     }
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
@@ -498,11 +500,11 @@ export class OutboxStore {
     return meta?.byUser?.[user]?.pending ?? 0;
   }
 
-  /** Deletes every write of a user, in any state, with its request (body, headers, base). Resolves with how many. */
-  async purge(user: string): Promise<{ purged: number; counts: Counts }> {
+  /** Deletes every write of a user, in any state, with its request (body, headers, base). Resolves with their ids. */
+  async purge(user: string): Promise<number[]> {
     const { tx, done } = await this.#tx();
     const meta = await readMeta(tx);
-    let purged = 0;
+    const purged: number[] = [];
     let cursor = await tx.objectStore('entries').openCursor();
     while (cursor) {
       const entry = cursor.value;
@@ -510,13 +512,13 @@ export class OutboxStore {
         void cursor.delete();
         void tx.objectStore('requests').delete(entry.id);
         bump(meta, entry, -1);
-        purged += 1;
+        purged.push(entry.id);
       }
       cursor = await cursor.continue();
     }
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
-    return { purged, counts: countsOf(meta) };
+    return purged;
   }
 
   async #onDeadLetter<T extends Transition>(id: number, change: (tx: Tx, meta: Meta, dead: DeadEntry) => Promise<T>): Promise<{ transition: T; counts: Counts }> {

@@ -345,8 +345,7 @@ export class Outbox {
   async conflict(id: number): Promise<ConflictDetails> {
     await this.#flush();
     const { entry, request } = await this.#deps.store.conflict(id);
-    const { theirs } = await this.#current(entry, request);
-    return { entry: toMeta(entry), ours: oursOf(request), theirs, ...(request.base === undefined ? {} : { base: request.base }), contentType: contentTypeOf(request) };
+    return details(entry, request, (await this.#current(entry, request)).theirs);
   }
 
   /**
@@ -420,25 +419,28 @@ export class Outbox {
    * A conflict just came: the `resolve` hook, else its path's policy, may settle it at
    * once. What they cannot (ask, a merge with clashes or no base) waits for the page.
    */
-  async #settleConflict(entry: ConflictEntry): Promise<void> {
+  async #settleConflict(seen: ConflictEntry): Promise<void> {
     try {
+      const { entry, request } = await this.#deps.store.conflict(seen.id);
+      // The current version is asked for (a GET, when the answer lacked it) once, and only if needed.
+      let current: Promise<{ theirs?: Json; etag?: string }> | undefined;
+      const currentVersion = () => (current ??= this.#current(entry, request));
       const hook = this.#hooks.resolve;
-      const decided = (hook ? await hook(await this.conflict(entry.id)) : undefined) ?? this.#policyOf(entry.url);
+      const decided = (hook ? await hook(details(entry, request, (await currentVersion()).theirs)) : undefined) ?? this.#policyOf(entry.url);
       if (decided === 'ask') return;
-      if (decided === 'merge') return await this.#merge(entry.id);
-      await this.resolve(entry.id, decided === 'mine' || decided === 'theirs' ? { keep: decided } : decided);
+      if (decided === 'merge') return await this.#merge(entry, request, await currentVersion());
+      const { how, body } = readResolution(decided === 'mine' || decided === 'theirs' ? { keep: decided } : decided);
+      await this.#resolveAs(entry, how, how === 'theirs' ? undefined : (await currentVersion()).etag, body);
     } catch (error) {
-      this.#deps.log(`#${entry.id} conflict left to the app:`, error);
+      this.#deps.log(`#${seen.id} conflict left to the app:`, error);
     }
   }
 
   /** The `merge` policy: a clean three-way merge is sent in the write's place; anything else is left to the page. */
-  async #merge(id: number): Promise<void> {
-    const { entry, request } = await this.#deps.store.conflict(id);
-    const { theirs, etag } = await this.#current(entry, request);
+  async #merge(entry: ConflictEntry, request: StoredRequest, { theirs, etag }: { theirs?: Json; etag?: string }): Promise<void> {
     const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs, this.#options.mergeIdKey);
     if (merged === undefined || 'clashes' in merged) {
-      this.#deps.log(`#${id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
+      this.#deps.log(`#${entry.id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
       return;
     }
     await this.#resolveAs(entry, 'merged', etag, encode(JSON.stringify(merged.body)));
@@ -476,19 +478,23 @@ export class Outbox {
       const before = await store.waitingFor(user);
       const deadline = now() + timeoutMs;
       // Each replay sends what is due; what waits for the network or the server is asked again until the deadline.
-      while ((await store.waitingFor(user)) > 0 && now() < deadline) {
+      let left = before;
+      while (left > 0 && now() < deadline) {
         await this.replay('page');
         await this.#flush();
-        if ((await store.waitingFor(user)) > 0) await new Promise<void>((resolve) => this.#deps.timer(resolve, Math.min(FLUSH_POLL_MS, Math.max(0, deadline - now()))));
+        left = await store.waitingFor(user);
+        if (left > 0) await new Promise<void>((resolve) => this.#deps.timer(resolve, Math.min(FLUSH_POLL_MS, Math.max(0, deadline - now()))));
       }
-      result.sent = before - (await store.waitingFor(user));
+      result.sent = before - left;
     }
     // From here on nothing of theirs is claimed.
     this.#user = undefined;
     if (pending === 'purge') {
       // Nothing of theirs may be mid-send: let attempts under way end, then delete all.
       while (this.#inFlight.size > 0) await this.replay('timer');
-      result.purged = (await store.purge(user)).purged;
+      const purged = await store.purge(user);
+      for (const id of purged) this.#secrets.delete(id);
+      result.purged = purged.length;
     }
     result.kept = await store.waitingFor(user);
     this.#counts = await store.setUser(undefined);
@@ -807,6 +813,11 @@ function formSaved(entry: LiveEntry, request: Request, savedUrl: string | undefi
 <p>Your form could not be sent just now, so it was saved on this device. It will be sent by itself when the network is back; you do not need to send it again.</p>
 <p><a href="${escapeHtml(back)}">Back to the page you were on</a></p>`;
   return new Response(html, { status: 202, headers: { 'Content-Type': 'text/html; charset=utf-8', [QUEUED_HEADER]: '?1' } });
+}
+
+/** A conflict as pages are shown it (see Outbox.conflict). */
+function details(entry: ConflictEntry, request: StoredRequest, theirs: Json | undefined): ConflictDetails {
+  return { entry: toMeta(entry), ours: oursOf(request), theirs, ...(request.base === undefined ? {} : { base: request.base }), contentType: contentTypeOf(request) };
 }
 
 /**
