@@ -5,6 +5,7 @@
  */
 import { applyMergePatch, mergePatchBetween, threeWayMerge, type Json } from '../server/json-merge.js';
 import type { StoredRequest } from './entry.js';
+import { contentTypeOf, isMergePatch } from './stored-request.js';
 import { OutboxError } from './outbox-error.js';
 import type { Resolution } from './protocol.js';
 
@@ -51,8 +52,6 @@ export function oursOf(stored: StoredRequest): unknown {
   }
 }
 
-const MERGE_PATCH = /^application\/merge-patch\+json\b/i;
-
 /**
  * A three-way merge of a conflict (the `merge` policy): the write's JSON against the
  * server's current representation, from the version the write was made to (`base`). A
@@ -64,7 +63,7 @@ const MERGE_PATCH = /^application\/merge-patch\+json\b/i;
 export function mergeConflict(method: string, stored: StoredRequest, theirs: Json, idKey?: string): { body: Json } | { clashes: string[] } | undefined {
   const type = contentTypeOf(stored) ?? '';
   if (stored.base === undefined || !/json/i.test(type)) return undefined;
-  const patch = method === 'PATCH' && MERGE_PATCH.test(type);
+  const patch = method === 'PATCH' && isMergePatch(stored);
   if (method === 'PATCH' && !patch) return undefined;
   let ours: Json;
   try {
@@ -77,9 +76,6 @@ export function mergeConflict(method: string, stored: StoredRequest, theirs: Jso
   return { body: patch ? mergePatchBetween(theirs, result.merged as Json) : (result.merged as Json) };
 }
 
-export function contentTypeOf(stored: StoredRequest): string | null {
-  return stored.headers.find(([name]) => name === 'content-type')?.[1] ?? null;
-}
 
 /**
  * Checks a resolution a page or hook gave and returns how it resolves and the body it

@@ -1,9 +1,6 @@
 import { composeMergePatches, type Json } from '../server/json-merge.js';
 import type { Draft, QueuedEntry, StoredRequest } from './entry.js';
-
-const MERGE_PATCH = /^application\/merge-patch\+json\b/i;
-/** A folded write keeps the precondition of the first of the writes it replaces: the version the person started from. */
-const PRECONDITIONS = new Set(['if-match', 'if-none-match', 'if-unmodified-since']);
+import { isMergePatch, PRECONDITIONS } from './stored-request.js';
 
 /**
  * The write that does what the lane's last waiting write `tail` and then `next` do, when
@@ -13,7 +10,7 @@ const PRECONDITIONS = new Set(['if-match', 'if-none-match', 'if-unmodified-since
  * - a JSON Merge Patch after one: the two composed (RFC 7396);
  * - a DELETE after a PUT or a PATCH: the DELETE.
  * A POST is never folded. The folded write is `next`, with `tail`'s preconditions (the
- * version the person started from), and its own key: a key sent with another payload
+ * version the person started from: see PRECONDITIONS), and its own key: a key sent with another payload
  * would get 422. A `next` with a precondition that `tail` lacks is not folded.
  */
 export function fold(tail: QueuedEntry, tailRequest: StoredRequest, next: Draft): Draft | undefined {
@@ -34,10 +31,6 @@ export function fold(tail: QueuedEntry, tailRequest: StoredRequest, next: Draft)
   if (preconditions.length === 0 && next.request.headers.some(([name]) => PRECONDITIONS.has(name))) return undefined;
   const headers = [...next.request.headers.filter(([name]) => !PRECONDITIONS.has(name)), ...preconditions];
   return { ...next, request: { ...next.request, headers, body } };
-}
-
-function isMergePatch(request: StoredRequest): boolean {
-  return request.headers.some(([name, value]) => name === 'content-type' && MERGE_PATCH.test(value));
 }
 
 function parse(body: ArrayBuffer | null): Json {

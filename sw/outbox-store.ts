@@ -4,6 +4,7 @@ import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxS
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
+import { contentTypeOf } from './stored-request.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
 type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
@@ -417,7 +418,7 @@ export class OutboxStore {
     const writes = await Promise.all(
       live.map(async (entry): Promise<PendingWrite> => {
         const request = await tx.objectStore('requests').get(entry.id);
-        const contentType = request?.headers.find(([name]) => name === 'content-type')?.[1] ?? null;
+        const contentType = request ? contentTypeOf(request) : null;
         return { ...toMeta(entry), mine: page !== undefined && entry.madeBy === page, contentType, ...(bodies ? { body: request?.body ?? null } : {}) };
       }),
     );

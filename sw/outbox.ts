@@ -6,9 +6,9 @@ import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-s
 import { OutboxError } from './outbox-error.js';
 import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
 import type { Json } from '../server/json-merge.js';
-import { contentTypeOf, encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
+import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
-import { takeCredentials, toDraft, toRequest } from './stored-request.js';
+import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-request.js';
 import { answered, renewed, resolved, toMeta } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
 

@@ -45,6 +45,19 @@ export function takeCredentials(draft: Draft, names: readonly string[]): [string
   return taken;
 }
 
+/** Request headers that make a write conditional on the version the app read (If-Modified-Since applies to reads only). */
+export const PRECONDITIONS: ReadonlySet<string> = new Set(['if-match', 'if-none-match', 'if-unmodified-since']);
+
+/** A kept request's Content-Type, if it had one. */
+export function contentTypeOf(stored: StoredRequest): string | null {
+  return stored.headers.find(([name]) => name === 'content-type')?.[1] ?? null;
+}
+
+/** Whether a kept request's body is a JSON Merge Patch (RFC 7396). */
+export function isMergePatch(stored: StoredRequest): boolean {
+  return /^application\/merge-patch\+json\b/i.test(contentTypeOf(stored) ?? '');
+}
+
 /** Who sent a write, and where it stands in that client's order. */
 export interface Stamp {
   clientId: string;

@@ -8,6 +8,7 @@ import type { Json } from '../server/json-merge.js';
 import type { ConflictEntry, DeadEntry, Entry, LiveEntry, NeedsAuthEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
 import { CHANGED_PROBLEM_TYPE, newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
+import { PRECONDITIONS } from './stored-request.js';
 
 export interface Transition<E extends Entry | null = Entry | null> {
   /** The entry as it is to be stored; null when it is to be deleted. */
@@ -237,8 +238,6 @@ export function resolved(entry: ConflictEntry, request: StoredRequest, how: 'min
   return { entry: pending, request: { ...kept, headers, body }, events: [{ type: 'resolved', entry: toMeta(pending), how }] };
 }
 
-/** Request headers that make a write conditional on the version the app read; a resolution replaces them. */
-const PRECONDITIONS: ReadonlySet<string> = new Set(['if-match', 'if-none-match', 'if-unmodified-since', 'if-modified-since']);
 
 function conflictAnswer(response: Response, result: AttemptResult, json: unknown): ConflictAnswer {
   const answer: ConflictAnswer = { status: response.status };
