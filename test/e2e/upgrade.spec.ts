@@ -1,32 +1,45 @@
+import type { Page } from '@playwright/test';
 import { expect, pageControlledBy, test, write } from '../support/fixtures.js';
+import type { TestServer } from '../support/test-server.js';
 import { buildWorkerAt, RELEASE_0_1, STORE_V2 } from '../support/earlier-releases.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
 // Retries a day away, so that only the steps below make either release send.
 const WORKER_URL = '/outbox-sw.js?retryBaseMs=86400000&retryMaxMs=86400000';
 
-test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users' browsers: each is delivered once, in order, with its original key`, async ({ context, server }) => {
-  server.workerScript = await buildWorkerAt(RELEASE_0_1);
-  const page = await pageControlledBy(context, server, WORKER_URL);
-
-  // 0.1 keeps five writes made while the API is down, and refuses one for good.
+/** Makes `count` writes while the API is down; each is answered as queued. */
+async function writeWhileDown(page: Page, server: TestServer, count: number): Promise<QueuedBody[]> {
   await server.stop();
   const queued: QueuedBody[] = [];
-  for (let i = 1; i <= 5; i++) {
+  for (let i = 1; i <= count; i++) {
     const answer = await write(page, 'POST', '/api/items', { i });
     expect(answer.status).toBe(202);
     queued.push(JSON.parse(answer.text) as QueuedBody);
   }
   await server.listen();
-  expect(server.arrivals).toHaveLength(0);
-  const v1Version = await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version);
-  expect(v1Version).toBe(1);
+  return queued;
+}
 
-  // The site deploys this release; the browser's update check finds it.
+const storeVersion = (page: Page) => page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version);
+
+/** The site deploys this release; the browser's update check finds it, and it takes control. */
+async function deployThisRelease(page: Page, server: TestServer): Promise<void> {
   server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
   const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
   await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
   await controllerChanged;
+}
+
+test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users' browsers: each is delivered once, in order, with its original key`, async ({ context, server }) => {
+  server.workerScript = await buildWorkerAt(RELEASE_0_1);
+  const page = await pageControlledBy(context, server, WORKER_URL);
+
+  // 0.1 keeps five writes made while the API is down.
+  const queued = await writeWhileDown(page, server, 5);
+  expect(server.arrivals).toHaveLength(0);
+  expect(await storeVersion(page)).toBe(1);
+
+  await deployThisRelease(page, server);
 
   // A page of the new release asks for a replay when it is made, as on any page load.
   await page.evaluate(async (helper) => {
@@ -45,8 +58,7 @@ test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users'
   const next = await write(page, 'POST', '/api/items', { i: 6 });
   expect(next.status).toBe(201);
   expect(server.commits[5]).toMatchObject({ seq: 6, clientId: [...clientIds][0] });
-  const version = await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version);
-  expect(version).toBe(3);
+  expect(await storeVersion(page)).toBe(3);
 });
 
 test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they are delivered once, in order, with their keys; its dead letters stay dead letters`, async ({ context, server }) => {
@@ -68,20 +80,10 @@ test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they a
   await expect.poll(async () => (await replay('/dist/client/index.js').catch(() => undefined))?.deadLetters.length ?? 'no answer').toBe(1);
 
   // Then three writes wait, the API down.
-  await server.stop();
-  const queued: QueuedBody[] = [];
-  for (let i = 1; i <= 3; i++) {
-    const answer = await write(page, 'POST', '/api/items', { i });
-    expect(answer.status).toBe(202);
-    queued.push(JSON.parse(answer.text) as QueuedBody);
-  }
-  await server.listen();
-  expect(await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version)).toBe(2);
+  const queued = await writeWhileDown(page, server, 3);
+  expect(await storeVersion(page)).toBe(2);
 
-  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
-  const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
-  await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
-  await controllerChanged;
+  await deployThisRelease(page, server);
 
   const snapshot = await replay('/dist/client/index.js');
   await server.waitForCommits(3);
@@ -92,5 +94,5 @@ test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they a
   expect(snapshot.conflicts).toEqual([]);
   const after = await replay('/dist/client/index.js');
   expect(after.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
-  expect(await page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version)).toBe(3);
+  expect(await storeVersion(page)).toBe(3);
 });
