@@ -25,9 +25,12 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
   self.addEventListener('fetch', (event) => {
     const { request } = event;
     if (request.method === 'GET') {
-      const strategy = reads?.route(request, new URL(request.url));
+      // Reads are the app's own business unless shell, reads or merge name them: no URL parsed then.
+      if (!reads && mergePaths.length === 0) return;
+      const url = new URL(request.url);
+      const strategy = reads?.route(request, url);
       // On a `merge` path the answer is also kept as a version to merge from, off its way.
-      const keep = merging(new URL(request.url)) ? (response: Response) => (event.waitUntil(outbox.keepRepresentation(request.url, response)), response) : undefined;
+      const keep = merging(url) ? (response: Response) => (event.waitUntil(outbox.keepRepresentation(request.url, response)), response) : undefined;
       if (strategy) event.respondWith(keep ? strategy.handle({ event, request }).then(keep) : strategy.handle({ event, request }));
       else if (keep) event.respondWith(fetch(request).then(keep));
       return;
