@@ -386,7 +386,10 @@ function deadLetterItem(entry: EntryMeta): HTMLLIElement {
     line.textContent = why;
     what.append(line);
   }
-  item.append(what, button('Retry', 'retry', `Retry ${write}`), button('Discard', 'discard', `Discard ${write}`));
+  // A write whose device key was revoked can never be read again: retrying it would only fail the same way.
+  if (entry.deadCode !== 'undecryptable') item.append(what, button('Retry', 'retry', `Retry ${write}`));
+  else item.append(what);
+  item.append(button('Discard', 'discard', `Discard ${write}`));
   return item;
 }
 

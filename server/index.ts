@@ -15,3 +15,5 @@ export { applyMergePatch, threeWayMerge } from './json-merge.js';
 export type { Json, MergeResult } from './json-merge.js';
 export { changedSince, entityTag, ifMatchVersion, patchIfMatch, ResourceVersions } from './conditional-patch.js';
 export type { PatchOutcome } from './conditional-patch.js';
+export { DeviceKeys, keyEndpoint, MemoryDeviceKeyStore } from './device-keys.js';
+export type { DeviceKeyRecord, DeviceKeyStore, KeyRequest } from './device-keys.js';

@@ -1,5 +1,6 @@
 import type { Json } from '../server/json-merge.js';
 import type { ConflictAnswer, DeadReasonCode, Problem } from './protocol.js';
+import type { SealedBox, SealedRequest } from './sealing.js';
 
 /**
  * An outbox entry: the metadata of one write, as the `entries` store keeps it. The
@@ -131,6 +132,9 @@ export interface StoredRequest {
   base?: Json;
 }
 
+/** A `requests` record: the request itself, or, with encryption at rest, sealed (decision 0021). */
+export type KeptRequest = StoredRequest | SealedRequest;
+
 /** A write as the fetch handler reads it, before the store gives it an id. */
 export interface Draft {
   method: string;
@@ -140,13 +144,15 @@ export interface Draft {
   madeBy?: string;
   user?: string;
   request: StoredRequest;
+  /** The request sealed, when the outbox encrypts at rest: the store keeps this instead. */
+  sealed?: SealedRequest;
 }
 
 /** A JSON representation of a resource as an answer gave it, with its ETag (the `representations` store). */
-export interface Representation {
+export type Representation = {
   url: string;
   etag: string;
-  body: Json;
   /** Device time it was seen: the oldest go first. */
   at: number;
-}
+  /** The JSON itself, or, with encryption at rest, its text sealed. */
+} & ({ body: Json } | { sealed: SealedBox });

@@ -148,6 +148,15 @@ export interface OutboxOptions {
    * matched without regard to case. @default ['authorization', 'proxy-authorization']
    */
   credentialHeaders: string[];
+  /**
+   * Encryption at rest (decision 0021): the same-origin path of the app's key endpoint
+   * (sw-outbox/server's DeviceKeys). Set, each write's headers and body, and the versions
+   * kept for merges, are stored sealed to the user's device key, whose private half the
+   * worker fetches from there, with the user's session, only to read them (to send them).
+   * A write that cannot be sealed (no key on the device yet, and none to be had) is never
+   * stored as it is. @default undefined: stored as they are
+   */
+  encryptionKeyUrl: string | undefined;
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -179,6 +188,7 @@ const DEFAULTS: OutboxOptions = {
   mergeIdKey: undefined,
   keepMine: [],
   credentialHeaders: ['authorization', 'proxy-authorization'],
+  encryptionKeyUrl: undefined,
   debug: false,
 };
 
@@ -209,6 +219,7 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   mergeIdKey: 'member',
   keepMine: 'paths',
   credentialHeaders: 'headers',
+  encryptionKeyUrl: 'path',
   debug: 'flag',
 };
 
@@ -304,7 +315,7 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
       return value;
     case 'path':
       if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
-        throw invalid(name, `is ${JSON.stringify(value)}`, 'Give a same-origin path from the root, such as "/saved.html".');
+        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a same-origin path from the root, such as "${name === 'encryptionKeyUrl' ? '/outbox-key' : '/saved.html'}".`);
       }
       return value;
     case 'member':

@@ -10,9 +10,12 @@
  *   meta      one record, `meta`: the client id, the last sequence number, the counts
  *   representations  JSON representations seen with an ETag on `merge` paths, key
  *             [url, etag]; index `at`, to drop the oldest: the versions a merge starts from
+ *   keys      the public halves of device keys, key `user` ('' for none): what writes are
+ *             sealed to, with encryption at rest (decision 0021)
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import type { DeadEntry, Entry, PendingEntry, Representation, StoredRequest } from './entry.js';
+import type { DeadEntry, Entry, KeptRequest, PendingEntry, Representation, StoredRequest } from './entry.js';
+import type { KeptKey } from './device-key.js';
 import { laneFor } from './lanes.js';
 import { DEFAULT_LANE, type Counts } from './protocol.js';
 
@@ -21,8 +24,10 @@ export const DB_NAME = 'sw-outbox';
  * 1: sw-outbox 0.1 (idb-keyval, one store). 2: entries and requests apart, indexes, counts.
  * 3: the `conflict` state, counted in meta (a worker of version 2 would send a conflict
  * again, so it must not open this database), and `representations` (decision 0018).
+ * 4: `keys`, and `requests` records that may be sealed, which a worker of version 3 would
+ * send as they are (decision 0021).
  */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 export interface Meta extends Counts {
   clientId: string;
@@ -35,9 +40,10 @@ export interface Meta extends Counts {
 
 export interface OutboxSchema extends DBSchema {
   entries: { key: number; value: Entry; indexes: { queue: [string, number]; state: [string, number] } };
-  requests: { key: number; value: StoredRequest };
+  requests: { key: number; value: KeptRequest };
   meta: { key: 'meta'; value: Meta };
   representations: { key: [string, string]; value: Representation; indexes: { at: number } };
+  keys: { key: string; value: KeptKey };
 }
 
 export type OutboxDb = IDBPDatabase<OutboxSchema>;
@@ -57,8 +63,13 @@ export function openOutboxDb(origin: string, onClose: () => void, name = DB_NAME
         return;
       }
       // An upgrade that fails half-way must keep nothing of itself: the data stays as it was.
-      if (oldVersion < 2) upgradeFromV1(db, transaction, origin).catch(() => transaction.abort());
-      else if (oldVersion < 3) upgradeFromV2(db, transaction).catch(() => transaction.abort());
+      if (oldVersion < 2) {
+        upgradeFromV1(db, transaction, origin).catch(() => transaction.abort());
+        return;
+      }
+      if (oldVersion < 3) upgradeFromV2(db, transaction).catch(() => transaction.abort());
+      // 3 to 4: a store of its own; the writes waiting stay as they are (plain), and are sent so.
+      if (oldVersion < 4) createKeys(db);
     },
     blocking(_current, _blocked, event) {
       (event.target as IDBDatabase).close();
@@ -77,7 +88,7 @@ export function newMeta(): Meta {
  * counts conflicts, of which a version-2 outbox has none (it made its conflicts dead
  * letters, and they stay so).
  */
-async function upgradeFromV2(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations')[], 'versionchange'>): Promise<void> {
+async function upgradeFromV2(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations' | 'keys')[], 'versionchange'>): Promise<void> {
   createRepresentations(db);
   const meta = transaction.objectStore('meta');
   const v2 = await meta.get(META_KEY);
@@ -91,6 +102,11 @@ function createStores(db: OutboxDb): void {
   db.createObjectStore('requests');
   db.createObjectStore('meta');
   createRepresentations(db);
+  createKeys(db);
+}
+
+function createKeys(db: OutboxDb): void {
+  db.createObjectStore('keys', { keyPath: 'user' });
 }
 
 function createRepresentations(db: OutboxDb): void {
@@ -120,7 +136,7 @@ interface V1Entry extends StoredRequest {
  * carry over, so the server sees the same client counting on. The old store is renamed
  * out of the way, read with a cursor (one record in memory at a time), then deleted.
  */
-async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations')[], 'versionchange'>, origin: string): Promise<void> {
+async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations' | 'keys')[], 'versionchange'>, origin: string): Promise<void> {
   const OLD = 'entries-v1';
   unwrap(transaction.objectStore('entries')).name = OLD;
   createStores(db);

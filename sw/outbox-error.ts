@@ -15,7 +15,9 @@ export type OutboxErrorCode =
   | 'not-controlled'
   | 'timeout'
   | 'protocol-mismatch'
-  | 'worker-error';
+  | 'worker-error'
+  /** A write sealed at rest whose device key cannot be had now (offline, signed out) or at all (revoked). */
+  | 'undecryptable';
 
 /** The one error type sw-outbox throws. The message names what is at fault and how to fix it. */
 export class OutboxError extends Error {

@@ -1,9 +1,11 @@
 import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
-import type { ConflictEntry, DeadEntry, Draft, Entry, LiveEntry, NeedsAuthEntry, PendingEntry, QueuedEntry, Representation, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Draft, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, QueuedEntry, Representation, SendingEntry, StoredRequest } from './entry.js';
+import type { KeptKey } from './device-key.js';
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
+import { isSealed } from './sealing.js';
 import { contentTypeOf } from './stored-request.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
@@ -23,7 +25,8 @@ export interface Added {
 /** An entry claimed for an attempt, with the request to send. */
 export interface Claimed {
   entry: SendingEntry;
-  request: StoredRequest;
+  /** Sealed, with encryption at rest: the outbox opens it before sending. */
+  request: KeptRequest;
 }
 
 /** Which lane heads a commit may claim. */
@@ -196,13 +199,14 @@ export class OutboxStore {
     const metaRead = readMeta(tx);
     const applied = settled.map(({ id, transition }) => applyLater(tx, id, transition));
     const busyRead = claim === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
-    const tailRead = folds ? laneTail(tx, draft.lane) : undefined;
+    // A sealed write cannot be read here (decryption would end the transaction): it is not folded.
+    const tailRead = folds && !draft.sealed ? laneTail(tx, draft.lane) : undefined;
     const meta = await metaRead;
     for (const bump of await Promise.all(applied)) bump(meta);
     const busy = await busyRead;
     const tail = await tailRead;
     const tailRequest = tail && (await tx.objectStore('requests').get(tail.id));
-    const replacement = tail && tailRequest ? fold(tail, tailRequest, draft) : undefined;
+    const replacement = tail && tailRequest && !isSealed(tailRequest) ? fold(tail, tailRequest, draft) : undefined;
     const folded = replacement && (tail as PendingEntry);
     if (folded) {
       draft = replacement;
@@ -305,7 +309,7 @@ export class OutboxStore {
   }
 
   /** A conflict and its request, read without changing anything. Throws `not-a-conflict` for any other entry. */
-  async conflict(id: number): Promise<{ entry: ConflictEntry; request: StoredRequest }> {
+  async conflict(id: number): Promise<{ entry: ConflictEntry; request: KeptRequest }> {
     const db = await this.#connect();
     const tx = db.transaction(['entries', 'requests'], 'readonly');
     const [entry, request] = await Promise.all([tx.objectStore('entries').get(id), tx.objectStore('requests').get(id)]);
@@ -315,18 +319,18 @@ export class OutboxStore {
   }
 
   /**
-   * Persists the resolution of the conflict `id` that `resolve` makes of it, provided it
-   * is still the conflict `seen` (conflictAt tells): another page may have resolved it.
+   * Persists the resolution of the conflict `seen` (made of it and its request, read
+   * before), provided the entry is still that conflict (conflictAt tells): another page
+   * may have resolved it meanwhile.
    */
-  async resolve(id: number, seen: ConflictEntry, resolve: (entry: ConflictEntry, request: StoredRequest) => Transition<PendingEntry | null>): Promise<{ transition: Transition<PendingEntry | null>; counts: Counts }> {
+  async resolve(seen: ConflictEntry, transition: Transition<PendingEntry | null>): Promise<{ transition: Transition<PendingEntry | null>; counts: Counts }> {
     const { tx, done } = await this.#tx();
     const meta = await readMeta(tx);
-    const [entry, request] = await Promise.all([tx.objectStore('entries').get(id), tx.objectStore('requests').get(id)]);
-    if (!entry || entry.state !== 'conflict' || entry.conflictAt !== seen.conflictAt || !request) {
+    const entry = await tx.objectStore('entries').get(seen.id);
+    if (!entry || entry.state !== 'conflict' || entry.conflictAt !== seen.conflictAt) {
       abort(tx);
-      throw entry ? notAConflict(id) : notFound(id);
+      throw entry ? notAConflict(seen.id) : notFound(seen.id);
     }
-    const transition = resolve(entry, request);
     applyTo(tx, meta, entry, transition);
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
@@ -400,9 +404,10 @@ export class OutboxStore {
 
   /**
    * The first `limit` live entries in order (by sequence), with their requests' content
-   * types and, if asked, bodies. `mine` marks those `page` made.
+   * types and, if asked, bodies. `mine` marks those `page` made. `open` reads a sealed
+   * request after the transaction (undefined: it cannot be now, and the write says `sealed`).
    */
-  async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
+  async pending(limit: number, bodies: boolean, page?: string, open: (record: KeptRequest) => Promise<StoredRequest | undefined> = async (record) => (isSealed(record) ? undefined : record)): Promise<PendingWrite[]> {
     const db = await this.#connect();
     const tx = db.transaction(['entries', 'requests', 'meta'], 'readonly');
     const meta = await tx.objectStore('meta').get(META_KEY);
@@ -415,15 +420,18 @@ export class OutboxStore {
       .filter((entry) => visibleTo(entry, user))
       .sort((a, b) => a.seq - b.seq)
       .slice(0, limit);
-    const writes = await Promise.all(
-      live.map(async (entry): Promise<PendingWrite> => {
-        const request = await tx.objectStore('requests').get(entry.id);
+    const records = await Promise.all(live.map((entry) => tx.objectStore('requests').get(entry.id)));
+    await tx.done;
+    return Promise.all(
+      live.map(async (entry, index): Promise<PendingWrite> => {
+        const record = records[index];
+        const request = record && (await open(record));
         const contentType = request ? contentTypeOf(request) : null;
-        return { ...toMeta(entry), mine: page !== undefined && entry.madeBy === page, contentType, ...(bodies ? { body: request?.body ?? null } : {}) };
+        const write: PendingWrite = { ...toMeta(entry), mine: page !== undefined && entry.madeBy === page, contentType, ...(bodies ? { body: request?.body ?? null } : {}) };
+        if (record && !request) write.sealed = true;
+        return write;
       }),
     );
-    await tx.done;
-    return writes;
   }
 
   /**
@@ -446,6 +454,19 @@ export class OutboxStore {
   /** The representation of `url` with this ETag, if the outbox kept it. */
   async representation(url: string, etag: string): Promise<Representation | undefined> {
     return (await this.#connect()).get('representations', [url, etag]);
+  }
+
+  /** The public device key of `user` ('' for none), if the device has it. */
+  async keptKey(user: string): Promise<KeptKey | undefined> {
+    return (await this.#connect()).get('keys', user);
+  }
+
+  async keepKey(key: KeptKey): Promise<void> {
+    await (await this.#connect()).put('keys', key);
+  }
+
+  async dropKey(user: string): Promise<void> {
+    await (await this.#connect()).delete('keys', user);
   }
 
   /** The Idempotency-Keys of the live entries of `lane`: what a migration cut short has moved already. */
@@ -594,11 +615,11 @@ function applyTo(tx: Tx, meta: Meta, before: Entry, change: Transition): void {
 /** A draft as the next entry: its sequence number and counts taken from `meta`, which it moves on. */
 function newEntry(meta: Meta, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined) {
   const id = meta.lastSeq + 1;
-  const { request, ...fields } = draft;
+  const { request, sealed, ...fields } = draft;
   meta.lastSeq = id;
   const transition = stored(fields, id, now, claim);
   bump(meta, transition.entry, +1);
-  return { id, request, transition };
+  return { id, request: sealed ?? request, transition };
 }
 
 /** Issues the requests that persist a transition; the promise settles with them. */

@@ -1,4 +1,5 @@
-import type { ConflictEntry, Draft, Entry, LiveEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, Draft, Entry, KeptRequest, LiveEntry, SendingEntry, StoredRequest } from './entry.js';
+import { DeviceKey, KeyUnavailable } from './device-key.js';
 import { checkUser, laneOf, userLane, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
@@ -8,8 +9,10 @@ import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, ty
 import type { Json } from '../server/json-merge.js';
 import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
+import { isSealed } from './sealing.js';
+import type { AttemptResult } from './retry-policy.js';
 import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-request.js';
-import { answered, renewed, resolved, toMeta } from './transitions.js';
+import { answered, renewed, resolved, toMeta, undecryptable, type Transition } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
 
 /**
@@ -131,6 +134,8 @@ export class Outbox {
    * never stored (decision 0019). Dropped when the write settles or they are refused.
    */
   readonly #secrets = new Map<number, [string, string][]>();
+  /** Encryption at rest (option encryptionKeyUrl): seals what is stored, opens what is sent. */
+  readonly #keys: DeviceKey | undefined;
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -158,6 +163,17 @@ export class Outbox {
     ];
     this.#hooks = hooks;
     this.#deps = deps;
+    const keyUrl = options.encryptionKeyUrl;
+    this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
+      url: new URL(keyUrl, deps.origin).href,
+      fetch: deps.fetch,
+      clientId: () => deps.store.clientId(),
+      // A key request goes with the session's credentials, as a write would.
+      credentials: () => this.#credentialsFor({ id: -1, url: new URL(keyUrl, deps.origin).href, method: 'GET', lane: '' }, options.credentialHeaders),
+      keptKey: (user) => deps.store.keptKey(user),
+      keepKey: (key) => deps.store.keepKey(key),
+      dropKey: (user) => deps.store.dropKey(user),
+    });
     // Held while this worker lives, released by the browser when it dies: another worker
     // finding an entry this one was sending can then tell a live attempt from a dead one.
     deps.locks?.request(OWNER_LOCK + this.#owner, () => new Promise<never>(() => {})).catch(() => {});
@@ -206,14 +222,17 @@ export class Outbox {
     const settled = this.#committing ? [] : this.#changes.splice(0);
     let added: Added;
     try {
+      // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
+      if (this.#keys) draft.sealed = await this.#keys.sealRequest(draft.request, user);
       added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled, this.#folds(draft));
     } catch (error) {
       if (claim) this.#claimingLanes.delete(lane);
       this.#changes.unshift(...settled);
-      // Storage refused (quota, private mode, blocked): send the write as the app would
-      // have, and say so loudly, rather than lose it. Nothing of it was stored: one
-      // transaction. If that send fails too, the page is told, never that it was queued.
-      console.error('[sw-outbox] could not keep this write in IndexedDB, so it is sent once without the outbox:', draft.method, draft.url, error);
+      // Storage refused (quota, private mode, blocked), or no key to seal it with: send the
+      // write as the app would have, and say so loudly, rather than lose it or keep it
+      // readable. Nothing of it was stored: one transaction. If that send fails too, the
+      // page is told, never that it was queued.
+      console.error('[sw-outbox] could not keep this write on this device, so it is sent once without the outbox:', draft.method, draft.url, error);
       this.#publish({ type: 'storage-full', kept: false, error: describe(error) }, this.#counts);
       try {
         return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
@@ -263,6 +282,8 @@ export class Outbox {
    * this worker has nothing more to send now (its timers and triggers take it from there).
    */
   replay(trigger: Trigger): Promise<void> {
+    // A new worker fetches the device's public key, if it has none yet, while it may be online.
+    if (trigger === 'start' && this.#keys) void this.#prepareKey();
     // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
     if (trigger === 'start' && this.#hooks.credentials) return this.credentialsChanged();
     if (FORCING.has(trigger)) this.#force = true;
@@ -298,7 +319,8 @@ export class Outbox {
   /** The first `limit` waiting writes in order, with their bodies if asked; `mine` says which `page` made. */
   async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
     await this.#flush();
-    return this.#deps.store.pending(limit, bodies, page);
+    const keys = this.#keys;
+    return this.#deps.store.pending(limit, bodies, page, keys && ((record) => keys.openRequest(record).catch(() => undefined)));
   }
 
   /**
@@ -344,7 +366,7 @@ export class Outbox {
    */
   async conflict(id: number): Promise<ConflictDetails> {
     await this.#flush();
-    const { entry, request } = await this.#deps.store.conflict(id);
+    const { entry, request } = await this.#readConflict(id);
     return details(entry, request, (await this.#current(entry, request)).theirs);
   }
 
@@ -358,9 +380,9 @@ export class Outbox {
   async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
     const { how, body } = readResolution(resolution);
     await this.#flush();
-    const { entry, request } = await this.#deps.store.conflict(id);
+    const { entry, request } = await this.#readConflict(id);
     const etag = how === 'theirs' ? undefined : (await this.#current(entry, request)).etag;
-    return this.#resolveAs(entry, how, etag, body);
+    return this.#resolveAs(entry, request, how, etag, body);
   }
 
   /**
@@ -373,14 +395,16 @@ export class Outbox {
     try {
       const text = await response.clone().text();
       if (text.length > MAX_REPRESENTATION_CHARS) return;
-      await this.#deps.store.keepRepresentation({ url, etag, body: JSON.parse(text) as Json, at: this.#deps.now() }, MAX_REPRESENTATIONS);
+      const body = JSON.parse(text) as Json;
+      const kept = this.#keys ? { sealed: await this.#keys.seal(new TextEncoder().encode(text), this.#user) } : { body };
+      await this.#deps.store.keepRepresentation({ url, etag, at: this.#deps.now(), ...kept }, MAX_REPRESENTATIONS);
     } catch (error) {
       this.#deps.log('could not keep a representation of', url, error);
     }
   }
 
-  async #resolveAs(entry: ConflictEntry, how: 'mine' | 'theirs' | 'body' | 'merged', etag: string | undefined, body?: ArrayBuffer): Promise<EntryMeta | undefined> {
-    const { transition, counts } = await this.#deps.store.resolve(entry.id, entry, (found, stored) => resolved(found, stored, how, this.#deps.now(), etag, body));
+  async #resolveAs(entry: ConflictEntry, request: StoredRequest, how: 'mine' | 'theirs' | 'body' | 'merged', etag: string | undefined, body?: ArrayBuffer): Promise<EntryMeta | undefined> {
+    const { transition, counts } = await this.#deps.store.resolve(entry, await this.#sealed(resolved(entry, request, how, this.#deps.now(), etag, body), entry.user));
     if (!transition.entry) this.#secrets.delete(entry.id);
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
@@ -412,7 +436,13 @@ export class Outbox {
     const ifMatch = draft.request.headers.find(([name]) => name === 'if-match')?.[1];
     if (!ifMatch) return;
     const base = await this.#deps.store.representation(draft.url, ifMatch).catch(() => undefined);
-    if (base) draft.request.base = base.body;
+    if (!base) return;
+    if ('body' in base) draft.request.base = base.body;
+    // Sealed: opened only with a private key this worker holds already (no network on the write path).
+    else if (this.#keys) {
+      const text = await this.#keys.openIfHeld(base.sealed);
+      if (text) draft.request.base = JSON.parse(new TextDecoder().decode(text)) as Json;
+    }
   }
 
   /**
@@ -421,7 +451,7 @@ export class Outbox {
    */
   async #settleConflict(seen: ConflictEntry): Promise<void> {
     try {
-      const { entry, request } = await this.#deps.store.conflict(seen.id);
+      const { entry, request } = await this.#readConflict(seen.id);
       // The current version is asked for (a GET, when the answer lacked it) once, and only if needed.
       let current: Promise<{ theirs?: Json; etag?: string }> | undefined;
       const currentVersion = () => (current ??= this.#current(entry, request));
@@ -430,7 +460,7 @@ export class Outbox {
       if (decided === 'ask') return;
       if (decided === 'merge') return await this.#merge(entry, request, await currentVersion());
       const { how, body } = readResolution(decided === 'mine' || decided === 'theirs' ? { keep: decided } : decided);
-      await this.#resolveAs(entry, how, how === 'theirs' ? undefined : (await currentVersion()).etag, body);
+      await this.#resolveAs(entry, request, how, how === 'theirs' ? undefined : (await currentVersion()).etag, body);
     } catch (error) {
       this.#deps.log(`#${seen.id} conflict left to the app:`, error);
     }
@@ -443,7 +473,7 @@ export class Outbox {
       this.#deps.log(`#${entry.id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
       return;
     }
-    await this.#resolveAs(entry, 'merged', etag, encode(JSON.stringify(merged.body)));
+    await this.#resolveAs(entry, request, 'merged', etag, encode(JSON.stringify(merged.body)));
   }
 
   /**
@@ -458,6 +488,7 @@ export class Outbox {
     await this.#knowUser();
     this.#user = user;
     this.#counts = await this.#deps.store.setUser(user);
+    if (this.#keys) void this.#prepareKey();
     this.#publish({ type: 'user-changed', user }, this.#counts);
     await this.replay('page');
   }
@@ -495,7 +526,11 @@ export class Outbox {
       const purged = await store.purge(user);
       for (const id of purged) this.#secrets.delete(id);
       result.purged = purged.length;
+      // Crypto-erase as well: the key is revoked, so no copy of these writes can be read anywhere.
+      await this.#keys?.revoke(user);
     }
+    // The next user must not read this one's writes with a key fetched in their session.
+    this.#keys?.forgetPrivateKeys();
     result.kept = await store.waitingFor(user);
     this.#counts = await store.setUser(undefined);
     this.#publish({ type: 'user-changed', user: null }, this.#counts);
@@ -559,6 +594,7 @@ export class Outbox {
       if (kept.get(draft.lane)!.has(draft.idempotencyKey)) continue;
       // Workbox kept them on disk; the outbox does not: held in memory while this worker lives.
       const secrets = takeCredentials(draft, this.#options.credentialHeaders);
+      if (this.#keys) draft.sealed = await this.#keys.sealRequest(draft.request, draft.user);
       const { transition, counts } = await store.add(draft, createdAt, undefined);
       if (secrets.length > 0) this.#secrets.set(transition.entry.id, secrets);
       this.#counts = counts;
@@ -575,6 +611,8 @@ export class Outbox {
 
   /** Whether a write may replace the last waiting write of its lane (option `fold`): the store decides if it does. */
   #folds(draft: Draft): boolean {
+    // A sealed write cannot be read inside the store's transaction, where folding happens.
+    if (this.#keys) return false;
     return (draft.method === 'PUT' || draft.method === 'PATCH' || draft.method === 'DELETE') && this.#foldPaths.some((test) => test(new URL(draft.url).pathname));
   }
 
@@ -582,13 +620,18 @@ export class Outbox {
   async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
     const { store, now, random, fetch, log } = this.#deps;
     const clientId = knownClientId ?? (await store.clientId());
-    const result = await sendAttempt(fetch, entry, await this.#withCredentials(entry, request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs);
+    const opened = await this.#openForSending(request);
+    if (opened.revoked) return this.#settleUnreadable(entry, opened.revoked);
+    const plain = opened.request;
+    const result = plain ? await sendAttempt(fetch, entry, await this.#withCredentials(entry, plain), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs) : opened.result!;
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
-    if (result.kind === 'response') this.#answeredAt.set(origin, at);
-    const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, request });
+    if (result.kind === 'response' && plain) this.#answeredAt.set(origin, at);
+    const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
     const { verdict } = transition;
+    // A conflict's "theirs" is kept beside the write: sealed too.
+    if (transition.request) Object.assign(transition, await this.#sealed(transition, entry.user));
     // Settled, given up, or refused: these credentials are of no more use. (A conflict
     // keeps them, for the resolution it is sent again with.)
     if (verdict.kind === 'needs-auth') this.#forgetCredentials(entry.id);
@@ -620,6 +663,72 @@ export class Outbox {
     }
     this.#wanted = true;
     await this.#pump();
+  }
+
+  /**
+   * A claimed request as it is to be sent: opened, if sealed. Without its key it is not
+   * sent: the key endpoint's refusal (401, 403) stands as the attempt's answer, so the
+   * write waits for credentials; no answer is an attempt without one; revoked, it can
+   * never be read.
+   */
+  async #openForSending(record: KeptRequest): Promise<{ request?: StoredRequest; result?: AttemptResult; revoked?: string }> {
+    if (!isSealed(record)) return { request: record };
+    if (!this.#keys) return { revoked: 'it was sealed at rest, and this worker has no encryptionKeyUrl to open it with' };
+    try {
+      return { request: await this.#keys.openRequest(record) };
+    } catch (error) {
+      if (!(error instanceof KeyUnavailable)) return { revoked: `it could not be decrypted (${describe(error)})` };
+      if (error.why === 'revoked') return { revoked: error.message };
+      if (error.why === 'refused' && error.response) return { result: { kind: 'response', response: error.response } };
+      return { result: { kind: 'network-error', message: `its device key could not be had: ${error.message}` } };
+    }
+  }
+
+  /** A write that can never be read (its device key revoked) becomes a dead letter, unsent; its lane goes on. */
+  async #settleUnreadable(entry: SendingEntry, why: string): Promise<void> {
+    const transition = undecryptable(entry, this.#deps.now(), `not sent: ${why}`);
+    this.#deps.log(`#${entry.id}`, entry.method, entry.url, '-> undecryptable');
+    this.#secrets.delete(entry.id);
+    this.#answer(entry.id, undefined);
+    this.#inFlight.delete(entry.id);
+    this.#changes.push({ id: entry.id, transition, was: entry });
+    this.#wanted = true;
+    await this.#pump();
+  }
+
+  /** A transition whose request is to be stored, with that request sealed when the outbox encrypts at rest. Unsealable: it is stored without the request change. */
+  async #sealed<T extends Transition>(transition: T, user: string | undefined): Promise<T> {
+    const request = transition.request;
+    if (!this.#keys || !request || isSealed(request)) return transition;
+    try {
+      return { ...transition, request: await this.#keys.sealRequest(request, user) };
+    } catch (error) {
+      this.#deps.log('could not seal; the request is kept as it was:', error);
+      const { request: _dropped, ...rest } = transition;
+      return rest as T;
+    }
+  }
+
+  /** A conflict with its request read (opened, if sealed: the page must see "ours"). */
+  async #readConflict(id: number): Promise<{ entry: ConflictEntry; request: StoredRequest }> {
+    const { entry, request } = await this.#deps.store.conflict(id);
+    if (!isSealed(request)) return { entry, request };
+    if (!this.#keys) throw new OutboxError('undecryptable', `sw-outbox entry ${id} is sealed at rest, and this worker has no encryptionKeyUrl: give it the option it was stored with.`);
+    try {
+      return { entry, request: await this.#keys.openRequest(request) };
+    } catch (error) {
+      throw new OutboxError('undecryptable', `sw-outbox entry ${id} is sealed at rest and cannot be read now: ${describe(error)}. Try again online and signed in as its user.`);
+    }
+  }
+
+  /** Fetches the signed-in user's public device key now, if the device has none, so that writes made offline later can be sealed. */
+  async #prepareKey(): Promise<void> {
+    try {
+      await this.#knowUser();
+      await this.#keys?.prepare(this.#user);
+    } catch (error) {
+      this.#deps.log('no device key yet (writes are sealed once one is had):', error);
+    }
   }
 
   /** Persists the transitions waiting for a commit (the settle window's), so that what follows reads them. */

@@ -92,7 +92,7 @@ export type EntryState = 'pending' | 'sending' | 'dead' | 'conflict' | 'needs-au
  * a 409, 412 or 428 (the resource changed since the app read it); `gave-up`, too many
  * retryable answers; `expired`, not delivered within maxAgeMs; `cancelled`, by the app.
  */
-export type DeadReasonCode = 'rejected' | 'conflict' | 'gave-up' | 'expired' | 'cancelled';
+export type DeadReasonCode = 'rejected' | 'conflict' | 'gave-up' | 'expired' | 'cancelled' | 'undecryptable';
 
 /** What a problem+json answer (RFC 9457) said, when the server sent one. */
 export interface Problem {
@@ -313,6 +313,11 @@ export interface PendingWrite extends EntryMeta {
   contentType: string | null;
   /** The request body, when the page asked for bodies. */
   body?: ArrayBuffer | null;
+  /**
+   * Encrypted at rest, and not readable now (the worker does not hold the device's private
+   * key, which it fetches only online): no body and no content type until it is.
+   */
+  sealed?: true;
 }
 
 /** How many entries, dead letters and lanes a snapshot lists unless asked for another number. */

@@ -5,7 +5,7 @@
  * publishes their events, so no path can change an entry and forget to say so.
  */
 import type { Json } from '../server/json-merge.js';
-import type { ConflictEntry, DeadEntry, Entry, LiveEntry, NeedsAuthEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
 import { CHANGED_PROBLEM_TYPE, newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 import { PRECONDITIONS } from './stored-request.js';
@@ -13,8 +13,8 @@ import { PRECONDITIONS } from './stored-request.js';
 export interface Transition<E extends Entry | null = Entry | null> {
   /** The entry as it is to be stored; null when it is to be deleted. */
   entry: E;
-  /** The entry's request as it is to be stored, when that changes too. */
-  request?: StoredRequest;
+  /** The entry's request as it is to be stored, when that changes too (the outbox seals it, with encryption at rest). */
+  request?: KeptRequest;
   events: StatusEvent[];
 }
 
@@ -79,8 +79,8 @@ export interface AnswerContext {
   pageWaiting: boolean;
   /** Other writes to this entry's origin were answered since its previous attempt. */
   othersAnswered: boolean;
-  /** The entry's request: a conflict keeps the server's current representation beside it. */
-  request: StoredRequest;
+  /** The entry's request, when it was read: a conflict keeps the server's current representation beside it. */
+  request?: StoredRequest;
 }
 
 /** An attempt is over: the entry is settled (deleted), rescheduled, a conflict or a dead letter. */
@@ -108,7 +108,7 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
     const json = result.kind === 'response' ? result.json : undefined;
     const conflict: ConflictEntry = { ...kept, ...status, mayBeCommitting: false, state: 'conflict', conflictAt: now, answer: conflictAnswer(verdict.response, result, json) };
     const theirs = theirsIn(verdict.response, json);
-    return { verdict, entry: conflict, ...(theirs === undefined ? {} : { request: { ...context.request, theirs } }), events: [{ type: 'conflict', entry: toMeta(conflict) }] };
+    return { verdict, entry: conflict, ...(theirs === undefined || !context.request ? {} : { request: { ...context.request, theirs } }), events: [{ type: 'conflict', entry: toMeta(conflict) }] };
   }
   if (verdict.kind === 'dead') {
     const { queue: _queue, lastError: _error, ...kept } = rest;
@@ -194,6 +194,17 @@ function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): 
   const { queue: _queue, nextAttemptAt: _next, waitsFor: _waits, failingAlone: _alone, ...rest } = entry;
   const dead: DeadEntry = { ...rest, state: 'dead', deadAt: now, reason };
   return { entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: reason.detail }] };
+}
+
+/**
+ * A sealed write whose device key the key endpoint no longer gives (revoked, or never
+ * this user's): it cannot be read, so it is never sent, and it waits for the app to
+ * discard it. Its lane goes on.
+ */
+export function undecryptable(entry: SendingEntry, now: number, detail: string): Transition<DeadEntry> {
+  const { queue: _queue, attemptAt: _at, owner: _owner, failingAlone: _alone, lastError: _error, ...rest } = entry;
+  const dead: DeadEntry = { ...rest, state: 'dead', deadAt: now, reason: { code: 'undecryptable', detail } };
+  return { entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: detail }] };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Page } from '@playwright/test';
-import { expect, pageControlledBy, test, write } from '../support/fixtures.js';
+import { DeviceKeys } from '../../server/device-keys.js';
+import { deviceKeys, everythingStored, expect, pageControlledBy, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
-import { buildWorkerAt, RELEASE_0_1, STORE_V2 } from '../support/earlier-releases.js';
+import { buildWorkerAt, RELEASE_0_1, STORE_V2, STORE_V3 } from '../support/earlier-releases.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 
 // Retries a day away, so that only the steps below make either release send.
@@ -58,7 +59,7 @@ test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users'
   const next = await write(page, 'POST', '/api/items', { i: 6 });
   expect(next.status).toBe(201);
   expect(server.commits[5]).toMatchObject({ seq: 6, clientId: [...clientIds][0] });
-  expect(await storeVersion(page)).toBe(3);
+  expect(await storeVersion(page)).toBe(4);
 });
 
 test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they are delivered once, in order, with their keys; its dead letters stay dead letters`, async ({ context, server }) => {
@@ -94,5 +95,37 @@ test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they a
   expect(snapshot.conflicts).toEqual([]);
   const after = await replay('/dist/client/index.js');
   expect(after.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
+  expect(await storeVersion(page)).toBe(4);
+});
+
+test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this release with encryption turned on: the waiting writes are delivered once, in order, with their keys; a new one is stored sealed`, async ({ context, server }) => {
+  server.keys = new DeviceKeys();
+  await context.addCookies([{ name: 'session', value: 'ana', url: server.url }]);
+  server.workerScript = await buildWorkerAt(STORE_V3);
+  const page = await pageControlledBy(context, server, WORKER_URL);
+  const queued = await writeWhileDown(page, server, 3);
   expect(await storeVersion(page)).toBe(3);
+
+  // The site deploys this release, with the key endpoint and the option that turns encryption on.
+  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
+  const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
+  await page.evaluate((url) => navigator.serviceWorker.register(url), `${WORKER_URL}&encryptionKeyUrl=/outbox-key`);
+  await controllerChanged;
+  await expect.poll(() => deviceKeys(page)).toBe(1); // fetched as the new worker started
+  await server.stop();
+  expect((await write(page, 'POST', '/api/items', { i: 4, note: 'mk-upgrade-sealed-31c9' })).status).toBe(202);
+  expect(await everythingStored(page)).not.toContain('mk-upgrade-sealed-31c9');
+  expect(await storeVersion(page)).toBe(4);
+  await server.listen();
+
+  await page.evaluate(async (helper) => {
+    const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
+    await new OutboxClient().replay();
+  }, '/dist/client/index.js');
+  await server.waitForCommits(4);
+  expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3, 4]);
+  expect(server.commits.slice(0, 3).map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
+  expect(server.commits.map((commit) => commit.seq)).toEqual([1, 2, 3, 4]);
+  expect(JSON.parse(server.commits[3]!.body).note).toBe('mk-upgrade-sealed-31c9');
+  expect(server.arrivals.filter((arrival) => arrival.path === '/api/items')).toHaveLength(4);
 });

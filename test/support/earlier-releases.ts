@@ -8,6 +8,8 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 export const RELEASE_0_1 = 'd916779';
 /** The last commit whose outbox kept store version 2 (before conflicts held their lanes). */
 export const STORE_V2 = '3e190c2';
+/** The last commit whose outbox kept store version 3 (before encryption at rest). */
+export const STORE_V3 = '2b965d7';
 
 /**
  * Builds the drop-in worker of an earlier commit, as that commit built it, and returns

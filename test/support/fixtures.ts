@@ -87,6 +87,24 @@ export function everythingStored(page: Page): Promise<string> {
   });
 }
 
+/** How many device keys (their public halves, encryption at rest) the outbox keeps: one, once the worker can seal offline. */
+export function deviceKeys(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('sw-outbox');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction('keys').objectStore('keys').count();
+          count.onsuccess = () => {
+            open.result.close();
+            resolve(count.result);
+          };
+        };
+      }),
+  );
+}
+
 /** Status message types the page has received, in order. */
 export function statusTypes(page: Page): Promise<string[]> {
   return page.evaluate(() => window.statusLog.map((message) => message.type));

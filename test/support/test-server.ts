@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { applyMergePatch, type Json } from '../../server/json-merge.js';
+import { keyEndpoint, type DeviceKeys } from '../../server/device-keys.js';
 import { checkOutboxUser } from '../../server/outbox-user.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -18,6 +19,8 @@ export interface Commit {
   seq: number | undefined;
   /** The session's user (cookie `session`), when there was one. */
   user?: string | undefined;
+  /** The body as it came, byte for byte. */
+  bytes?: Buffer;
 }
 
 /** A request that reached an /api/ route, whatever happened to it next. */
@@ -27,6 +30,7 @@ export interface Arrival {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  bytes: Buffer;
   at: number;
 }
 
@@ -78,6 +82,8 @@ export class TestServer {
   token: string | undefined;
   /** Cookie sessions: the `session` cookie names the user, and a write whose Outbox-User is another is refused (checkOutboxUser). */
   checkUsers = false;
+  /** When set, /outbox-key is sw-outbox/server's key endpoint for these keys, the session cookie naming the user. */
+  keys: DeviceKeys | undefined;
   readonly #stored = new Map<string, Stored>();
   #armed: Armed[] = [];
   readonly #held: (() => void)[] = [];
@@ -202,15 +208,17 @@ export class TestServer {
     const url = new URL(req.url ?? '/', this.url);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const body = bytes.toString('utf8');
     // Every answer closes its connection: Chromium silently re-sends a request whose
     // reused keep-alive connection drops before the answer, which would hide a lost answer.
     res.setHeader('Connection', 'close');
 
     if (url.pathname.startsWith('/api/')) {
       if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
-      return this.#api(req, res, url, body);
+      return this.#api(req, res, url, body, bytes);
     }
+    if (url.pathname === '/outbox-key' && this.keys) return keyEndpoint(this.keys, sessionOf)(Object.assign(req, { body: body ? JSON.parse(body) : null }), res);
     if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
     const extra = this.files.get(url.pathname);
@@ -236,14 +244,14 @@ export class TestServer {
     }
   }
 
-  #api(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): void {
+  #api(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string, bytes: Buffer): void {
     res.setHeader('Access-Control-Allow-Origin', '*');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE', 'Access-Control-Allow-Headers': '*' }).end();
       return;
     }
     const key = header(req, 'idempotency-key');
-    const arrival: Arrival = { key, method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, at: Date.now() };
+    const arrival: Arrival = { key, method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body, bytes, at: Date.now() };
     this.arrivals.push(arrival);
     this.onArrival?.();
     this.#notify();
@@ -312,7 +320,7 @@ export class TestServer {
 
   #commit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrival: Arrival, key: string, fault: Fault | undefined, fingerprint?: string): void {
     const seq = header(req, 'outbox-sequence');
-    this.commits.push({ key, method: arrival.method, path: url.pathname, body: arrival.body, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined, user: sessionOf(req) });
+    this.commits.push({ key, method: arrival.method, path: url.pathname, body: arrival.body, bytes: arrival.bytes, clientId: header(req, 'outbox-client-id'), seq: seq ? Number(seq) : undefined, user: sessionOf(req) });
     const answer = JSON.stringify({ committed: this.commits.length, key });
     if (fingerprint) this.#stored.set(key, { fingerprint, state: 'done', status: 201, body: answer });
     this.#notify();

@@ -37,6 +37,7 @@ test('no options give the documented defaults', () => {
     mergeIdKey: undefined,
     keepMine: [],
     credentialHeaders: ['authorization', 'proxy-authorization'],
+    encryptionKeyUrl: undefined,
     debug: false,
   });
 });
@@ -75,6 +76,7 @@ test('every invalid option is named, with how to fix it', () => {
   fails(() => resolveOptions({ readStrategy: 'cache-first' } as unknown as OutboxOptionsInput), 'invalid-option', '"stale-while-revalidate"');
   fails(() => resolveOptions({ readsMaxEntries: 0 }), 'invalid-option', '"readsMaxEntries" is 0');
   fails(() => resolveOptions({ formSavedUrl: 'https://elsewhere.example/saved' }), 'invalid-option', 'same-origin path');
+  fails(() => resolveOptions({ encryptionKeyUrl: 'outbox-key' }), 'invalid-option', '"/outbox-key"');
 });
 
 test('offline reads from the query string', () => {

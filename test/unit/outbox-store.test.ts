@@ -100,7 +100,7 @@ test('commit: settling a write and claiming the next of its lane is one step; la
   const settle = answered(first as never, ok, ctx);
   const result = await store.commit([{ id: 1, transition: settle }], rules());
   assert.deepEqual(result.claimed.map(({ entry }) => [entry.id, entry.lane]), [[2, 'default'], [3, 'photos']]);
-  assert.equal(new TextDecoder().decode(result.claimed[0]!.request.body!), '{"n":2}');
+  assert.equal(new TextDecoder().decode((result.claimed[0]!.request as StoredRequest).body!), '{"n":2}');
   assert.deepEqual(result.counts, { pending: 2, deadLetters: 0, conflicts: 0 });
   assert.equal(await storedRequest(name, 1), undefined, 'a settled write leaves no request behind');
 });
@@ -237,7 +237,8 @@ test('upgrade from 0.1: every entry kept, in order, with its key, history, clien
 
   // The old worker died mid-send on #3: it is due at once on a forced claim, its key kept.
   const claim = await store.commit([], rules({ force: true }));
-  const [head] = claim.claimed;
+  const [claimedHead] = claim.claimed;
+  const head = claimedHead && { ...claimedHead, request: claimedHead.request as StoredRequest };
   assert.deepEqual([head?.entry.id, head?.entry.idempotencyKey, head?.entry.mayBeCommitting, head?.entry.attempts], [3, '"v1-3"', true, 2]);
   assert.equal(new TextDecoder().decode(head!.request.body!), '{"i":3}');
   assert.equal(head?.request.referrer, `${ORIGIN}/`);

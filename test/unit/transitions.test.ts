@@ -62,7 +62,7 @@ test('answered a conflict: it keeps its place and lane, with the server\'s statu
 
   // A plain JSON body is the current representation itself; a problem of another server's is not.
   const plain = answered(sendingEntry(), { kind: 'response', response: new Response(null, { status: 409, headers: { 'Content-Type': 'application/json' } }), json: current }, context());
-  assert.deepEqual(plain.request?.theirs, current);
+  assert.deepEqual((plain.request as StoredRequest | undefined)?.theirs, current);
   const foreign = answered(sendingEntry(), { kind: 'response', response: new Response(null, { status: 412, headers: { 'Content-Type': 'application/problem+json' } }), problem: { title: 'Stale' }, json: { title: 'Stale' } }, context());
   assert.equal(foreign.entry?.state, 'conflict');
   assert.equal(foreign.request, undefined, 'no theirs known: the page gets it from a GET');
@@ -86,8 +86,9 @@ test('resolved: keep theirs drops the write; keep mine and a body wait again in 
 
   const merged = new TextEncoder().encode('{"name":"Oat and soy milk"}').buffer as ArrayBuffer;
   const body = resolved(conflict, request, 'body', 20_000, undefined, merged);
-  assert.equal(body.request?.body, merged);
-  assert.deepEqual(body.request?.headers, [['content-type', 'application/json']], 'no ETag known: sent without a precondition');
+  const bodyRequest = body.request as StoredRequest | undefined;
+  assert.equal(bodyRequest?.body, merged);
+  assert.deepEqual(bodyRequest?.headers, [['content-type', 'application/json']], 'no ETag known: sent without a precondition');
 });
 
 test('answered a refusal: a dead letter, unless a page waits for it, which then gets the answer itself', () => {
