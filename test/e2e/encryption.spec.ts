@@ -2,14 +2,14 @@ import { chromium, type BrowserContext, type Page, type TestInfo } from '@playwr
 import { DeviceKeys, MemoryDeviceKeyStore, type DeviceKeyRecord } from '../../server/device-keys.js';
 import type { OutboxOptionsInput } from '../../sw/options.js';
 import { deviceKeys, everythingStored, expect, openApp, test, write } from '../support/fixtures.js';
+import { markedBinary, MARKERS } from '../support/markers.js';
 import { filesContaining } from '../support/profile-search.js';
 import type { TestServer } from '../support/test-server.js';
 
 // The test page and its page helper: what the app needs to open offline.
 const SHELL = ['/', '/dist/client/index.js'];
 const OPTIONS: OutboxOptionsInput = { include: ['/api/'], shell: SHELL, encryptionKeyUrl: '/outbox-key', retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 };
-/** Every byte value, then a marker: a binary body must come back byte for byte. */
-const binary = (marker: string) => [...Array.from({ length: 256 }, (_, i) => i), ...Buffer.from(marker)];
+const binary = markedBinary;
 
 /** A key store that also lists the keys it was given. */
 function recording(issued: DeviceKeyRecord[]): MemoryDeviceKeyStore {
@@ -37,14 +37,16 @@ function profileBrowser(testInfo: TestInfo, server: TestServer, user: string) {
 }
 
 /** Writes a JSON body, a binary one, a marked header and a marked Authorization; each must get the queued answer. */
-async function writeMarked(page: Page, tag: string): Promise<void> {
-  const json = await write(page, 'POST', '/api/notes', { note: `mk-body-${tag}-c41e` }, { 'X-Note': `mk-header-${tag}-9b0d`, Authorization: `Bearer mk-auth-${tag}-5f2a` });
+async function writeMarked(page: Page, tag: keyof typeof MARKERS): Promise<void> {
+  const { body, header, auth, bin } = MARKERS[tag];
+  const json = await write(page, 'POST', '/api/notes', { note: body }, { 'X-Note': header, Authorization: `Bearer ${auth}` });
   expect(json.status).toBe(202);
-  const bytes = await page.evaluate(async (body) => (await fetch('/api/files', { method: 'PUT', body: new Uint8Array(body), headers: { 'Content-Type': 'application/octet-stream' } })).status, binary(`mk-bin-${tag}-77e1`));
+  const bytes = await page.evaluate(async (sent) => (await fetch('/api/files', { method: 'PUT', body: new Uint8Array(sent), headers: { 'Content-Type': 'application/octet-stream' } })).status, binary(bin));
   expect(bytes).toBe(202);
 }
 
-const markers = (tag: string) => [`mk-body-${tag}-c41e`, `mk-header-${tag}-9b0d`, `mk-auth-${tag}-5f2a`, `mk-bin-${tag}-77e1`];
+/** Body, header, Authorization and binary markers, in that order. */
+const markers = (tag: keyof typeof MARKERS) => [MARKERS[tag].body, MARKERS[tag].header, MARKERS[tag].auth, MARKERS[tag].bin];
 
 test('encryption on: no marker in any IndexedDB record or profile file, through a restart offline, an offline reload and more writes; back online each write is delivered once, byte for byte', async ({ server }, testInfo) => {
   const issued: DeviceKeyRecord[] = [];
@@ -84,13 +86,13 @@ test('encryption on: no marker in any IndexedDB record or profile file, through 
   await server.waitForCommits(4);
   expect(server.commits.map((commit) => commit.path)).toEqual(['/api/notes', '/api/files', '/api/notes', '/api/files']);
   expect(server.commits.map((commit) => commit.bytes)).toEqual([
-    Buffer.from(JSON.stringify({ note: 'mk-body-one-c41e' })),
-    Buffer.from(binary('mk-bin-one-77e1')),
-    Buffer.from(JSON.stringify({ note: 'mk-body-two-c41e' })),
-    Buffer.from(binary('mk-bin-two-77e1')),
+    Buffer.from(JSON.stringify({ note: MARKERS.one.body })),
+    Buffer.from(binary(MARKERS.one.bin)),
+    Buffer.from(JSON.stringify({ note: MARKERS.two.body })),
+    Buffer.from(binary(MARKERS.two.bin)),
   ]);
   const notes = server.arrivals.filter((arrival) => arrival.path === '/api/notes');
-  expect(notes.map((arrival) => arrival.headers['x-note'])).toEqual(['mk-header-one-9b0d', 'mk-header-two-9b0d']);
+  expect(notes.map((arrival) => arrival.headers['x-note'])).toEqual([MARKERS.one.header, MARKERS.two.header]);
   expect(server.arrivals).toHaveLength(4); // once each
   await context.close();
   // The worker held the private key to send them: it was never written to the profile (nor the HTTP cache).

@@ -1,6 +1,7 @@
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import type { ChannelMessage, OutboxClient, StatusMessage } from '../../client/index.js';
 import type { OutboxOptionsInput } from '../../sw/options.js';
+import { STORED_STRINGS } from './stored-strings.js';
 import { TestServer } from './test-server.js';
 
 /** What the test page (test/fixtures/index.html) puts on window. */
@@ -52,39 +53,9 @@ export function write(page: Page, method: string, path: string, body?: unknown, 
   return page.evaluate(([m, p, b, h]) => window.write(m, p, b, h), [method, path, body, headers] as const);
 }
 
-/**
- * Every string in every IndexedDB database, store and record of the page's origin, with
- * ArrayBuffers and typed arrays decoded as UTF-8: what someone with the profile could read.
- */
+/** Every string in every IndexedDB database, store and record of the page's origin (see STORED_STRINGS). */
 export function everythingStored(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const found: string[] = [];
-    const walk = (value: unknown, seen: Set<unknown>): void => {
-      if (typeof value === 'string') found.push(value);
-      else if (value instanceof ArrayBuffer) found.push(new TextDecoder().decode(value));
-      else if (ArrayBuffer.isView(value)) found.push(new TextDecoder().decode(value));
-      else if (value && typeof value === 'object' && !seen.has(value)) {
-        seen.add(value);
-        for (const [key, inner] of Object.entries(value)) {
-          found.push(key);
-          walk(inner, seen);
-        }
-      }
-    };
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const open = indexedDB.open(name!);
-        open.onsuccess = () => resolve(open.result);
-        open.onerror = () => reject(open.error);
-      });
-      for (const store of db.objectStoreNames) {
-        const all = db.transaction(store).objectStore(store).getAll();
-        walk(await new Promise((resolve) => (all.onsuccess = () => resolve(all.result))), new Set());
-      }
-      db.close();
-    }
-    return found.join('\n');
-  });
+  return page.evaluate(STORED_STRINGS) as Promise<string>;
 }
 
 /** How many device keys (their public halves, encryption at rest) the outbox keeps: one, once the worker can seal offline. */

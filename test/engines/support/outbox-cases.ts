@@ -7,6 +7,10 @@ import type { OutboxOptionsInput } from '../../../sw/options.js';
 import type { QueuedBody, Snapshot } from '../../../sw/protocol.js';
 import type { PageAnswer } from '../../support/fixtures.js';
 import { buildWorkerAt, RELEASE_0_1 } from '../../support/earlier-releases.js';
+import { DeviceKeys } from '../../../server/device-keys.js';
+import { markedBinary, MARKERS } from '../../support/markers.js';
+import { filesContaining } from '../../support/profile-search.js';
+import { STORED_STRINGS } from '../../support/stored-strings.js';
 import { TestServer } from '../../support/test-server.js';
 import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 
@@ -456,5 +460,83 @@ export function defineOutboxCases(engine: Engine): void {
         await rm(profile, { recursive: true, force: true });
       }
     });
+    for (const encrypted of [true, false]) {
+      test(encrypted
+        ? 'encryption on: no marker in any IndexedDB record or profile file, through a browser restart with the server down, an offline reload and more writes; then each write is delivered once, byte for byte'
+        : 'encryption off, the control: the same two searches find the body and header markers', async () => {
+        const options: OutboxOptionsInput = { ...FAR_TIMERS, include: ['/api/'], shell: ['/', '/dist/client/index.js'], ...(encrypted ? { encryptionKeyUrl: '/outbox-key' } : {}) };
+        const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+        const server = await TestServer.start();
+        server.keys = new DeviceKeys();
+        const marked = (tag: 'one' | 'two') => { const { body, header, bin } = MARKERS[tag]; return { body, header, bin }; };
+        const binary = markedBinary;
+        const writeMarked = async (page: EnginePage, tag: 'one' | 'two') => {
+          const { body, header, bin } = marked(tag);
+          assert.equal((await write(page, 'POST', '/api/notes', { note: body }, { 'X-Note': header })).status, 202);
+          assert.equal(await page.run(`return (await fetch('/api/files', { method: 'PUT', body: new Uint8Array(${JSON.stringify(binary(bin))}), headers: { 'Content-Type': 'application/octet-stream' } })).status;`), 202);
+        };
+        const all = [...Object.values(marked('one')), ...Object.values(marked('two'))];
+        try {
+          let browser = await engine.launch({ profile });
+          try {
+            const page = await openApp(browser, server, options);
+            await page.run("document.cookie = 'session=ana; path=/; max-age=3600'; await window.outbox.signIn('ana'); return true;");
+            await until(() => page.run<number>("return (await (await caches.open('sw-outbox-shell')).keys()).length;"), 2, 'the shell cached');
+            if (encrypted) await until(() => page.run<string>(`return ${STORED_STRINGS};`).then((stored) => stored.includes('publicKey')), true, 'the device key');
+            await server.stop();
+            await writeMarked(page, 'one');
+            const stored = await page.run<string>(`return ${STORED_STRINGS};`);
+            assert.ok(stored.includes('/api/notes'), 'the metadata is readable');
+            for (const marker of Object.values(marked('one'))) assert.equal(stored.includes(marker), !encrypted, `${marker} in IndexedDB`);
+          } finally {
+            await browser.close();
+          }
+          const onDisk = await filesContaining(profile, Object.values(marked('one')));
+          if (!encrypted) {
+            for (const marker of Object.values(marked('one'))) assert.ok(onDisk.some((found) => found.startsWith(`${marker} in `)), `${marker} on disk: ${onDisk.join(', ')}`);
+            return;
+          }
+          assert.deepEqual(onDisk, []);
+
+          // The browser starts again with the server still down; the app opens from its cached shell and takes more writes.
+          browser = await engine.launch({ profile });
+          try {
+            const page = await openApp(browser, server, options);
+            await writeMarked(page, 'two');
+            assert.equal((await snapshot(page)).counts.pending, 4);
+            const stored = await page.run<string>(`return ${STORED_STRINGS};`);
+            for (const marker of all) assert.ok(!stored.includes(marker), `${marker} in IndexedDB`);
+          } finally {
+            await browser.close();
+          }
+          assert.deepEqual(await filesContaining(profile, all), []);
+          assert.equal(server.commits.length, 0);
+
+          await server.listen();
+          browser = await engine.launch({ profile });
+          try {
+            const page = await openApp(browser, server, options);
+            await page.run('await window.outbox.replay(); return true;');
+            // WebKitGTK's test browser keeps no cookie across a restart: its writes wait, as
+            // needs-auth, for the person to sign in again, as any app's would.
+            if (server.commits.length === 0) await page.run("document.cookie = 'session=ana; path=/; max-age=3600'; await window.outbox.credentialsChanged(); return true;");
+            await server.waitForCommits(4);
+            assert.deepEqual(server.commits.map((commit) => commit.bytes), [
+              Buffer.from(JSON.stringify({ note: marked('one').body })),
+              Buffer.from(binary(marked('one').bin)),
+              Buffer.from(JSON.stringify({ note: marked('two').body })),
+              Buffer.from(binary(marked('two').bin)),
+            ]);
+            assert.deepEqual(server.arrivals.filter((arrival) => arrival.path === '/api/notes').map((arrival) => arrival.headers['x-note']), [marked('one').header, marked('two').header]);
+            assert.equal(server.arrivals.length, 4);
+          } finally {
+            await browser.close();
+          }
+        } finally {
+          await server.stop();
+          await rm(profile, { recursive: true, force: true });
+        }
+      });
+    }
   });
 }
