@@ -72,6 +72,9 @@ test('encryption on: no marker in any IndexedDB record or profile file, through 
   await page.evaluate(() => window.outboxReady);
   await writeMarked(page, 'two');
   expect((await page.evaluate(() => window.outbox.snapshot())).counts.pending).toBe(4);
+  // No private key to be had offline: the page is told the bodies are sealed, not given garbage.
+  const unsent = await page.evaluate(() => window.outbox.pending({ bodies: true }).then((writes) => writes.map((w) => [w.sealed, w.body, w.contentType])));
+  expect(unsent).toEqual(Array(4).fill([true, null, null]));
   const storedAgain = await everythingStored(page);
   for (const marker of [...markers('one'), ...markers('two')]) expect(storedAgain).not.toContain(marker);
   await context.close();

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DeviceKeys } from '../../server/device-keys.js';
 import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
 import { Outbox, type OutboxHooks } from '../../sw/outbox.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
@@ -539,4 +540,40 @@ test('per-user outboxes: a user\'s writes go only while they are signed in, in l
   assert.deepEqual(flushed, { sent: 1, kept: 0, purged: 0 });
   assert.equal(new URL(h.sent.at(-1)!.url).pathname, '/api/a/4');
   await assert.rejects(h.outbox.signIn('has space'), /a user id is 1 to 200 visible ASCII characters/);
+});
+
+test('encryption at rest: a conflict\'s write and "theirs" are stored sealed, read back for the page, and the resolution is sealed too', async () => {
+  const keys = new DeviceKeys();
+  const h = harness({ encryptionKeyUrl: '/outbox-key' });
+  const keyEndpoint: Server = async (request) => {
+    const text = await request.text();
+    const reply = await keys.answer({ method: request.method, query: new URL(request.url).searchParams, body: text ? JSON.parse(text) : null, user: 'ana' });
+    return new Response(reply.status === 204 ? null : String(reply.body), { status: reply.status, headers: reply.headers });
+  };
+  h.state.server = (request) => (request.url.includes('/outbox-key') ? keyEndpoint(request) : refused(request));
+  h.state.online = false;
+  assert.equal((await h.write('/api/items/1', { n: 'ours-marker' }, { 'if-match': '"1"' })).status, 202);
+  h.state.online = true;
+  h.state.server = (request) => {
+    if (request.url.includes('/outbox-key')) return keyEndpoint(request);
+    if (request.headers.get('if-match') === '"1"') return answer(412, { ETag: '"5"', 'Content-Type': 'application/json' }, JSON.stringify({ n: 'theirs-marker' }));
+    return answer(200, {}, request.url);
+  };
+  await h.outbox.replay('page');
+  await h.settle();
+  const stored = await new Promise<string>((resolve) => {
+    indexedDB.open(h.name).onsuccess = (event) => {
+      const all = (event.target as IDBOpenDBRequest).result.transaction('requests').objectStore('requests').getAll();
+      all.onsuccess = () => resolve(all.result.map((record: { sealed?: { data: ArrayBuffer } }) => (record.sealed ? new TextDecoder('latin1').decode(record.sealed.data) : JSON.stringify(record))).join());
+    };
+  });
+  assert.ok(!stored.includes('ours-marker') && !stored.includes('theirs-marker') && !stored.includes('if-match'), 'sealed: no body, header or theirs readable');
+  const conflict = await h.outbox.conflict(1);
+  assert.deepEqual([conflict.ours, conflict.theirs], [{ n: 'ours-marker' }, { n: 'theirs-marker' }]);
+  await h.outbox.resolve(1, { keep: 'mine' });
+  await h.settle();
+  const resent = h.sent.filter((request) => request.url.endsWith('/api/items/1')).at(-1)!;
+  assert.equal(resent.headers.get('if-match'), '"5"');
+  assert.equal(await resent.text(), '{"n":"ours-marker"}');
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
