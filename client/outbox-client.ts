@@ -57,9 +57,6 @@ export interface OutboxClientOptions {
   ackTimeoutMs?: number;
 }
 
-/** What onCredentials is given: the write, and the header names it was made with. */
-type CredentialsCallback = (write: Omit<CredentialsRequest, 'protocol' | 'version' | 'type'>) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
-
 export class OutboxClient {
   readonly #channel = new BroadcastChannel(CHANNEL_NAME);
   readonly #ackTimeoutMs: number;
@@ -72,21 +69,6 @@ export class OutboxClient {
   /** Attempts announced as sending, and the timer that asks for a replay if they never report back. */
   readonly #watchdogs = new Map<number, ReturnType<typeof setTimeout>>();
 
-  /** The app's onCredentials callback; without one, the worker's asks are answered "none" at once rather than left to time out. */
-  #credentials: CredentialsCallback | undefined;
-  readonly #answerCredentials = async (event: MessageEvent) => {
-    const data = event.data as CredentialsRequest | undefined;
-    const port = event.ports[0];
-    if (data?.protocol !== PROTOCOL_NAME || data.type !== 'credentials-request' || !port) return;
-    let headers: Record<string, string> | null = null;
-    try {
-      headers = (await this.#credentials?.({ url: data.url, method: data.method, lane: data.lane, names: data.names })) ?? null;
-    } finally {
-      const reply: CredentialsReply = { headers };
-      port.postMessage(reply);
-    }
-  };
-
   readonly #replayNow = () => void this.replay().catch(() => {});
   readonly #onVisible = () => {
     if (document.visibilityState === 'visible') this.#replayNow();
@@ -98,7 +80,6 @@ export class OutboxClient {
     this.#channel.onmessage = (event: MessageEvent) => this.#receive(event.data);
     addEventListener('online', this.#replayNow);
     document.addEventListener('visibilitychange', this.#onVisible);
-    navigator.serviceWorker?.addEventListener('message', this.#answerCredentials);
     // A page opening is the user coming back, as when it becomes visible: send what waits.
     // Should that fail, the retry-scheduled message that follows sets this page's timer.
     this.#replayNow();
@@ -256,11 +237,21 @@ export class OutboxClient {
    * (`url`, `method`, `lane`, the header `names` it was made with) and returns the headers
    * to send, or undefined. One callback per client; returns what removes it.
    */
-  onCredentials(callback: CredentialsCallback): () => void {
-    this.#credentials = callback;
-    return () => {
-      if (this.#credentials === callback) this.#credentials = undefined;
+  onCredentials(callback: (write: Omit<CredentialsRequest, 'protocol' | 'version' | 'type'>) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>): () => void {
+    const listener = async (event: MessageEvent) => {
+      const data = event.data as CredentialsRequest | undefined;
+      const port = event.ports[0];
+      if (data?.protocol !== PROTOCOL_NAME || data.type !== 'credentials-request' || !port) return;
+      let headers: Record<string, string> | null = null;
+      try {
+        headers = (await callback({ url: data.url, method: data.method, lane: data.lane, names: data.names })) ?? null;
+      } finally {
+        const reply: CredentialsReply = { headers };
+        port.postMessage(reply);
+      }
     };
+    navigator.serviceWorker.addEventListener('message', listener);
+    return () => navigator.serviceWorker.removeEventListener('message', listener);
   }
 
   /**
@@ -305,7 +296,6 @@ export class OutboxClient {
     this.#watchdogs.clear();
     removeEventListener('online', this.#replayNow);
     document.removeEventListener('visibilitychange', this.#onVisible);
-    navigator.serviceWorker?.removeEventListener('message', this.#answerCredentials);
     this.#listeners.clear();
     this.#configErrorListeners.clear();
   }

@@ -168,8 +168,7 @@ export class Outbox {
       url: new URL(keyUrl, deps.origin).href,
       fetch: deps.fetch,
       clientId: () => deps.store.clientId(),
-      // A key request goes with the session's credentials, as a write would.
-      credentials: () => this.#credentialsFor({ id: -1, url: new URL(keyUrl, deps.origin).href, method: 'GET', lane: '' }, options.credentialHeaders),
+      credentials: () => this.#keyCredentials(new URL(keyUrl, deps.origin).href),
       keptKey: (user) => deps.store.keptKey(user),
       keepKey: (key) => deps.store.keepKey(key),
       dropKey: (user) => deps.store.dropKey(user),
@@ -488,7 +487,8 @@ export class Outbox {
     await this.#knowUser();
     this.#user = user;
     this.#counts = await this.#deps.store.setUser(user);
-    if (this.#keys) void this.#prepareKey();
+    // Awaited, so that the key is on the device before the page goes on (and the worker lives until it is).
+    if (this.#keys) await this.#prepareKey();
     this.#publish({ type: 'user-changed', user }, this.#counts);
     await this.replay('page');
   }
@@ -719,6 +719,23 @@ export class Outbox {
     } catch (error) {
       throw new OutboxError('undecryptable', `sw-outbox entry ${id} is sealed at rest and cannot be read now: ${describe(error)}. Try again online and signed in as its user.`);
     }
+  }
+
+  /**
+   * The credential headers a key request goes with, beside the session's cookies: the
+   * `credentials` hook's, else those of the write this worker took last. Pages are not
+   * asked: a page without an onCredentials callback never answers, and a key request
+   * would wait out that silence (3 s) on the write path.
+   */
+  async #keyCredentials(url: string): Promise<[string, string][]> {
+    const names = this.#options.credentialHeaders;
+    try {
+      const given = await this.#hooks.credentials?.({ url, method: 'GET', lane: '' });
+      if (given) return Object.entries(given).map(([name, value]): [string, string] => [name.toLowerCase(), value]).filter(([name]) => names.includes(name));
+    } catch (error) {
+      this.#deps.log('no credentials for the key endpoint:', error);
+    }
+    return [...this.#secrets.values()].at(-1) ?? [];
   }
 
   /** Fetches the signed-in user's public device key now, if the device has none, so that writes made offline later can be sealed. */
