@@ -1,4 +1,4 @@
-import type { ConflictEntry, Draft, Entry, KeptRequest, LiveEntry, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, Draft, Entry, LiveEntry, SendingEntry, StoredRequest } from './entry.js';
 import { DeviceKey, KeyUnavailable } from './device-key.js';
 import { checkUser, laneOf, userLane, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
@@ -9,7 +9,7 @@ import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, ty
 import type { Json } from '../server/json-merge.js';
 import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
-import { isSealed } from './sealing.js';
+import { isSealed, type SealedRequest } from './sealing.js';
 import type { AttemptResult } from './retry-policy.js';
 import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-request.js';
 import { answered, renewed, resolved, toMeta, undecryptable, type Transition } from './transitions.js';
@@ -163,12 +163,12 @@ export class Outbox {
     ];
     this.#hooks = hooks;
     this.#deps = deps;
-    const keyUrl = options.encryptionKeyUrl;
+    const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
     this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
-      url: new URL(keyUrl, deps.origin).href,
+      url: keyUrl,
       fetch: deps.fetch,
       clientId: () => deps.store.clientId(),
-      credentials: () => this.#keyCredentials(new URL(keyUrl, deps.origin).href),
+      credentials: () => this.#keyCredentials(keyUrl),
       keptKey: (user) => deps.store.keptKey(user),
       keepKey: (key) => deps.store.keepKey(key),
       dropKey: (user) => deps.store.dropKey(user),
@@ -569,9 +569,7 @@ export class Outbox {
     const write = { url: entry.url, method: entry.method, lane: entry.lane };
     try {
       const given = (await this.#hooks.credentials?.(write)) ?? (await this.#deps.askPages?.({ ...write, names })) ?? {};
-      return Object.entries(given)
-        .map(([name, value]): [string, string] => [name.toLowerCase(), value])
-        .filter(([name]) => names.includes(name));
+      return namedHeaders(given, names);
     } catch (error) {
       this.#deps.log(`#${entry.id} no credentials:`, error);
       return [];
@@ -620,7 +618,8 @@ export class Outbox {
   async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
     const { store, now, random, fetch, log } = this.#deps;
     const clientId = knownClientId ?? (await store.clientId());
-    const opened = await this.#openForSending(request);
+    // Only a sealed request costs an await more on the way out.
+    const opened = isSealed(request) ? await this.#openSealed(request) : { request };
     if (opened.revoked) return this.#settleUnreadable(entry, opened.revoked);
     const plain = opened.request;
     const result = plain ? await sendAttempt(fetch, entry, await this.#withCredentials(entry, plain), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs) : opened.result!;
@@ -628,10 +627,10 @@ export class Outbox {
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
     if (result.kind === 'response' && plain) this.#answeredAt.set(origin, at);
-    const transition = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
-    const { verdict } = transition;
+    const answer = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
     // A conflict's "theirs" is kept beside the write: sealed too.
-    if (transition.request) Object.assign(transition, await this.#sealed(transition, entry.user));
+    const transition = answer.request && this.#keys ? await this.#sealed(answer, entry.user) : answer;
+    const { verdict } = transition;
     // Settled, given up, or refused: these credentials are of no more use. (A conflict
     // keeps them, for the resolution it is sent again with.)
     if (verdict.kind === 'needs-auth') this.#forgetCredentials(entry.id);
@@ -666,13 +665,11 @@ export class Outbox {
   }
 
   /**
-   * A claimed request as it is to be sent: opened, if sealed. Without its key it is not
-   * sent: the key endpoint's refusal (401, 403) stands as the attempt's answer, so the
-   * write waits for credentials; no answer is an attempt without one; revoked, it can
-   * never be read.
+   * A claimed sealed request, opened to be sent. Without its key it is not sent: the key
+   * endpoint's refusal (401, 403) stands as the attempt's answer, so the write waits for
+   * credentials; no answer is an attempt without one; revoked, it can never be read.
    */
-  async #openForSending(record: KeptRequest): Promise<{ request?: StoredRequest; result?: AttemptResult; revoked?: string }> {
-    if (!isSealed(record)) return { request: record };
+  async #openSealed(record: SealedRequest): Promise<{ request?: StoredRequest; result?: AttemptResult; revoked?: string }> {
     if (!this.#keys) return { revoked: 'it was sealed at rest, and this worker has no encryptionKeyUrl to open it with' };
     try {
       return { request: await this.#keys.openRequest(record) };
@@ -731,7 +728,7 @@ export class Outbox {
     const names = this.#options.credentialHeaders;
     try {
       const given = await this.#hooks.credentials?.({ url, method: 'GET', lane: '' });
-      if (given) return Object.entries(given).map(([name, value]): [string, string] => [name.toLowerCase(), value]).filter(([name]) => names.includes(name));
+      if (given) return namedHeaders(given, names);
     } catch (error) {
       this.#deps.log('no credentials for the key endpoint:', error);
     }
@@ -960,6 +957,13 @@ function notStored(error: string, request: Request): Response {
   }
   const problem = { type: NOT_STORED_PROBLEM_TYPE, title: 'Not saved on this device, and not sent', status: 507, detail };
   return new Response(JSON.stringify(problem), { status: 507, headers: { ...headers, 'Content-Type': 'application/problem+json' } });
+}
+
+/** The headers given, in lower case, that are among `names`: credentials never carry anything else. */
+function namedHeaders(given: Record<string, string>, names: readonly string[]): [string, string][] {
+  return Object.entries(given)
+    .map(([name, value]): [string, string] => [name.toLowerCase(), value])
+    .filter(([name]) => names.includes(name));
 }
 
 function escapeHtml(text: string): string {
