@@ -127,5 +127,8 @@ test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this
   expect(server.commits.slice(0, 3).map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
   expect(server.commits.map((commit) => commit.seq)).toEqual([1, 2, 3, 4]);
   expect(JSON.parse(server.commits[3]!.body).note).toBe('mk-upgrade-sealed-31c9');
-  expect(server.arrivals.filter((arrival) => arrival.path === '/api/items')).toHaveLength(4);
+  // Once each on the server. The old worker may still be sending when the new one takes
+  // over: the new one then sends that write again with its key, which the server answers.
+  expect(server.commits).toHaveLength(4);
+  expect(new Set(server.arrivals.map((arrival) => arrival.key))).toEqual(new Set(server.commits.map((commit) => commit.key)));
 });
