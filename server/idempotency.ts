@@ -20,8 +20,20 @@ export interface IdempotencyOptions {
    * @default 60 seconds, or ttlMs if that is shorter
    */
   leaseMs?: number;
-  /** Answer 400 to a write that has no key, rather than process it unprotected. @default true */
+  /**
+   * Answer 400 to a write that has no key, rather than process it unprotected. Keep it
+   * off while any client may send writes without a key: a page the worker does not
+   * control yet (a first visit, a hard reload), a browser without service workers, other
+   * API clients and scripts. Turn it on for APIs whose every client sends keys.
+   * @default false
+   */
   required?: boolean;
+  /**
+   * Called for each write processed without a key (with `required: false`), to count or
+   * log them: how many clients still send no key tells when `required: true` is safe.
+   * @default logs the first such write once, with how to count them
+   */
+  onKeyless?: (write: { method: string; path: string }) => void;
   /** @default Date.now (tests pass their own clock) */
   now?: () => number;
 }
@@ -105,9 +117,10 @@ export class Idempotency {
   readonly #ttlMs: number;
   readonly #leaseMs: number;
   readonly #required: boolean;
+  readonly #onKeyless: (write: { method: string; path: string }) => void;
   readonly #now: () => number;
 
-  constructor({ store = new MemoryIdempotencyStore(), ttlMs = 7 * DAY, leaseMs = Math.min(60_000, ttlMs), required = true, now = Date.now }: IdempotencyOptions = {}) {
+  constructor({ store = new MemoryIdempotencyStore(), ttlMs = 7 * DAY, leaseMs = Math.min(60_000, ttlMs), required = false, onKeyless = logFirstKeyless(), now = Date.now }: IdempotencyOptions = {}) {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`Idempotency: ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}.`);
     if (!Number.isFinite(leaseMs) || leaseMs <= 0 || leaseMs > ttlMs) {
       throw new RangeError(`Idempotency: leaseMs must be a positive number of milliseconds no larger than ttlMs (${ttlMs}), got ${String(leaseMs)}.`);
@@ -116,6 +129,7 @@ export class Idempotency {
     this.#ttlMs = ttlMs;
     this.#leaseMs = leaseMs;
     this.#required = required;
+    this.#onKeyless = onKeyless;
     this.#now = now;
   }
 
@@ -141,7 +155,10 @@ export class Idempotency {
   /** Claims the request's key, or says what to answer instead. */
   async begin(request: KeyedRequest): Promise<Admission> {
     if (request.key === undefined) {
-      if (!this.#required) return {};
+      if (!this.#required) {
+        this.#onKeyless({ method: request.method, path: request.path });
+        return {};
+      }
       return { reply: forClient(request, problem(400, 'Idempotency-Key is missing', `${request.method} ${request.path} changes data, so it needs an Idempotency-Key header: a fresh unique value (a UUID) per write, the same on every retry of that write.`)) };
     }
     let key: string;
@@ -166,6 +183,16 @@ export class Idempotency {
     }
     return { reply: { ...live.reply, headers: { ...live.reply.headers, [REPLAYED_HEADER]: '?1' } } };
   }
+}
+
+/** The default onKeyless: one line, the first time, so that a busy server's log is not flooded. */
+function logFirstKeyless(): (write: { method: string; path: string }) => void {
+  let logged = false;
+  return ({ method, path }) => {
+    if (logged) return;
+    logged = true;
+    console.warn(`sw-outbox/server: processed ${method} ${path} without an Idempotency-Key, unprotected against repeats (clients the outbox does not control send none). Pass onKeyless to count such writes; required: true refuses them once every client sends keys.`);
+  };
 }
 
 /**

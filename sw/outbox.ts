@@ -197,7 +197,7 @@ export class Outbox {
     if (result.kind === 'not-stored') return notStored(result.error, request);
     if (request.mode === 'navigate') return formSaved(result.entry, request, this.#options.formSavedUrl);
     if (this.#options.whenQueued === 'reject') return Response.error();
-    const body: QueuedBody = { queued: true, id: result.entry.id, idempotencyKey: result.entry.idempotencyKey };
+    const body: QueuedBody = { queued: true, outbox: { id: result.entry.id, idempotencyKey: result.entry.idempotencyKey } };
     return new Response(JSON.stringify(body), { status: 202, statusText: 'Accepted', headers: { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1' } });
   }
 

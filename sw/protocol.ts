@@ -76,12 +76,19 @@ export const QUEUED_HEADER = 'Outbox-Queued';
 export const NOT_STORED_HEADER = 'Outbox-Not-Stored';
 export const NOT_STORED_PROBLEM_TYPE = 'tag:sw-outbox,2026:not-stored';
 
-/** The body of the outbox's 202 answer when a write is kept for later. */
+/**
+ * The body of the outbox's 202 answer when a write is kept for later. It has no top-level
+ * `id` on purpose: model libraries (Backbone, Ember Data, hand-written stores) merge a
+ * write's JSON answer into their record, and would take the entry's number for the
+ * record's id (decision 0022).
+ */
 export interface QueuedBody {
   queued: true;
-  /** The entry's id, as used by snapshots, retry and discard. */
-  id: number;
-  idempotencyKey: string;
+  outbox: {
+    /** The entry's id, as used by snapshots, retry and discard. */
+    id: number;
+    idempotencyKey: string;
+  };
 }
 
 export type EntryState = 'pending' | 'sending' | 'dead' | 'conflict' | 'needs-auth';

@@ -11,7 +11,7 @@ test('with fold on, 100 renames of one item made offline send one write, with th
   // (and tried it), the renames behind it are never attempted before they fold.
   await write(page, 'POST', '/api/items', { id: 7 });
   const ids: number[] = [];
-  for (let i = 1; i <= 100; i++) ids.push((JSON.parse((await write(page, 'PATCH', '/api/items/7', rename(`name ${i}`), MERGE_PATCH)).text) as QueuedBody).id);
+  for (let i = 1; i <= 100; i++) ids.push((JSON.parse((await write(page, 'PATCH', '/api/items/7', rename(`name ${i}`), MERGE_PATCH)).text) as QueuedBody).outbox.id);
   expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(2);
   const folded = await page.evaluate(() => window.statusLog.filter((message): message is Extract<StatusMessage, { type: 'folded' }> => message.type === 'folded').map(({ entry, into }) => [entry.id, into]));
   expect(folded).toEqual(ids.slice(0, -1).map((id, i) => [id, ids[i + 1]]));

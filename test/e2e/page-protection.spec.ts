@@ -28,7 +28,7 @@ test('after a hard reload the page is controlled again, and a write it makes off
   await context.setOffline(true);
   const answer = await write(page, 'POST', '/api/items', { i: 1 });
   expect(answer.status).toBe(202);
-  const { idempotencyKey } = JSON.parse(answer.text) as QueuedBody;
+  const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
   await context.setOffline(false);
   await page.evaluate(() => window.outbox.replay());
   await server.waitForCommits(1);

@@ -3,19 +3,24 @@ import { DeviceKeys } from '../../server/device-keys.js';
 import { deviceKeys, everythingStored, expect, pageControlledBy, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
 import { buildWorkerAt, RELEASE_0_1, STORE_V2, STORE_V3 } from '../support/earlier-releases.js';
-import type { QueuedBody } from '../../sw/protocol.js';
+/** The queued answer's body as the earlier releases gave it (before decision 0022 took its `id` away). */
+interface EarlierQueuedBody {
+  queued: true;
+  id: number;
+  idempotencyKey: string;
+}
 
 // Retries a day away, so that only the steps below make either release send.
 const WORKER_URL = '/outbox-sw.js?retryBaseMs=86400000&retryMaxMs=86400000';
 
 /** Makes `count` writes while the API is down; each is answered as queued. */
-async function writeWhileDown(page: Page, server: TestServer, count: number): Promise<QueuedBody[]> {
+async function writeWhileDown(page: Page, server: TestServer, count: number): Promise<EarlierQueuedBody[]> {
   await server.stop();
-  const queued: QueuedBody[] = [];
+  const queued: EarlierQueuedBody[] = [];
   for (let i = 1; i <= count; i++) {
     const answer = await write(page, 'POST', '/api/items', { i });
     expect(answer.status).toBe(202);
-    queued.push(JSON.parse(answer.text) as QueuedBody);
+    queued.push(JSON.parse(answer.text) as EarlierQueuedBody);
   }
   await server.listen();
   return queued;

@@ -22,7 +22,7 @@ test('OutboxPlugin in a Workbox route: writes made offline are answered 202 and 
   await context.setOffline(false);
   await server.waitForCommits(5);
   expect(bodies(server)).toEqual([1, 2, 3, 4, 5]);
-  expect(server.commits.map((commit) => commit.key)).toEqual(answers.map((answer) => (JSON.parse(answer.text) as QueuedBody).idempotencyKey));
+  expect(server.commits.map((commit) => commit.key)).toEqual(answers.map((answer) => (JSON.parse(answer.text) as QueuedBody).outbox.idempotencyKey));
   expect(server.arrivals).toHaveLength(5);
   // The queue's name is the lane, on the wire too.
   expect(server.arrivals.every((arrival) => arrival.headers['outbox-lane'] === 'api-writes')).toBe(true);
@@ -41,7 +41,7 @@ test('OutboxPlugin: a write whose answer is lost after the server applied it is 
   server.fail({ kind: 'lose-response' });
   const answer = await write(page, 'POST', '/api/items', { i: 1 });
   expect(answer.status).toBe(202);
-  const { idempotencyKey } = JSON.parse(answer.text) as QueuedBody;
+  const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
   await page.evaluate(() => window.outbox.replay());
   await server.waitFor(() => server.arrivalsFor(idempotencyKey).length === 2, 'the replay');
   await expect.poll(() => counts(page)).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });

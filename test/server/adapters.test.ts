@@ -37,12 +37,12 @@ async function apply(api: Api, name: string): Promise<{ n: number }> {
   return { n: api.applied.length };
 }
 
-type Start = (api: Api) => Promise<{ url: string; close(): Promise<void> }>;
+type Start = (api: Api, options: { required: boolean; onKeyless: (write: { method: string; path: string }) => void }) => Promise<{ url: string; close(): Promise<void> }>;
 
 const frameworks: Record<string, Start> = {
-  async 'Express 5'(api) {
+  async 'Express 5'(api, options) {
     const app = express();
-    app.use(express.json({ limit: '1kb' }), expressIdempotency());
+    app.use(express.json({ limit: '1kb' }), expressIdempotency(options));
     app.post('/things', async (req, res) => {
       const { n } = await apply(api, (req.body as { name: string }).name);
       res.status(201).location(`/things/${n}`).set('x-thing', String(n)).json({ n });
@@ -55,9 +55,9 @@ const frameworks: Record<string, Start> = {
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeServer(server) };
   },
 
-  async 'Fastify 5'(api) {
+  async 'Fastify 5'(api, options) {
     const app = Fastify({ bodyLimit: 1024 });
-    await app.register(fastifyIdempotency);
+    await app.register(fastifyIdempotency, options);
     app.post('/things', async (request, reply) => {
       const { n } = await apply(api, (request.body as { name: string }).name);
       return reply.code(201).header('location', `/things/${n}`).header('x-thing', String(n)).send({ n });
@@ -69,9 +69,9 @@ const frameworks: Record<string, Start> = {
     return { url, close: () => app.close() };
   },
 
-  async 'Hono 4'(api) {
+  async 'Hono 4'(api, options) {
     const app = new Hono();
-    app.use('*', honoIdempotency({ maxBodyBytes: 1024 }));
+    app.use('*', honoIdempotency({ maxBodyBytes: 1024, ...options }));
     app.post('/things', async (c) => {
       const { n } = await apply(api, (await c.req.json<{ name: string }>()).name);
       return c.json({ n }, 201, { location: `/things/${n}`, 'x-thing': String(n) });
@@ -91,10 +91,14 @@ for (const [name, start] of Object.entries(frameworks)) {
   describe(`${name}: the adapter on a real server`, { timeout: 10_000 }, () => {
     const api: Api = { applied: [], hold: undefined, entered: () => {}, boomed: false };
     let server: Awaited<ReturnType<Start>>;
+    // The defaults' keyless writes are tried on a server of their own, beside this strict one.
+    let lenient: Awaited<ReturnType<Start>>;
+    const keyless: string[] = [];
     before(async () => {
-      server = await start(api);
+      server = await start(api, { required: true, onKeyless: () => assert.fail('required: true never processes a keyless write') });
+      lenient = await start(api, { required: false, onKeyless: ({ method, path }) => keyless.push(`${method} ${path}`) });
     });
-    after(() => server.close());
+    after(() => Promise.all([server.close(), lenient.close()]));
     beforeEach(() => Object.assign(api, { applied: [], hold: undefined, entered: () => {}, boomed: false }));
 
     const post = (key: string | undefined, body: unknown) =>
@@ -148,7 +152,15 @@ for (const [name, start] of Object.entries(frameworks)) {
       assert.deepEqual(api.applied, ['tea']);
     });
 
-    test('a missing key or a malformed one gets 400 saying which', async () => {
+    test('by default a write without a key is processed as without the middleware, and onKeyless counts it', async () => {
+      const send = () => fetch(`${lenient.url}/things`, { method: 'POST', body: JSON.stringify({ name: 'keyless' }), headers: { 'content-type': 'application/json' } });
+      assert.equal((await send()).status, 201);
+      assert.equal((await send()).status, 201);
+      assert.deepEqual(api.applied, ['keyless', 'keyless'], 'unprotected: each is applied');
+      assert.deepEqual(keyless, ['POST /things', 'POST /things']);
+    });
+
+    test('with required: true, a missing key or a malformed one gets 400 saying which', async () => {
       const missing = await post(undefined, { name: 'x' });
       assert.equal(missing.status, 400);
       assert.equal((await problemOf(missing)).title, 'Idempotency-Key is missing');

@@ -22,7 +22,7 @@ describe('idempotent() on a node:http server', () => {
         if (request.body === 'explode') return json(503, { error: 'try later' });
         applied.push(request.body);
         return json(201, { n: applied.length }, { location: `/things/${applied.length}` });
-      }),
+      }, { required: true }),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -181,10 +181,14 @@ describe('Idempotency', () => {
     assert.equal(bob.body, '2');
   });
 
-  test('required: false processes a write without a key', async () => {
-    const idempotency = new Idempotency({ required: false });
+  test('by default (required: false) a write without a key is processed, and onKeyless hears of it', async () => {
+    const keyless: string[] = [];
+    const idempotency = new Idempotency({ onKeyless: ({ method, path }) => keyless.push(`${method} ${path}`) });
     const reply = await idempotency.run({ method: 'POST', path: '/x', key: undefined, body: '' }, () => created(7));
     assert.equal(reply.body, '7');
+    const again = await idempotency.run({ method: 'POST', path: '/x', key: undefined, body: '' }, () => created(8));
+    assert.equal(again.body, '8', 'nothing is kept for a keyless write: a repeat is processed again');
+    assert.deepEqual(keyless, ['POST /x', 'POST /x']);
   });
 
   test('a bad ttlMs or leaseMs is refused, naming it', () => {

@@ -62,14 +62,14 @@ const writeArgs = (method: string, path: string, body?: unknown, headers?: Recor
 const inLane = (lane: string) => ({ 'Outbox-Lane': lane });
 
 /** Writes `count` items while the server is down; each gets the outbox's queued answer. */
-async function writeDuringOutage(page: EnginePage, server: TestServer, count: number): Promise<QueuedBody[]> {
+async function writeDuringOutage(page: EnginePage, server: TestServer, count: number): Promise<QueuedBody["outbox"][]> {
   await server.stop(); // connections refused, open ones dropped
   const arrivals = server.arrivals.length;
-  const queued: QueuedBody[] = [];
+  const queued: QueuedBody["outbox"][] = [];
   for (let i = 1; i <= count; i++) {
     const answer = await write(page, 'POST', '/api/items', { i });
     assert.equal(answer.status, 202, `write ${i} during the outage: ${answer.text}`);
-    queued.push(JSON.parse(answer.text) as QueuedBody);
+    queued.push((JSON.parse(answer.text) as QueuedBody).outbox);
   }
   assert.equal(server.arrivals.length, arrivals);
   // Resolves once the worker's running replay is over, with the passes that the writes
@@ -104,7 +104,7 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
 }
 
 /** Every write of `queued` committed once, in the order the app made them, under its key. */
-function assertDeliveredOnceInOrder(server: TestServer, queued: QueuedBody[]): void {
+function assertDeliveredOnceInOrder(server: TestServer, queued: QueuedBody["outbox"][]): void {
   assert.deepEqual(
     server.commits.map((commit) => [commit.key, commit.seq]),
     queued.map((body) => [body.idempotencyKey, body.id]),
@@ -182,7 +182,7 @@ export function defineOutboxCases(engine: Engine): void {
         server.fail({ kind: 'lose-response' });
         const answer = await write(page, 'POST', '/api/items', { lost: true });
         assert.equal(answer.status, 202); // the outbox cannot know the server applied it
-        const { idempotencyKey } = JSON.parse(answer.text) as QueuedBody;
+        const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
         await server.waitFor(() => server.arrivalsFor(idempotencyKey).length === 2, 'the replay');
         await until(() => snapshot(page).then((s) => s.counts.pending), 0, 'the replay to settle');
         assert.equal(server.commitsFor(idempotencyKey).length, 1);
@@ -269,7 +269,7 @@ export function defineOutboxCases(engine: Engine): void {
       withApp(engine, FAR_TIMERS, async ({ server, page }) => {
         server.token = 'old-token';
         const queued = await writeDuringOutage(page, server, 0);
-        for (const i of [1, 2]) queued.push(JSON.parse((await write(page, 'POST', '/api/items', { i }, { Authorization: 'Bearer old-token' })).text) as QueuedBody);
+        for (const i of [1, 2]) queued.push((JSON.parse((await write(page, 'POST', '/api/items', { i }, { Authorization: 'Bearer old-token' })).text) as QueuedBody).outbox);
         server.token = 'fresh-token';
         await server.listen();
         await page.run('await window.outbox.replay(); return true;');
@@ -342,11 +342,11 @@ export function defineOutboxCases(engine: Engine): void {
           return true;`;
         await page.run(register);
         await server.stop();
-        const queued: QueuedBody[] = [];
+        const queued: QueuedBody["outbox"][] = [];
         for (let i = 1; i <= 3; i++) {
           const answer = await write(page, 'POST', '/api/items', { i });
           assert.equal(answer.status, 202, answer.text);
-          queued.push(JSON.parse(answer.text) as QueuedBody);
+          queued.push((JSON.parse(answer.text) as QueuedBody).outbox);
         }
         await server.listen();
         const version = () => page.run<number | undefined>("return (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version;");
@@ -439,7 +439,7 @@ export function defineOutboxCases(engine: Engine): void {
       const server = await TestServer.start();
       try {
         let browser = await engine.launch({ profile });
-        let queued: QueuedBody[];
+        let queued: QueuedBody["outbox"][];
         try {
           queued = await writeDuringOutage(await openApp(browser, server, FAR_TIMERS), server, 3);
         } finally {
