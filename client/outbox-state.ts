@@ -13,6 +13,12 @@ export interface OutboxState {
   deadLetters: EntryMeta[];
   /** The first `limit` conflicts (409, 412, 428), each holding its lane until resolved. */
   conflicts: EntryMeta[];
+  /**
+   * The real identities of creates that were given provisional ones, by provisional id,
+   * as they became known while this view watched (decision 0022): what an app that keeps
+   * its own records may update them with.
+   */
+  identities: Readonly<Record<string, { id: string | number; url: string }>>;
   /** Why the outbox could not be read (no worker in control, one of another release), if it could not. */
   error: OutboxError | null;
 }
@@ -26,7 +32,7 @@ export interface OutboxWatch {
 }
 
 /** The state before the worker first answered: nothing known yet. */
-export const OUTBOX_NOT_READY: Readonly<OutboxState> = Object.freeze({ ready: false, counts: { pending: 0, deadLetters: 0, conflicts: 0 }, pending: [], deadLetters: [], conflicts: [], error: null });
+export const OUTBOX_NOT_READY: Readonly<OutboxState> = Object.freeze({ ready: false, counts: { pending: 0, deadLetters: 0, conflicts: 0 }, pending: [], deadLetters: [], conflicts: [], identities: {}, error: null });
 
 /**
  * Keeps an {@link OutboxState} up to date while anyone subscribes: the counts from each
@@ -54,7 +60,7 @@ export function watchOutbox(client: OutboxClient, { limit = DEFAULT_SNAPSHOT_LIM
       stale = false;
       try {
         const snapshot = await client.snapshot({ limit });
-        publish({ ready: true, counts: snapshot.counts, pending: snapshot.entries, deadLetters: snapshot.deadLetters, conflicts: snapshot.conflicts, error: null });
+        publish({ ...state, ready: true, counts: snapshot.counts, pending: snapshot.entries, deadLetters: snapshot.deadLetters, conflicts: snapshot.conflicts, error: null });
       } catch (error) {
         publish({ ...state, ready: true, error: error as OutboxError });
       }
@@ -66,7 +72,9 @@ export function watchOutbox(client: OutboxClient, { limit = DEFAULT_SNAPSHOT_LIM
     subscribe(onChange) {
       listeners.add(onChange);
       if (listeners.size === 1) {
-        unsubscribe = client.subscribe(({ counts }) => {
+        unsubscribe = client.subscribe((message) => {
+          const { counts } = message;
+          if (message.type === 'identified') publish({ ...state, identities: { ...state.identities, [message.provisional.id]: message.real } });
           if (counts.pending !== state.counts.pending || counts.deadLetters !== state.counts.deadLetters || counts.conflicts !== state.counts.conflicts) publish({ ...state, counts });
           void read();
         });

@@ -1,5 +1,6 @@
 import type { Json } from '../server/json-merge.js';
 import type { ConflictAnswer, DeadReasonCode, Problem } from './protocol.js';
+import type { Provisional } from './identities.js';
 import type { SealedBox, SealedRequest } from './sealing.js';
 
 /**
@@ -43,6 +44,8 @@ interface EntryBase {
    * is signed in, in lanes of that user's own, and only that user's pages see it.
    */
   user?: string;
+  /** A create on a `collections` path: the identity its page was given (decision 0022). */
+  provisional?: Provisional;
 }
 
 /** Waiting for its turn or for its next attempt. */
@@ -143,6 +146,7 @@ export interface Draft {
   idempotencyKey: string;
   madeBy?: string;
   user?: string;
+  provisional?: Provisional;
   request: StoredRequest;
   /** The request sealed, when the outbox encrypts at rest: the store keeps this instead. */
   sealed?: SealedRequest;

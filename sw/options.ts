@@ -157,6 +157,23 @@ export interface OutboxOptions {
    * stored as it is. @default undefined: stored as they are
    */
   encryptionKeyUrl: string | undefined;
+  /**
+   * Collections whose members the server makes the ids of (decision 0022): paths matched
+   * whole, `*` standing for one segment (`/todos`, or `/lists/*` for the items of each list). A POST to one that is
+   * kept for later is answered as a create (`201`, a `Location` and the body with a
+   * provisional identity `outbox-<uuid>`); later writes naming that identity wait behind
+   * the create and are sent to the real one, once its answer gives it. An edit (PUT,
+   * PATCH) of a member kept for later is answered with its own JSON. @default [] (none)
+   */
+  collections: string[];
+  /** For `collections`: the member of a created resource's JSON that holds its id. @default 'id' */
+  idMember: string;
+  /**
+   * For `collections`: the member that holds a created resource's own URL, when the API
+   * gives one (`url`, `href`, `self`): a provisional answer fills it with the provisional
+   * URL. The real URL is read from `Location` first. @default undefined (none)
+   */
+  urlMember: string | undefined;
   /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
   debug: boolean;
 }
@@ -189,6 +206,9 @@ const DEFAULTS: OutboxOptions = {
   keepMine: [],
   credentialHeaders: ['authorization', 'proxy-authorization'],
   encryptionKeyUrl: undefined,
+  collections: [],
+  idMember: 'id',
+  urlMember: undefined,
   debug: false,
 };
 
@@ -220,6 +240,9 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   keepMine: 'paths',
   credentialHeaders: 'headers',
   encryptionKeyUrl: 'path',
+  collections: 'paths',
+  idMember: 'member',
+  urlMember: 'member',
   debug: 'flag',
 };
 

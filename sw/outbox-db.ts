@@ -12,10 +12,13 @@
  *             [url, etag]; index `at`, to drop the oldest: the versions a merge starts from
  *   keys      the public halves of device keys, key `user` ('' for none): what writes are
  *             sealed to, with encryption at rest (decision 0021)
+ *   identities  provisional identities given to creates on `collections` paths, key
+ *             `provisional`; index `at`, to drop the old: provisional to real (decision 0022)
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import type { DeadEntry, Entry, KeptRequest, PendingEntry, Representation, StoredRequest } from './entry.js';
 import type { KeptKey } from './device-key.js';
+import type { IdentityRecord } from './identities.js';
 import { laneFor } from './lanes.js';
 import { DEFAULT_LANE, type Counts } from './protocol.js';
 
@@ -26,8 +29,10 @@ export const DB_NAME = 'sw-outbox';
  * again, so it must not open this database), and `representations` (decision 0018).
  * 4: `keys`, and `requests` records that may be sealed, which a worker of version 3 would
  * send as they are (decision 0021).
+ * 5: `identities`, and entries whose writes name provisional identities, which a worker of
+ * version 4 would send to the provisional URL (decision 0022).
  */
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 export interface Meta extends Counts {
   clientId: string;
@@ -44,6 +49,7 @@ export interface OutboxSchema extends DBSchema {
   meta: { key: 'meta'; value: Meta };
   representations: { key: [string, string]; value: Representation; indexes: { at: number } };
   keys: { key: string; value: KeptKey };
+  identities: { key: string; value: IdentityRecord; indexes: { at: number } };
 }
 
 export type OutboxDb = IDBPDatabase<OutboxSchema>;
@@ -70,6 +76,8 @@ export function openOutboxDb(origin: string, onClose: () => void, name = DB_NAME
       if (oldVersion < 3) upgradeFromV2(db, transaction).catch(() => transaction.abort());
       // 3 to 4: a store of its own; the writes waiting stay as they are (plain), and are sent so.
       if (oldVersion < 4) createKeys(db);
+      // 4 to 5: a store of its own; no write kept before names a provisional identity.
+      if (oldVersion < 5) createIdentities(db);
     },
     blocking(_current, _blocked, event) {
       (event.target as IDBDatabase).close();
@@ -88,7 +96,7 @@ export function newMeta(): Meta {
  * counts conflicts, of which a version-2 outbox has none (it made its conflicts dead
  * letters, and they stay so).
  */
-async function upgradeFromV2(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations' | 'keys')[], 'versionchange'>): Promise<void> {
+async function upgradeFromV2(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations' | 'keys' | 'identities')[], 'versionchange'>): Promise<void> {
   createRepresentations(db);
   const meta = transaction.objectStore('meta');
   const v2 = await meta.get(META_KEY);
@@ -103,6 +111,11 @@ function createStores(db: OutboxDb): void {
   db.createObjectStore('meta');
   createRepresentations(db);
   createKeys(db);
+  createIdentities(db);
+}
+
+function createIdentities(db: OutboxDb): void {
+  db.createObjectStore('identities', { keyPath: 'provisional' }).createIndex('at', 'at');
 }
 
 function createKeys(db: OutboxDb): void {
@@ -136,7 +149,7 @@ interface V1Entry extends StoredRequest {
  * carry over, so the server sees the same client counting on. The old store is renamed
  * out of the way, read with a cursor (one record in memory at a time), then deleted.
  */
-async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations' | 'keys')[], 'versionchange'>, origin: string): Promise<void> {
+async function upgradeFromV1(db: OutboxDb, transaction: IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'representations' | 'keys' | 'identities')[], 'versionchange'>, origin: string): Promise<void> {
   const OLD = 'entries-v1';
   unwrap(transaction.objectStore('entries')).name = OLD;
   createStores(db);

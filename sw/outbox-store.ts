@@ -7,10 +7,11 @@ import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
 import { isSealed } from './sealing.js';
 import { contentTypeOf } from './stored-request.js';
+import type { IdentityRecord } from './identities.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';
 
-type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'readwrite'>;
-type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta')[], 'entries', 'queue', 'readwrite'>;
+type Tx = IDBPTransaction<OutboxSchema, ('entries' | 'requests' | 'meta' | 'identities')[], 'readwrite'>;
+type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta' | 'identities')[], 'entries', 'queue', 'readwrite'>;
 
 /** A write as add() stored it. */
 export interface Added {
@@ -68,7 +69,7 @@ export interface CommitResult {
   nextDueAt: number | undefined;
 }
 
-const ALL = ['entries', 'requests', 'meta'] as const;
+const ALL = ['entries', 'requests', 'meta', 'identities'] as const;
 // Chromium's default since 121, and Workbox's choice: a committed write survives a crash
 // of the tab, the worker or the browser; only a power cut may lose the latest ones.
 const DURABILITY = { durability: 'relaxed' } as const;
@@ -171,7 +172,7 @@ export class OutboxStore {
     }
     if (claim && meta.pending > 0) return undefined; // the lane may be busy: that takes a read
     const tx = db.transaction(ALL, 'readwrite', DURABILITY);
-    const { id, request, transition } = newEntry(meta, draft, now, claim);
+    const { id, request, transition, identity } = newEntry(meta, draft, now, claim);
     const begun = this.#begin(meta);
     const checked = tx.objectStore('meta').get(META_KEY).then((current) => {
       if (!sameMeta(current, known)) {
@@ -182,6 +183,7 @@ export class OutboxStore {
     // Awaited together, so that an abort's failed requests are not left unhandled.
     const writes = settled.map((change) => write(tx, change.id, change.transition));
     writes.push(tx.objectStore('entries').put(transition.entry), tx.objectStore('requests').put(request, id), tx.objectStore('meta').put(meta, META_KEY));
+    if (identity) writes.push(tx.objectStore('identities').put(identity));
     try {
       await Promise.all([checked, tx.done, ...writes]);
     } catch (error) {
@@ -214,7 +216,8 @@ export class OutboxStore {
       void tx.objectStore('requests').delete(folded.id);
       bump(meta, folded, -1);
     }
-    const { id, request, transition } = newEntry(meta, draft, now, busy ? undefined : claim);
+    const { id, request, transition, identity } = newEntry(meta, draft, now, busy ? undefined : claim);
+    if (identity) void tx.objectStore('identities').put(identity);
     void tx.objectStore('entries').put(transition.entry);
     void tx.objectStore('requests').put(request, id);
     void tx.objectStore('meta').put(meta, META_KEY);
@@ -469,6 +472,36 @@ export class OutboxStore {
     await (await this.#connect()).delete('keys', user);
   }
 
+  /**
+   * The records of these provisional identities, each with the state of its create's
+   * entry (undefined once it is gone): what a write naming them may do (decision 0022).
+   */
+  async identities(ids: readonly string[]): Promise<{ record: IdentityRecord | undefined; createState: Entry['state'] | undefined }[]> {
+    if (ids.length === 0) return [];
+    const db = await this.#connect();
+    const tx = db.transaction(['identities', 'entries'], 'readonly');
+    const records = await Promise.all(ids.map((id) => tx.objectStore('identities').get(id)));
+    const creates = await Promise.all(records.map((record) => (record ? tx.objectStore('entries').get(record.createdBy) : undefined)));
+    return records.map((record, index) => ({ record, createState: creates[index]?.state }));
+  }
+
+  /** Drops the provisional identities made before `before` whose creates are no longer waiting. */
+  async forgetIdentities(before: number): Promise<number> {
+    const db = await this.#connect();
+    const tx = db.transaction(['identities', 'entries'], 'readwrite', DURABILITY);
+    let dropped = 0;
+    let cursor = await tx.objectStore('identities').index('at').openCursor(IDBKeyRange.upperBound(before, true));
+    while (cursor) {
+      if (!(await tx.objectStore('entries').getKey(cursor.value.createdBy))) {
+        void cursor.delete();
+        dropped += 1;
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return dropped;
+  }
+
   /** The Idempotency-Keys of the live entries of `lane`: what a migration cut short has moved already. */
   async liveKeys(lane: string): Promise<Set<string>> {
     const db = await this.#connect();
@@ -619,11 +652,14 @@ function newEntry(meta: Meta, draft: Draft, now: number, claim: { owner: string;
   meta.lastSeq = id;
   const transition = stored(fields, id, now, claim);
   bump(meta, transition.entry, +1);
-  return { id, request: sealed ?? request, transition };
+  const { provisional } = fields;
+  const identity: IdentityRecord | undefined = provisional && { provisional: provisional.id, url: provisional.url, createdBy: id, lane: fields.lane, at: now };
+  return { id, request: sealed ?? request, transition, identity };
 }
 
 /** Issues the requests that persist a transition; the promise settles with them. */
 function write(tx: Tx, id: number, change: Transition): Promise<unknown> {
+  if (change.identity) void tx.objectStore('identities').put(change.identity);
   if (change.entry && change.request) return Promise.all([tx.objectStore('entries').put(change.entry), tx.objectStore('requests').put(change.request, id)]);
   if (change.entry) return tx.objectStore('entries').put(change.entry);
   return Promise.all([tx.objectStore('entries').delete(id), tx.objectStore('requests').delete(id)]);

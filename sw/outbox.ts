@@ -12,8 +12,9 @@ import { sendAttempt } from './send-attempt.js';
 import { isSealed, type SealedRequest } from './sealing.js';
 import type { AttemptResult } from './retry-policy.js';
 import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-request.js';
-import { answered, renewed, resolved, toMeta, undecryptable, type Transition } from './transitions.js';
+import { answered, renewed, resolved, toMeta, unsendable, type Transition } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
+import { ProvisionalIdentities } from './provisional-identities.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
@@ -28,7 +29,7 @@ const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
  */
 export type WriteResult =
   | { kind: 'answered'; response: Response }
-  | { kind: 'kept'; entry: LiveEntry }
+  | { kind: 'kept'; entry: LiveEntry; body: ArrayBuffer | null }
   /** The browser would not store it, and sending it at once failed too: neither kept nor sent. */
   | { kind: 'not-stored'; error: string };
 
@@ -136,6 +137,8 @@ export class Outbox {
   readonly #secrets = new Map<number, [string, string][]>();
   /** Encryption at rest (option encryptionKeyUrl): seals what is stored, opens what is sent. */
   readonly #keys: DeviceKey | undefined;
+  /** Provisional identities for creates on `collections` paths (decision 0022). */
+  readonly #identities: ProvisionalIdentities | undefined;
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -163,6 +166,7 @@ export class Outbox {
     ];
     this.#hooks = hooks;
     this.#deps = deps;
+    this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, deps.store) : undefined;
     const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
     this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
       url: keyUrl,
@@ -196,6 +200,9 @@ export class Outbox {
     if (result.kind === 'answered') return result.response;
     if (result.kind === 'not-stored') return notStored(result.error, request);
     if (request.mode === 'navigate') return formSaved(result.entry, request, this.#options.formSavedUrl);
+    // A create or an edit on a `collections` path is answered as the server would answer it.
+    const answer = this.#identities?.answerFor(result.entry, result.body);
+    if (answer) return answer;
     if (this.#options.whenQueued === 'reject') return Response.error();
     const body: QueuedBody = { queued: true, outbox: { id: result.entry.id, idempotencyKey: result.entry.idempotencyKey } };
     return new Response(JSON.stringify(body), { status: 202, statusText: 'Accepted', headers: { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1' } });
@@ -209,9 +216,15 @@ export class Outbox {
     const { store, now, online } = this.#deps;
     await this.#knowUser();
     const user = this.#user;
-    const lane = userLane(laneOf(request, this.#hooks.lane, this.#deps.origin), user);
+    let lane = userLane(laneOf(request, this.#hooks.lane, this.#deps.origin), user);
     const draft = await toDraft(request, lane, madeBy);
     if (user !== undefined) draft.user = user;
+    if (this.#identities) {
+      const provisional = this.#identities.forCreate(draft);
+      if (provisional) draft.provisional = provisional;
+      // A write naming a create still waiting goes behind it, in its lane.
+      lane = draft.lane = (await this.#identities.laneFor(draft)) ?? lane;
+    }
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     if (this.#policyOf(draft.url) === 'merge') await this.#attachBase(draft);
     const offline = !online();
@@ -273,7 +286,7 @@ export class Outbox {
     const cancelTimer = this.#deps.timer(() => this.#answer(entry.id, undefined), this.#options.timeoutMs);
     const response = await answer;
     cancelTimer();
-    return response ? { kind: 'answered', response } : { kind: 'kept', entry };
+    return response ? { kind: 'answered', response } : { kind: 'kept', entry, body: draft.request.body };
   }
 
   /**
@@ -283,6 +296,8 @@ export class Outbox {
   replay(trigger: Trigger): Promise<void> {
     // A new worker fetches the device's public key, if it has none yet, while it may be online.
     if (trigger === 'start' && this.#keys) void this.#prepareKey();
+    // Provisional identities are kept as long as a write may wait (maxAgeMs), then forgotten.
+    if (trigger === 'start' && this.#identities) void this.#deps.store.forgetIdentities(this.#deps.now() - this.#options.maxAgeMs).catch(() => {});
     // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
     if (trigger === 'start' && this.#hooks.credentials) return this.credentialsChanged();
     if (FORCING.has(trigger)) this.#force = true;
@@ -620,17 +635,26 @@ export class Outbox {
     const clientId = knownClientId ?? (await store.clientId());
     // Only a sealed request costs an await more on the way out.
     const opened = isSealed(request) ? await this.#openSealed(request) : { request };
-    if (opened.revoked) return this.#settleUnreadable(entry, opened.revoked);
+    if (opened.revoked) return this.#settleUnsent(entry, 'undecryptable', opened.revoked);
     const plain = opened.request;
-    const result = plain ? await sendAttempt(fetch, entry, await this.#withCredentials(entry, plain), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs) : opened.result!;
+    // A write naming provisional identities goes to the real ones, or waits for them, or, if they never come, nowhere.
+    const resolved = plain && this.#identities ? await this.#identities.resolve(entry, plain) : plain && { kind: 'send' as const, url: entry.url, request: plain };
+    if (resolved?.kind === 'never') return this.#settleUnsent(entry, 'no-identity', resolved.why);
+    const result: AttemptResult = !resolved
+      ? opened.result!
+      : resolved.kind === 'wait'
+        ? { kind: 'network-error', message: `not sent yet: ${resolved.why}` }
+        : await sendAttempt(fetch, { ...entry, url: resolved.url }, await this.#withCredentials(entry, resolved.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
     if (result.kind === 'response' && plain) this.#answeredAt.set(origin, at);
     const answer = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
     // A conflict's "theirs" is kept beside the write: sealed too.
-    const transition = answer.request && this.#keys ? await this.#sealed(answer, entry.user) : answer;
+    let transition = answer.request && this.#keys ? await this.#sealed(answer, entry.user) : answer;
     const { verdict } = transition;
+    // A create's answer names its real identity: stored as it settles, before anything behind it is claimed.
+    const created = verdict.kind === 'settle' && entry.provisional ? verdict.response.clone() : undefined;
     // Settled, given up, or refused: these credentials are of no more use. (A conflict
     // keeps them, for the resolution it is sent again with.)
     if (verdict.kind === 'needs-auth') this.#forgetCredentials(entry.id);
@@ -644,6 +668,7 @@ export class Outbox {
       cancelBody(verdict.response);
       this.#answer(entry.id, undefined);
     }
+    if (created && this.#identities) transition = await this.#identified(transition, entry, created, at);
     this.#inFlight.delete(entry.id);
     if (verdict.kind === 'retry') {
       // Order holds: nothing behind this entry goes before it, so its lane's pages are told now.
@@ -664,6 +689,15 @@ export class Outbox {
     await this.#pump();
   }
 
+  /** A settled create's transition, with its identity record and, when the answer named one, the `identified` event. */
+  async #identified<T extends Transition>(transition: T, entry: SendingEntry, response: Response, now: number): Promise<T> {
+    const identity = await this.#identities!.identify(entry, response, now);
+    if (!identity) return transition;
+    this.#deps.log(`#${entry.id}`, entry.provisional!.id, '->', identity.real?.url ?? `no identity: ${identity.lost}`);
+    const events: StatusEvent[] = identity.real ? [{ type: 'identified', entry: toMeta(entry), provisional: entry.provisional!, real: identity.real }] : [];
+    return { ...transition, identity, events: [...transition.events, ...events] };
+  }
+
   /**
    * A claimed sealed request, opened to be sent. Without its key it is not sent: the key
    * endpoint's refusal (401, 403) stands as the attempt's answer, so the write waits for
@@ -681,10 +715,10 @@ export class Outbox {
     }
   }
 
-  /** A write that can never be read (its device key revoked) becomes a dead letter, unsent; its lane goes on. */
-  async #settleUnreadable(entry: SendingEntry, why: string): Promise<void> {
-    const transition = undecryptable(entry, this.#deps.now(), `not sent: ${why}`);
-    this.#deps.log(`#${entry.id}`, entry.method, entry.url, '-> undecryptable');
+  /** A write that can never be read (its device key revoked), or never sent where it meant, becomes a dead letter, unsent; its lane goes on. */
+  async #settleUnsent(entry: SendingEntry, code: 'undecryptable' | 'no-identity', why: string): Promise<void> {
+    const transition = unsendable(entry, this.#deps.now(), code, `not sent: ${why}`);
+    this.#deps.log(`#${entry.id}`, entry.method, entry.url, '->', code);
     this.#secrets.delete(entry.id);
     this.#answer(entry.id, undefined);
     this.#inFlight.delete(entry.id);

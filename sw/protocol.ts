@@ -99,7 +99,7 @@ export type EntryState = 'pending' | 'sending' | 'dead' | 'conflict' | 'needs-au
  * a 409, 412 or 428 (the resource changed since the app read it); `gave-up`, too many
  * retryable answers; `expired`, not delivered within maxAgeMs; `cancelled`, by the app.
  */
-export type DeadReasonCode = 'rejected' | 'conflict' | 'gave-up' | 'expired' | 'cancelled' | 'undecryptable';
+export type DeadReasonCode = 'rejected' | 'conflict' | 'gave-up' | 'expired' | 'cancelled' | 'undecryptable' | 'no-identity';
 
 /** What a problem+json answer (RFC 9457) said, when the server sent one. */
 export interface Problem {
@@ -182,6 +182,8 @@ export interface EntryMeta {
   conflict?: ConflictAnswer;
   /** While pending: what it waits for (`server`: a wait the server asked for, which Send now does not cut short). */
   waitsFor?: 'turn' | 'network' | 'server';
+  /** A create on a `collections` path: the identity its page was given until the server's is known (decision 0022). */
+  provisional?: { id: string; url: string };
 }
 
 /** A lane that has writes waiting, and the entry at its head that the rest wait on. */
@@ -238,6 +240,11 @@ export type StatusEvent =
   | { type: 'discarded'; entry: EntryMeta }
   /** The server refused the write as a conflict: it holds its lane until the app resolves it. */
   | { type: 'conflict'; entry: EntryMeta }
+  /**
+   * A create's answer gave its real identity: from now on the outbox sends writes naming
+   * `provisional` to `real` (decision 0022). An app that can may update its records.
+   */
+  | { type: 'identified'; entry: EntryMeta; provisional: { id: string; url: string }; real: { id: string | number; url: string } }
   /**
    * A conflict was resolved: `mine`, `body` and `merged` (the outbox's own three-way
    * merge) send the write again against the current version (it waits once more, same id

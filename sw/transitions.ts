@@ -9,12 +9,15 @@ import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuth
 import { CHANGED_PROBLEM_TYPE, newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 import { PRECONDITIONS } from './stored-request.js';
+import type { IdentityRecord, Provisional } from './identities.js';
 
 export interface Transition<E extends Entry | null = Entry | null> {
   /** The entry as it is to be stored; null when it is to be deleted. */
   entry: E;
   /** The entry's request as it is to be stored, when that changes too (the outbox seals it, with encryption at rest). */
   request?: KeptRequest;
+  /** The provisional identity this change settles, to store with it (a create's answer: decision 0022). */
+  identity?: IdentityRecord;
   events: StatusEvent[];
 }
 
@@ -26,6 +29,7 @@ export interface NewEntry {
   idempotencyKey: string;
   madeBy?: string;
   user?: string;
+  provisional?: Provisional;
 }
 
 /**
@@ -197,13 +201,14 @@ function toDead(entry: PendingEntry, now: number, reason: DeadEntry['reason']): 
 }
 
 /**
- * A sealed write whose device key the key endpoint no longer gives (revoked, or never
- * this user's): it cannot be read, so it is never sent, and it waits for the app to
- * discard it. Its lane goes on.
+ * A claimed write that must not be sent: a sealed one whose device key the key endpoint
+ * no longer gives (`undecryptable`), or one naming a provisional identity the server
+ * never gave (`no-identity`, decision 0022). It waits for the app to discard (or retry)
+ * it; its lane goes on.
  */
-export function undecryptable(entry: SendingEntry, now: number, detail: string): Transition<DeadEntry> {
+export function unsendable(entry: SendingEntry, now: number, code: 'undecryptable' | 'no-identity', detail: string): Transition<DeadEntry> {
   const { queue: _queue, attemptAt: _at, owner: _owner, failingAlone: _alone, lastError: _error, ...rest } = entry;
-  const dead: DeadEntry = { ...rest, state: 'dead', deadAt: now, reason: { code: 'undecryptable', detail } };
+  const dead: DeadEntry = { ...rest, state: 'dead', deadAt: now, reason: { code, detail } };
   return { entry: dead, events: [{ type: 'dead-lettered', entry: toMeta(dead), reason: detail }] };
 }
 
@@ -297,5 +302,6 @@ export function toMeta(entry: Entry): EntryMeta {
     if (entry.reason.problem) meta.problem = entry.reason.problem;
   }
   if (entry.state === 'conflict') meta.conflict = entry.answer;
+  if (entry.provisional !== undefined) meta.provisional = entry.provisional;
   return meta;
 }

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { DeviceKeys } from '../../server/device-keys.js';
 import { deviceKeys, everythingStored, expect, pageControlledBy, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
-import { buildWorkerAt, RELEASE_0_1, STORE_V2, STORE_V3 } from '../support/earlier-releases.js';
+import { buildWorkerAt, RELEASE_0_1, STORE_V2, STORE_V3, STORE_V4 } from '../support/earlier-releases.js';
 /** The queued answer's body as the earlier releases gave it (before decision 0022 took its `id` away). */
 interface EarlierQueuedBody {
   queued: true;
@@ -64,7 +64,7 @@ test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users'
   const next = await write(page, 'POST', '/api/items', { i: 6 });
   expect(next.status).toBe(201);
   expect(server.commits[5]).toMatchObject({ seq: 6, clientId: [...clientIds][0] });
-  expect(await storeVersion(page)).toBe(4);
+  expect(await storeVersion(page)).toBe(5);
 });
 
 test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they are delivered once, in order, with their keys; its dead letters stay dead letters`, async ({ context, server }) => {
@@ -100,7 +100,7 @@ test(`a browser holding writes in store version 2 (${STORE_V2}) upgrades: they a
   expect(snapshot.conflicts).toEqual([]);
   const after = await replay('/dist/client/index.js');
   expect(after.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
-  expect(await storeVersion(page)).toBe(4);
+  expect(await storeVersion(page)).toBe(5);
 });
 
 test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this release with encryption turned on: the waiting writes are delivered once, in order, with their keys; a new one is stored sealed`, async ({ context, server }) => {
@@ -120,7 +120,7 @@ test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this
   await server.stop();
   expect((await write(page, 'POST', '/api/items', { i: 4, note: 'mk-upgrade-sealed-31c9' })).status).toBe(202);
   expect(await everythingStored(page)).not.toContain('mk-upgrade-sealed-31c9');
-  expect(await storeVersion(page)).toBe(4);
+  expect(await storeVersion(page)).toBe(5);
   await server.listen();
 
   await page.evaluate(async (helper) => {
@@ -136,4 +136,35 @@ test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this
   // over: the new one then sends that write again with its key, which the server answers.
   expect(server.commits).toHaveLength(4);
   expect(new Set(server.arrivals.map((arrival) => arrival.key))).toEqual(new Set(server.commits.map((commit) => commit.key)));
+});
+
+test(`a browser holding writes in store version 4 (${STORE_V4}) upgrades to this release with collections turned on: the waiting writes are delivered once, in order, with their keys; a create made after it gets a provisional identity, and its edit reaches the real record`, async ({ context, server }) => {
+  server.workerScript = await buildWorkerAt(STORE_V4);
+  const page = await pageControlledBy(context, server, WORKER_URL);
+  const queued = await writeWhileDown(page, server, 3);
+  expect(await storeVersion(page)).toBe(4);
+
+  // This release, with the test API's creates named a collection (its answers' `committed` is the id).
+  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
+  const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
+  await page.evaluate((url) => navigator.serviceWorker.register(url), `${WORKER_URL}&collections=/api/items&idMember=committed`);
+  await controllerChanged;
+  await server.stop();
+  const created = await write(page, 'POST', '/api/items', { i: 4 });
+  expect(created.status).toBe(201);
+  const provisional = (JSON.parse(created.text) as { committed: string }).committed;
+  expect(provisional).toMatch(/^outbox-/);
+  expect((await write(page, 'PATCH', `/api/items/${provisional}`, { i: 5 })).status).toBe(202);
+  expect(await storeVersion(page)).toBe(5);
+  await server.listen();
+
+  await page.evaluate(async (helper) => {
+    const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
+    await new OutboxClient().replay();
+  }, '/dist/client/index.js');
+  await server.waitForCommits(5);
+  expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3, 4, 5]);
+  expect(server.commits.slice(0, 3).map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
+  expect(server.commits.map((commit) => commit.path)).toEqual(['/api/items', '/api/items', '/api/items', '/api/items', '/api/items/4']);
+  expect(server.commits).toHaveLength(5);
 });

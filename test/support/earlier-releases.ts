@@ -10,6 +10,8 @@ export const RELEASE_0_1 = 'd916779';
 export const STORE_V2 = '3e190c2';
 /** The last commit whose outbox kept store version 3 (before encryption at rest). */
 export const STORE_V3 = '2b965d7';
+/** The last commit of store version 4 with the queued body's top-level id (then provisional identities came). */
+export const STORE_V4 = 'a59a682';
 
 /**
  * Builds the drop-in worker of an earlier commit, as that commit built it, and returns

@@ -38,6 +38,9 @@ test('no options give the documented defaults', () => {
     keepMine: [],
     credentialHeaders: ['authorization', 'proxy-authorization'],
     encryptionKeyUrl: undefined,
+    collections: [],
+    idMember: 'id',
+    urlMember: undefined,
     debug: false,
   });
 });

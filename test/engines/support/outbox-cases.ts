@@ -364,7 +364,7 @@ export function defineOutboxCases(engine: Engine): void {
         const next = await write(page, 'POST', '/api/items', { i: 4 });
         assert.equal(next.status, 201, next.text);
         assert.equal(server.commits[3]?.seq, 4);
-        assert.equal(await version(), 4);
+        assert.equal(await version(), 5);
       } finally {
         await browser.close();
         server.release();

@@ -1,0 +1,128 @@
+/**
+ * The outbox's side of provisional identities (option `collections`, decision 0022): which
+ * writes are creates, what a kept write's page is answered, which lane a write naming a
+ * provisional identity goes in, and what it is sent as. The vocabulary is identities.ts.
+ */
+import type { Draft, LiveEntry, StoredRequest } from './entry.js';
+import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityOptions, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
+import type { OutboxStore } from './outbox-store.js';
+import { contentTypeOf } from './stored-request.js';
+
+/** How a write naming provisional identities may go out now. */
+export type Resolved =
+  /** Named none, or every one is known: send it as this. */
+  | { kind: 'send'; url: string; request: StoredRequest }
+  /** A create it names is still waiting (in another lane): try again later. */
+  | { kind: 'wait'; why: string }
+  /** A create it names will never give an identity: never send it (it would reach a wrong URL). */
+  | { kind: 'never'; why: string };
+
+type Known = Map<string, { provisional: Provisional; real: RealIdentity }>;
+
+export class ProvisionalIdentities {
+  readonly #options: IdentityOptions;
+  readonly #collections: ((pathname: string) => boolean)[];
+  readonly #store: Pick<OutboxStore, 'identities'>;
+
+  constructor(options: IdentityOptions, store: Pick<OutboxStore, 'identities'>) {
+    this.#options = options;
+    this.#collections = collectionTests(options.collections);
+    this.#store = store;
+  }
+
+  /** A create (a POST to a collection) gets its provisional identity when it is kept. */
+  forCreate(draft: Pick<Draft, 'method' | 'url'>): Provisional | undefined {
+    if (draft.method !== 'POST' || !this.#isCollection(new URL(draft.url).pathname)) return undefined;
+    return newProvisional(draft.url);
+  }
+
+  /**
+   * The lane of a create still waiting that this write names, if any: the write waits
+   * behind it there, whatever lane it would have had, so that it is sent after the create's
+   * answer gave the real identity.
+   */
+  async laneFor(draft: Draft): Promise<string | undefined> {
+    const ids = this.#mentions(draft.url, draft.request);
+    if (ids.length === 0) return undefined;
+    const found = await this.#store.identities(ids);
+    return found.find(({ record, createState }) => record && !record.real && createState !== undefined && createState !== 'dead')?.record?.lane;
+  }
+
+  /** What a page gets for a write kept for later, where the queued 202 would mislead a model library; undefined: the queued 202. */
+  answerFor(entry: LiveEntry, body: ArrayBuffer | null): Response | undefined {
+    if (entry.provisional) return provisionalAnswer(body, entry.provisional, entry.id, this.#options);
+    if ((entry.method === 'PUT' || entry.method === 'PATCH') && this.#isMember(new URL(entry.url).pathname)) return echoAnswer(body, entry.id);
+    return undefined;
+  }
+
+  /** The write as it is to be sent: every provisional identity it names replaced by the real one. */
+  async resolve(entry: Pick<LiveEntry, 'id' | 'url'>, request: StoredRequest): Promise<Resolved> {
+    const ids = this.#mentions(entry.url, request);
+    if (ids.length === 0) return { kind: 'send', url: entry.url, request };
+    const known: Known = new Map();
+    for (const [index, { record, createState }] of (await this.#store.identities(ids)).entries()) {
+      const id = ids[index]!;
+      if (record?.real) known.set(id, { provisional: { id, url: record.url }, real: record.real });
+      else if (record?.lost) return { kind: 'never', why: `it names ${id}, whose create #${record.createdBy} was answered with no identity (${record.lost})` };
+      else if (!record) return { kind: 'never', why: `it names ${id}, a provisional identity this outbox has no record of (made on another device, or forgotten after maxAgeMs)` };
+      else if (createState === 'dead') return { kind: 'never', why: `it names ${id}, whose create #${record.createdBy} is a dead letter: retry that create, then this write` };
+      else if (createState === undefined) return { kind: 'never', why: `it names ${id}, whose create #${record.createdBy} was settled without an identity` };
+      else return { kind: 'wait', why: `it waits for its create #${record.createdBy} to be delivered` };
+    }
+    return { kind: 'send', url: rewriteUrl(entry.url, known), request: { ...request, body: rewriteBody(request, known) } };
+  }
+
+  /**
+   * A create's answer: the record of its provisional identity with the real one (or why
+   * there is none), to store as the create settles.
+   */
+  async identify(entry: LiveEntry, response: Response, now: number): Promise<IdentityRecord | undefined> {
+    const { provisional } = entry;
+    if (!provisional || !response.ok) return undefined;
+    const record: IdentityRecord = { provisional: provisional.id, url: provisional.url, createdBy: entry.id, lane: entry.lane, at: now };
+    let json: unknown;
+    if (/json/i.test(response.headers.get('Content-Type') ?? '')) {
+      try {
+        json = await response.clone().json();
+      } catch {
+        json = undefined;
+      }
+    }
+    const real = identityFromAnswer(response, json, entry.url, this.#options);
+    if (real) record.real = real;
+    else record.lost = `HTTP ${response.status} with no Location header${this.#options.urlMember ? `, no "${this.#options.urlMember}"` : ''} and no "${this.#options.idMember}" member`;
+    return record;
+  }
+
+  #isCollection(pathname: string): boolean {
+    return this.#collections.some((test) => test(pathname));
+  }
+
+  #isMember(pathname: string): boolean {
+    const parent = pathname.replace(/\/[^/]+\/?$/, '');
+    return parent !== pathname && this.#isCollection(parent);
+  }
+
+  #mentions(url: string, request: StoredRequest): string[] {
+    const text = bodyText(request.body, contentTypeOf(request));
+    return provisionalIdsIn(text === undefined ? url : `${url}\n${text}`);
+  }
+}
+
+/** The body with every known identity replaced: JSON value by value, other text in its text. */
+function rewriteBody(request: StoredRequest, known: Known): ArrayBuffer | null {
+  const contentType = contentTypeOf(request);
+  const text = bodyText(request.body, contentType);
+  if (text === undefined) return request.body;
+  let rewritten: string;
+  if (/json/i.test(contentType ?? '')) {
+    try {
+      rewritten = JSON.stringify(rewriteJson(JSON.parse(text), known));
+    } catch {
+      rewritten = rewriteText(text, known);
+    }
+  } else {
+    rewritten = rewriteText(text, known);
+  }
+  return new TextEncoder().encode(rewritten).buffer as ArrayBuffer;
+}
