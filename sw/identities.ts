@@ -166,14 +166,13 @@ export function identityFromAnswer(response: Pick<Response, 'headers' | 'url'>, 
  * Created` with the provisional URL in `Location`, and the request's JSON object with the
  * identity members added (only those, when the body is no JSON object).
  */
-export function provisionalAnswer(body: ArrayBuffer | null, provisional: Provisional, entryId: number, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>): Response {
+export function provisionalAnswer(body: ArrayBuffer | null, provisional: Provisional, entryId: number, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>, read = false): Response {
   const sent = jsonObject(body) ?? {};
   const created = { ...sent, [options.idMember]: provisional.id, ...(options.urlMember === undefined ? {} : { [options.urlMember]: provisional.url }) };
-  return new Response(JSON.stringify(created), {
-    status: 201,
-    statusText: 'Created',
-    headers: { 'Content-Type': 'application/json', Location: provisional.url, [QUEUED_HEADER]: '?1', [ENTRY_ID_HEADER]: String(entryId) },
-  });
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1', [ENTRY_ID_HEADER]: String(entryId) };
+  // A read of it (`read`) is a 200 of the same representation: the create is not sent yet.
+  if (read) return new Response(JSON.stringify(created), { status: 200, headers });
+  return new Response(JSON.stringify(created), { status: 201, statusText: 'Created', headers: { ...headers, Location: provisional.url } });
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Outbox, OutboxHooks } from './outbox.js';
 import { createOfflineReads } from './offline-reads.js';
 import { createRouteMatcher, toPathTest } from './route-matcher.js';
 import { listenForOutbox } from './listen-for-outbox.js';
+import { provisionalIdsIn } from './identities.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -25,6 +26,11 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
   self.addEventListener('fetch', (event) => {
     const { request } = event;
     if (request.method === 'GET') {
+      // A read of a record the outbox gave a provisional identity: the real URL, or what the outbox knows.
+      if (options.collections.length > 0 && provisionalIdsIn(request.url).length > 0) {
+        event.respondWith(outbox.readProvisional(request).then((response) => response ?? fetch(request)));
+        return;
+      }
       // Reads are the app's own business unless shell, reads or merge name them: no URL parsed then.
       if (!reads && mergePaths.length === 0) return;
       const url = new URL(request.url);

@@ -311,6 +311,11 @@ export class OutboxStore {
     return { transition, counts: countsOf(meta) };
   }
 
+  /** An entry's request as kept (sealed, with encryption at rest), if the entry still has one. */
+  async request(id: number): Promise<KeptRequest | undefined> {
+    return (await this.#connect()).get('requests', id);
+  }
+
   /** A conflict and its request, read without changing anything. Throws `not-a-conflict` for any other entry. */
   async conflict(id: number): Promise<{ entry: ConflictEntry; request: KeptRequest }> {
     const db = await this.#connect();

@@ -617,6 +617,20 @@ export class Outbox {
     return adopted;
   }
 
+  /**
+   * A GET naming a provisional identity (option `collections`): sent to the real URL, or
+   * answered from what the outbox knows; undefined when it names none (decision 0022).
+   */
+  async readProvisional(request: Request): Promise<Response | undefined> {
+    if (!this.#identities) return undefined;
+    return this.#identities.read(request, this.#deps.fetch, async (id) => {
+      const kept = await this.#deps.store.request(id);
+      if (!kept) return undefined;
+      if (!isSealed(kept)) return kept.body;
+      return this.#keys ? (await this.#keys.openRequest(kept).catch(() => undefined))?.body : undefined;
+    });
+  }
+
   /** The outbox's stable id (Outbox-Client-Id). */
   clientId(): Promise<string> {
     return this.#deps.store.clientId();

@@ -94,6 +94,25 @@ export class ProvisionalIdentities {
     return record;
   }
 
+  /**
+   * A GET naming provisional identities: sent to the real URL once every one is known;
+   * else, for a provisional URL itself, what the outbox knows (the create's JSON with its
+   * identity: the create waits); else a 404 saying what it waits for. Undefined: it names none.
+   */
+  async read(request: Request, fetch: (request: Request) => Promise<Response>, createBody: (id: number) => Promise<ArrayBuffer | null | undefined>): Promise<Response | undefined> {
+    const ids = provisionalIdsIn(request.url);
+    if (ids.length === 0) return undefined;
+    const found = await this.#store.identities(ids);
+    const known: Known = new Map();
+    for (const [index, { record }] of found.entries()) if (record?.real) known.set(ids[index]!, { provisional: { id: ids[index]!, url: record.url }, real: record.real });
+    if (known.size === ids.length) return fetch(new Request(rewriteUrl(request.url, known), { headers: request.headers, credentials: request.credentials }));
+    const own = found.find(({ record }) => record && !record.real && record.url === request.url.replace(/[?#].*$/, ''));
+    const body = own?.record && own.createState !== undefined && own.createState !== 'dead' ? await createBody(own.record.createdBy) : undefined;
+    if (own?.record && body !== undefined) return provisionalAnswer(body, { id: own.record.provisional, url: own.record.url }, own.record.createdBy, this.#options, true);
+    const problem = { type: 'about:blank', title: 'Not created yet', status: 404, detail: `${request.url} names a record the outbox has not delivered, or could not: its create waits, or was not delivered. It can be read once the create is.` };
+    return new Response(JSON.stringify(problem), { status: 404, headers: { 'Content-Type': 'application/problem+json' } });
+  }
+
   #isCollection(pathname: string): boolean {
     return this.#collections.some((test) => test(pathname));
   }

@@ -148,3 +148,25 @@ test('a write naming a waiting create goes in the create’s lane, whatever lane
   await h.settle();
   assert.deepEqual(server.seen, ['POST /todos {"title":"milk"}', 'PATCH /todos/101 {"completed":true}']);
 });
+
+test('a read of a provisional URL: what the outbox knows while the create waits, the real URL once it is delivered', async () => {
+  const h = harness({ collections: ['/todos'] });
+  const server = todoServer();
+  h.state.server = (request) => server.handle(request);
+  h.state.online = false;
+  const todo = (await (await h.write('/todos', { title: 'milk' })).json()) as { id: string };
+  const waiting = await h.outbox.readProvisional(new Request(`${ORIGIN}/todos/${todo.id}`));
+  assert.equal(waiting?.status, 200);
+  assert.deepEqual(await waiting!.json(), { title: 'milk', id: todo.id });
+  assert.equal(waiting!.headers.get('Outbox-Queued'), '?1');
+  const child = await h.outbox.readProvisional(new Request(`${ORIGIN}/todos/${todo.id}/notes`));
+  assert.equal(child?.status, 404, 'nothing under it can be read before it exists');
+  assert.equal(await h.outbox.readProvisional(new Request(`${ORIGIN}/todos/7`)), undefined, 'no provisional identity: left alone');
+
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  const delivered = await h.outbox.readProvisional(new Request(`${ORIGIN}/todos/${todo.id}`));
+  assert.equal(delivered?.status, 200);
+  assert.equal(h.sent.at(-1)!.url, `${ORIGIN}/todos/101`, 'read from the real URL');
+});
