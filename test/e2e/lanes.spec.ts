@@ -69,7 +69,7 @@ test('a cross-origin write its server refuses (no CORS) blocks no same-origin wr
     // Not under /api/: the other server sends no CORS headers there, so the preflight fails.
     const refused = await write(page, 'POST', `${otherOrigin}/no-cors/items`, { n: 'elsewhere' });
     expect(refused.status).toBe(202);
-    const { id } = JSON.parse(refused.text) as { id: number };
+    const { id } = (JSON.parse(refused.text) as { outbox: { id: number } }).outbox;
 
     for (const n of ['own-1', 'own-2']) expect((await write(page, 'POST', '/api/items', { n })).status).toBe(201);
     expect(server.commits.map((commit) => JSON.parse(commit.body).n)).toEqual(['own-1', 'own-2']);
