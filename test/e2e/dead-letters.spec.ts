@@ -8,7 +8,7 @@ const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => window.o
 test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a dead letter the page can retry and discard', async ({ context, server }) => {
   const page = await openApp(context, server);
   await context.setOffline(true);
-  const queued: QueuedBody["outbox"][] = [];
+  const queued: QueuedBody['outbox'][] = [];
   for (let i = 1; i <= 3; i++) queued.push((JSON.parse((await write(page, 'POST', '/api/items', { i })).text) as QueuedBody).outbox);
   const keys = queued.map((body) => body.idempotencyKey);
   server.fail({ kind: 'status', status: 400 }, TestServer.bodyHas('i', 2));

@@ -10,7 +10,7 @@ test('a slow server that commits after the outbox gave up on the attempt: no wri
   // 1 s; meanwhile its key gets "still in flight" 409s.
   const page = await openApp(context, server, { timeoutMs: 1_000 });
   await context.setOffline(true);
-  const queued: QueuedBody["outbox"][] = [];
+  const queued: QueuedBody['outbox'][] = [];
   for (let i = 1; i <= 4; i++) queued.push((JSON.parse((await write(page, 'POST', '/api/items', { i })).text) as QueuedBody).outbox);
   for (let i = 1; i <= 4; i++) server.fail({ kind: 'slow-commit', delayMs: 2_500 }, TestServer.bodyHas('i', i));
   await context.setOffline(false);

@@ -62,10 +62,10 @@ const writeArgs = (method: string, path: string, body?: unknown, headers?: Recor
 const inLane = (lane: string) => ({ 'Outbox-Lane': lane });
 
 /** Writes `count` items while the server is down; each gets the outbox's queued answer. */
-async function writeDuringOutage(page: EnginePage, server: TestServer, count: number): Promise<QueuedBody["outbox"][]> {
+async function writeDuringOutage(page: EnginePage, server: TestServer, count: number): Promise<QueuedBody['outbox'][]> {
   await server.stop(); // connections refused, open ones dropped
   const arrivals = server.arrivals.length;
-  const queued: QueuedBody["outbox"][] = [];
+  const queued: QueuedBody['outbox'][] = [];
   for (let i = 1; i <= count; i++) {
     const answer = await write(page, 'POST', '/api/items', { i });
     assert.equal(answer.status, 202, `write ${i} during the outage: ${answer.text}`);
@@ -104,7 +104,7 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
 }
 
 /** Every write of `queued` committed once, in the order the app made them, under its key. */
-function assertDeliveredOnceInOrder(server: TestServer, queued: QueuedBody["outbox"][]): void {
+function assertDeliveredOnceInOrder(server: TestServer, queued: QueuedBody['outbox'][]): void {
   assert.deepEqual(
     server.commits.map((commit) => [commit.key, commit.seq]),
     queued.map((body) => [body.idempotencyKey, body.id]),
@@ -342,11 +342,12 @@ export function defineOutboxCases(engine: Engine): void {
           return true;`;
         await page.run(register);
         await server.stop();
-        const queued: QueuedBody["outbox"][] = [];
+        const queued: QueuedBody['outbox'][] = [];
         for (let i = 1; i <= 3; i++) {
           const answer = await write(page, 'POST', '/api/items', { i });
           assert.equal(answer.status, 202, answer.text);
-          queued.push((JSON.parse(answer.text) as QueuedBody).outbox);
+          // 0.1's queued body had the entry's id and key at its top level.
+          queued.push(JSON.parse(answer.text) as QueuedBody['outbox']);
         }
         await server.listen();
         const version = () => page.run<number | undefined>("return (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version;");
@@ -439,7 +440,7 @@ export function defineOutboxCases(engine: Engine): void {
       const server = await TestServer.start();
       try {
         let browser = await engine.launch({ profile });
-        let queued: QueuedBody["outbox"][];
+        let queued: QueuedBody['outbox'][];
         try {
           queued = await writeDuringOutage(await openApp(browser, server, FAR_TIMERS), server, 3);
         } finally {
