@@ -26,13 +26,24 @@ async function writeWhileDown(page: Page, server: TestServer, count: number): Pr
   return queued;
 }
 
+/** A page of this release asks for a replay, as on any page load. */
+const replayFromThisRelease = (page: Page) =>
+  page.evaluate(async (helper) => {
+    const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
+    await new OutboxClient().replay();
+  }, '/dist/client/index.js');
+
 const storeVersion = (page: Page) => page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version);
 
-/** The site deploys this release; the browser's update check finds it, and it takes control. */
-async function deployThisRelease(page: Page, server: TestServer): Promise<void> {
+/**
+ * The site deploys this release; the browser's update check finds it, and it takes control.
+ * With `options`, the site also changes its one line to add them (a new registration URL).
+ */
+async function deployThisRelease(page: Page, server: TestServer, options?: string): Promise<void> {
   server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
   const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
-  await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
+  if (options === undefined) await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
+  else await page.evaluate((url) => navigator.serviceWorker.register(url), `${WORKER_URL}${options}`);
   await controllerChanged;
 }
 
@@ -48,10 +59,7 @@ test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting in its users'
   await deployThisRelease(page, server);
 
   // A page of the new release asks for a replay when it is made, as on any page load.
-  await page.evaluate(async (helper) => {
-    const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
-    await new OutboxClient().replay();
-  }, '/dist/client/index.js');
+  await replayFromThisRelease(page);
   await server.waitForCommits(5);
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3, 4, 5]);
   expect(server.commits.map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
@@ -112,10 +120,7 @@ test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this
   expect(await storeVersion(page)).toBe(3);
 
   // The site deploys this release, with the key endpoint and the option that turns encryption on.
-  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
-  const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
-  await page.evaluate((url) => navigator.serviceWorker.register(url), `${WORKER_URL}&encryptionKeyUrl=/outbox-key`);
-  await controllerChanged;
+  await deployThisRelease(page, server, '&encryptionKeyUrl=/outbox-key');
   await expect.poll(() => deviceKeys(page)).toBe(1); // fetched as the new worker started
   await server.stop();
   expect((await write(page, 'POST', '/api/items', { i: 4, note: 'mk-upgrade-sealed-31c9' })).status).toBe(202);
@@ -123,10 +128,7 @@ test(`a browser holding writes in store version 3 (${STORE_V3}) upgrades to this
   expect(await storeVersion(page)).toBe(5);
   await server.listen();
 
-  await page.evaluate(async (helper) => {
-    const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
-    await new OutboxClient().replay();
-  }, '/dist/client/index.js');
+  await replayFromThisRelease(page);
   await server.waitForCommits(4);
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3, 4]);
   expect(server.commits.slice(0, 3).map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
@@ -145,10 +147,7 @@ test(`a browser holding writes in store version 4 (${STORE_V4}) upgrades to this
   expect(await storeVersion(page)).toBe(4);
 
   // This release, with the test API's creates named a collection (its answers' `committed` is the id).
-  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
-  const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
-  await page.evaluate((url) => navigator.serviceWorker.register(url), `${WORKER_URL}&collections=/api/items&idMember=committed`);
-  await controllerChanged;
+  await deployThisRelease(page, server, '&collections=/api/items&idMember=committed');
   await server.stop();
   const created = await write(page, 'POST', '/api/items', { i: 4 });
   expect(created.status).toBe(201);
@@ -158,10 +157,7 @@ test(`a browser holding writes in store version 4 (${STORE_V4}) upgrades to this
   expect(await storeVersion(page)).toBe(5);
   await server.listen();
 
-  await page.evaluate(async (helper) => {
-    const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
-    await new OutboxClient().replay();
-  }, '/dist/client/index.js');
+  await replayFromThisRelease(page);
   await server.waitForCommits(5);
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3, 4, 5]);
   expect(server.commits.slice(0, 3).map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));
