@@ -16,12 +16,13 @@ declare const self: ServiceWorkerGlobalScope;
  */
 export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks = {}): Outbox {
   const options = resolveOptions(input);
-  const outbox = createOutbox(options, hooks);
+  const reads = options.shell.length > 0 || options.reads.length > 0 ? createOfflineReads(options) : undefined;
+  // A delivered write refreshes the cached reads it changed, so that they show it offline later.
+  const outbox = createOutbox(options, hooks, reads ? { delivered: (url) => void reads.refreshAfterWrite(url) } : {});
   const methods = new Set<string>(options.methods);
   const match = createRouteMatcher(options);
   const mergePaths = options.merge.map(toPathTest);
   const merging = (url: URL) => url.origin === self.location.origin && mergePaths.some((test) => test(url.pathname));
-  const reads = options.shell.length > 0 || options.reads.length > 0 ? createOfflineReads(options) : undefined;
 
   self.addEventListener('fetch', (event) => {
     const { request } = event;
@@ -37,7 +38,9 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
       const strategy = reads?.route(request, url);
       // On a `merge` path the answer is also kept as a version to merge from, off its way.
       const keep = merging(url) ? (response: Response) => (event.waitUntil(outbox.keepRepresentation(request.url, response)), response) : undefined;
-      if (strategy) event.respondWith(keep ? strategy.handle({ event, request }).then(keep) : strategy.handle({ event, request }));
+      // A read shows the user's own waiting writes, as the server will once they arrive (kept before: the server's version).
+      const read = strategy && (keep ? strategy.handle({ event, request }).then(keep) : strategy.handle({ event, request }));
+      if (read) event.respondWith(read.then((response) => outbox.withWaitingWrites(request, response)));
       else if (keep) event.respondWith(fetch(request).then(keep));
       return;
     }
@@ -52,7 +55,8 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     void self.skipWaiting();
     if (reads) event.waitUntil(reads.cacheShell());
   });
-  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+  // Once in control, the reads the page made before (a first visit) are fetched into the cache, off the activation's path.
+  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim().then(() => void reads?.warm())));
 
   // Writes left from an earlier life of the worker go out as soon as it starts.
   void outbox.replay('start');

@@ -14,10 +14,8 @@ declare const self: ServiceWorkerGlobalScope;
 
 export const SHELL_CACHE = 'sw-outbox-shell';
 export const READS_CACHE = 'sw-outbox-reads';
-/** On a response answered from the outbox's caches: `?1`. */
-export const FROM_CACHE_HEADER = 'Outbox-From-Cache';
-/** When the cached copy was stored, as an HTTP date; on every cached copy. */
-export const CACHED_AT_HEADER = 'Outbox-Cached-At';
+import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from './protocol.js';
+export { CACHED_AT_HEADER, FROM_CACHE_HEADER };
 
 export type ReadOptions = Pick<OutboxOptions, 'shell' | 'reads' | 'readStrategy' | 'readsMaxEntries' | 'readsMaxAgeMs'>;
 
@@ -26,6 +24,18 @@ export interface OfflineReads {
   route(request: Request, url: URL): Strategy | undefined;
   /** Caches the shell; a failure is logged, not thrown: the outbox must install regardless. */
   cacheShell(): Promise<void>;
+  /**
+   * A write to `url` was delivered: the cached reads it changed (the URL itself, and the
+   * collection it is in) are fetched again, if the cache holds them, so that an offline
+   * read later shows it. Never throws.
+   */
+  refreshAfterWrite(url: string): Promise<void>;
+  /**
+   * Caches the `reads` entries that name one URL (no `*`), such as `/todos`: the reads a
+   * page made before this worker controlled it went past it, and a person who opened the
+   * app once online must find their data offline. Never throws.
+   */
+  warm(): Promise<void>;
 }
 
 export function createOfflineReads(options: ReadOptions, now: () => number = Date.now): OfflineReads {
@@ -35,7 +45,38 @@ export function createOfflineReads(options: ReadOptions, now: () => number = Dat
   const stamp = stampPlugin(now);
   const shellStrategy = new Kind({ cacheName: SHELL_CACHE, plugins: [stamp], matchOptions: { ignoreSearch: true } });
   const readStrategy = new Kind({ cacheName: READS_CACHE, plugins: [boundPlugin(options, now), stamp] });
+  /** Refreshes under way, by URL; `true` once another write asked meanwhile (one more follows). */
+  const refreshing = new Map<string, boolean>();
+  const store = async (url: string): Promise<void> => {
+    const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+    if (response.ok) await (await caches.open(READS_CACHE)).put(url, await stamped(response, now()));
+  };
+  const refresh = async (url: string): Promise<void> => {
+    if (refreshing.has(url)) return void refreshing.set(url, true);
+    refreshing.set(url, false);
+    try {
+      do {
+        refreshing.set(url, false);
+        if (!(await (await caches.open(READS_CACHE)).match(url))) return;
+        await store(url);
+      } while (refreshing.get(url));
+    } catch {
+      // Offline again, or refused: the copy stays as it was, and its age says so.
+    } finally {
+      refreshing.delete(url);
+    }
+  };
   return {
+    async warm() {
+      const urls = options.reads.filter((path) => !path.includes('*')).map((path) => new URL(path, self.location.origin).href);
+      await Promise.all(urls.map((url) => store(url).catch(() => {})));
+    },
+    refreshAfterWrite(written) {
+      const url = new URL(written);
+      if (url.origin !== self.location.origin) return Promise.resolve();
+      const urls = [url.href.replace(/[?#].*$/, ''), `${url.origin}${url.pathname.replace(/\/[^/]+\/?$/, '')}`];
+      return Promise.all(urls.filter((candidate) => reads.some((test) => test(new URL(candidate).pathname))).map(refresh)).then(() => undefined);
+    },
     route(request, url) {
       if (request.method !== 'GET' || url.origin !== self.location.origin) return undefined;
       if (shell.has(url.pathname)) return shellStrategy;
@@ -68,6 +109,9 @@ function stampPlugin(now: () => number): WorkboxPlugin {
       if (!cachedResponse) return null;
       const headers = new Headers(cachedResponse.headers);
       headers.set(FROM_CACHE_HEADER, '?1');
+      // How old the copy is, in seconds, as HTTP caches say it: an app can show "as of 3 h ago".
+      const storedAt = Date.parse(headers.get(CACHED_AT_HEADER) ?? '');
+      if (!Number.isNaN(storedAt)) headers.set('Age', String(Math.max(0, Math.floor((now() - storedAt) / 1000))));
       return new Response(cachedResponse.body, { status: cachedResponse.status, statusText: cachedResponse.statusText, headers });
     },
   };

@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
+import { APPLIED_HEADER, FROM_CACHE_HEADER, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
 import type { Json } from '../server/json-merge.js';
 import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
@@ -15,6 +15,8 @@ import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-req
 import { answered, renewed, resolved, toMeta, unsendable, type Transition } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
+import { overlay, type WaitingWrite } from './read-overlay.js';
+import { collectionTests } from './identities.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
@@ -74,6 +76,8 @@ export interface OutboxDeps {
   locks?: LockManager | undefined;
   /** Asks the open pages for a write's credential headers (see ask-pages.ts); null when none gives them. */
   askPages?: ((write: { url: string; method: string; lane: string; names: string[] }) => Promise<Record<string, string> | null>) | undefined;
+  /** A write to this URL was delivered (2xx): the worker's cached reads it changed may be refreshed. */
+  delivered?: ((url: string) => void) | undefined;
   /** The origin's storage use and persistence, for snapshots; none where the browser has no StorageManager. */
   storage?: (() => Promise<StorageState | null>) | undefined;
 }
@@ -94,6 +98,8 @@ const FLUSH_POLL_MS = 250;
 /** How many representations `merge` paths keep, and the largest kept (in characters of JSON). */
 const MAX_REPRESENTATIONS = 200;
 const MAX_REPRESENTATION_CHARS = 64 * 1024;
+/** At most this many waiting writes are applied to a read (the first, in the order they will be sent). */
+const MAX_OVERLAID_WRITES = 1_000;
 /** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
 const OWNER_LOCK = 'sw-outbox-owner:';
 /** Without Web Locks, a `sending` entry of another worker counts as abandoned this long after its timeout. */
@@ -139,6 +145,8 @@ export class Outbox {
   readonly #keys: DeviceKey | undefined;
   /** Provisional identities for creates on `collections` paths (decision 0022). */
   readonly #identities: ProvisionalIdentities | undefined;
+  /** The `collections` paths, as tests: a read of one is a collection for the overlay. */
+  readonly #collections: ((pathname: string) => boolean)[];
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -167,6 +175,7 @@ export class Outbox {
     this.#hooks = hooks;
     this.#deps = deps;
     this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, deps.store) : undefined;
+    this.#collections = collectionTests(options.collections);
     const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
     this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
       url: keyUrl,
@@ -631,6 +640,39 @@ export class Outbox {
     });
   }
 
+  /**
+   * A JSON read under `reads` with this user's waiting writes applied, as the server will
+   * apply them (decision 0023). A read from the cache takes every waiting write; one from
+   * the network all but those being sent, which it may already contain. Says how many it
+   * applied in `Outbox-Applied`; a read no waiting write touches is returned as it came.
+   */
+  async withWaitingWrites(request: Request, response: Response): Promise<Response> {
+    if (!response.ok || !/json/i.test(response.headers.get('Content-Type') ?? '')) return response;
+    await this.#verifyCounts();
+    if (this.#counts.pending === 0) return response;
+    const fromCache = response.headers.has(FROM_CACHE_HEADER);
+    try {
+      const listed = (await this.pending(MAX_OVERLAID_WRITES, true)).filter((write) => fromCache || write.state !== 'sending').map(toWaitingWrite);
+      const waiting = this.#identities ? await this.#identities.known(listed) : listed;
+      const read = JSON.parse(await response.clone().text()) as Json;
+      const collection = this.#collections.some((test) => test(new URL(request.url).pathname)) || Array.isArray(read);
+      const { body, applied, deleted } = overlay(read, request.url, waiting, collection, this.#options);
+      if (applied === 0) return response;
+      cancelBody(response);
+      const headers = new Headers(response.headers);
+      headers.set(APPLIED_HEADER, String(applied));
+      headers.delete('Content-Length');
+      headers.delete('ETag'); // the representation is no longer the server's
+      if (!deleted) return new Response(JSON.stringify(body), { status: response.status, headers });
+      const problem = { type: 'about:blank', title: 'Deleted on this device', status: 404, detail: `${request.url} is deleted by a write waiting in the outbox; the server will delete it once the write is sent.` };
+      headers.set('Content-Type', 'application/problem+json');
+      return new Response(JSON.stringify(problem), { status: 404, headers });
+    } catch (error) {
+      this.#deps.log('could not apply the waiting writes to', request.url, error);
+      return response;
+    }
+  }
+
   /** The outbox's stable id (Outbox-Client-Id). */
   clientId(): Promise<string> {
     return this.#deps.store.clientId();
@@ -677,6 +719,7 @@ export class Outbox {
     // The page first: should the worker die before the commit, the write goes again with
     // the same key, and the server answers it from its store.
     if (verdict.kind === 'settle' && this.#policyPaths.length > 0) void this.keepRepresentation(entry.url, verdict.response);
+    if (verdict.kind === 'settle' && verdict.response.ok && resolved?.kind === 'send') this.#deps.delivered?.(resolved.url);
     if (transition.entry === null) this.#answer(entry.id, verdict.response);
     else {
       cancelBody(verdict.response);
@@ -806,8 +849,7 @@ export class Outbox {
 
   async #commitLoop(): Promise<void> {
     const { store, now } = this.#deps;
-    this.#verified ??= Promise.all([store.verifyCounts(), this.#knowUser()]).then(([counts]) => (this.#counts = counts));
-    await this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
+    await this.#verifyCounts();
     for (;;) {
       const slots = this.#freeSlots();
       const claim = this.#wanted && slots > 0;
@@ -964,6 +1006,12 @@ export class Outbox {
     this.#deps.publish(counts, event);
   }
 
+  /** The counts as the store holds them, checked once per worker (see OutboxStore.verifyCounts). */
+  #verifyCounts(): Promise<unknown> {
+    this.#verified ??= Promise.all([this.#deps.store.verifyCounts(), this.#knowUser()]).then(([counts]) => (this.#counts = counts));
+    return this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
+  }
+
   #knowUser(): Promise<unknown> {
     this.#userKnown ??= this.#deps.store.user().then((user) => (this.#user = user));
     return this.#userKnown;
@@ -1024,6 +1072,19 @@ function isQuotaError(error: unknown): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** A waiting write as the overlay reads it: its JSON body, if it has one. */
+function toWaitingWrite(write: PendingWrite): WaitingWrite {
+  let json: Json | undefined;
+  if (write.body && /json/i.test(write.contentType ?? '')) {
+    try {
+      json = JSON.parse(new TextDecoder().decode(write.body)) as Json;
+    } catch {
+      json = undefined;
+    }
+  }
+  return { method: write.method, url: write.url, json, contentType: write.contentType, ...(write.provisional ? { provisional: write.provisional } : {}) };
 }
 
 /** Frees the connection of an answer nobody will read. */

@@ -65,6 +65,13 @@ export function newIdempotencyKey(): string {
   return `"${crypto.randomUUID()}"`;
 }
 
+/** On a read answered from the outbox's caches: `?1` (option `reads`). */
+export const FROM_CACHE_HEADER = 'Outbox-From-Cache';
+/** When the cached copy of a read was stored, as an HTTP date; on every cached copy. */
+export const CACHED_AT_HEADER = 'Outbox-Cached-At';
+/** On a read the outbox applied this user's waiting writes to: how many (decision 0023). */
+export const APPLIED_HEADER = 'Outbox-Applied';
+
 /** Response header set on the outbox's own 202 answer. */
 export const QUEUED_HEADER = 'Outbox-Queued';
 

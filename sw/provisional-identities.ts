@@ -6,6 +6,7 @@
 import type { Draft, LiveEntry, StoredRequest } from './entry.js';
 import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityOptions, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
 import type { OutboxStore } from './outbox-store.js';
+import type { Json } from '../server/json-merge.js';
 import { contentTypeOf } from './stored-request.js';
 
 /** How a write naming provisional identities may go out now. */
@@ -111,6 +112,20 @@ export class ProvisionalIdentities {
     if (own?.record && body !== undefined) return provisionalAnswer(body, { id: own.record.provisional, url: own.record.url }, own.record.createdBy, this.#options, true);
     const problem = { type: 'about:blank', title: 'Not created yet', status: 404, detail: `${request.url} names a record the outbox has not delivered, or could not: its create waits, or was not delivered. It can be read once the create is.` };
     return new Response(JSON.stringify(problem), { status: 404, headers: { 'Content-Type': 'application/problem+json' } });
+  }
+
+  /**
+   * Waiting writes as they will be sent as far as is known now: provisional identities
+   * whose creates were delivered are replaced by the real ones (for the read overlay,
+   * whose reads name the real ones once refreshed).
+   */
+  async known<W extends { url: string; json: Json | undefined }>(writes: W[]): Promise<W[]> {
+    const ids = provisionalIdsIn(writes.map((write) => `${write.url}\n${JSON.stringify(write.json ?? null)}`).join('\n'));
+    if (ids.length === 0) return writes;
+    const known: Known = new Map();
+    for (const [index, { record }] of (await this.#store.identities(ids)).entries()) if (record?.real) known.set(ids[index]!, { provisional: { id: ids[index]!, url: record.url }, real: record.real });
+    if (known.size === 0) return writes;
+    return writes.map((write) => ({ ...write, url: rewriteUrl(write.url, known), json: write.json === undefined ? undefined : (rewriteJson(write.json, known) as Json) }));
   }
 
   #isCollection(pathname: string): boolean {

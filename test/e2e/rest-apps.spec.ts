@@ -16,7 +16,8 @@ const test = base.extend<{ api: TodoApi }>({
   },
 });
 
-const ONE_LINE = '/outbox-sw.js?include=/todos&collections=/todos,/todos/*/notes&urlMember=url';
+const SHELL = '/backbone.html,/fetch.html,/vendor/jquery.js,/vendor/underscore.js,/vendor/backbone.js';
+const ONE_LINE = `/outbox-sw.js?include=/todos&collections=/todos,/todos/*/notes&urlMember=url&shell=${SHELL}&reads=/todos`;
 
 type App = { [step in 'add' | 'toggle' | 'remove']: (title: string) => Promise<void> } & {
   rename(title: string, to: string): Promise<void>;
@@ -43,6 +44,13 @@ async function openApp(page: Page, api: TodoApi, path: string): Promise<void> {
 
 const step = (page: Page, name: keyof App, ...args: string[]) => page.evaluate(([n, a]) => (window.app[n as keyof App] as (...x: string[]) => Promise<void>)(...a), [name, args] as const);
 
+/** The todos in the worker's cached GET /todos, as titles. */
+const cachedTitles = (page: Page) =>
+  page.evaluate(async () => {
+    const cached = await (await caches.open('sw-outbox-reads')).match('/todos');
+    return cached ? ((await cached.json()) as { title: string }[]).map((todo) => todo.title) : null;
+  });
+
 async function anotherDeviceAdds(api: TodoApi, title: string): Promise<void> {
   // No worker, no key: the middleware's defaults process it as they would without it.
   const response = await fetch(`${api.url}/todos`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title }) });
@@ -62,6 +70,9 @@ for (const [name, path] of [
     await openApp(page, api, path);
     await step(page, 'add', 'bread');
     await step(page, 'add', 'butter');
+    // The list read before the worker took control was cached when it did (a first visit),
+    // and each delivered create refreshed it.
+    await expect.poll(() => cachedTitles(page)).toEqual(['B: call the plumber', 'B: buy paint', 'bread', 'butter']);
 
     await context.setOffline(true);
     await step(page, 'add', 'milk');
@@ -75,6 +86,23 @@ for (const [name, path] of [
     await step(page, 'addNote', 'milk', 'semi-skimmed');
     expect(await page.evaluate(() => window.app.titles())).toEqual([['B: call the plumber', false], ['B: buy paint', false], ['bread', true], ['milk', true], ['free-range eggs', false]]);
     expect(api.todos.size).toBe(4); // nothing reached the server while offline
+
+    // Reloaded offline: the app opens from its shell and its list from the cache, with every
+    // waiting write applied, and the answer says so.
+    await page.reload();
+    await page.evaluate(() => window.appReady);
+    expect(await page.evaluate(() => window.app.titles())).toEqual([['B: call the plumber', false], ['B: buy paint', false], ['bread', true], ['milk', true], ['free-range eggs', false]]);
+    const read = await page.evaluate(async () => {
+      const response = await fetch('/todos');
+      return { cache: response.headers.get('Outbox-From-Cache'), applied: response.headers.get('Outbox-Applied'), age: response.headers.get('Age') };
+    });
+    expect(read).toEqual({ cache: '?1', applied: '8', age: expect.stringMatching(/^\d+$/) });
+    if (path.startsWith('/backbone.html?idAttribute=url')) {
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.screenshot({ path: test.info().outputPath(`offline-reload-${width}.png`) });
+      }
+    }
 
     await context.setOffline(false);
     const theEnd = [
