@@ -83,12 +83,32 @@ export class OutboxClient {
     // A page opening is the user coming back, as when it becomes visible: send what waits.
     // Should that fail, the retry-scheduled message that follows sets this page's timer.
     this.#replayNow();
+    // This page's reads so far went past the worker (none controlled it): once one does, it keeps them.
+    if (navigator.serviceWorker && !navigator.serviceWorker.controller) navigator.serviceWorker.addEventListener('controllerchange', this.#keepEarlierReads, { once: true });
   }
+
+  readonly #keepEarlierReads = () => {
+    const own = performance
+      .getEntriesByType('resource')
+      .filter((entry) => (entry as PerformanceResourceTiming).initiatorType === 'fetch' || (entry as PerformanceResourceTiming).initiatorType === 'xmlhttprequest')
+      .map((entry) => entry.name)
+      .filter((url) => new URL(url).origin === location.origin);
+    if (own.length > 0) this.keepReads([...new Set(own)]).catch(() => {});
+  };
 
   /** Calls `listener` with every status message; returns the function that stops it. */
   subscribe(listener: Listener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Has the worker cache the reads this page made before it controlled the page (a first
+   * visit): those under the worker's `reads`. The client does it by itself when the worker
+   * takes control of a page it made; call it for reads made some other way.
+   */
+  async keepReads(urls: string[]): Promise<void> {
+    await this.#send({ type: 'keep-reads', urls });
   }
 
   /**
@@ -308,6 +328,7 @@ export class OutboxClient {
     this.#watchdogs.clear();
     removeEventListener('online', this.#replayNow);
     document.removeEventListener('visibilitychange', this.#onVisible);
+    navigator.serviceWorker?.removeEventListener('controllerchange', this.#keepEarlierReads);
     this.#listeners.clear();
     this.#configErrorListeners.clear();
   }

@@ -18,7 +18,7 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
   const options = resolveOptions(input);
   const reads = options.shell.length > 0 || options.reads.length > 0 ? createOfflineReads(options) : undefined;
   // A delivered write refreshes the cached reads it changed, so that they show it offline later.
-  const outbox = createOutbox(options, hooks, reads ? { delivered: (url) => void reads.refreshAfterWrite(url) } : {});
+  const outbox = createOutbox(options, hooks, reads ? { delivered: (url) => void reads.refreshAfterWrite(url), keepReads: (urls) => reads.keep(urls) } : {});
   const methods = new Set<string>(options.methods);
   const match = createRouteMatcher(options);
   const mergePaths = options.merge.map(toPathTest);

@@ -68,6 +68,9 @@ export async function runCommand(outbox: Outbox, command: Command, page?: string
       case 'credentials-changed':
         await outbox.credentialsChanged();
         return { ok: true };
+      case 'keep-reads':
+        await outbox.keepReads(command.urls);
+        return { ok: true };
       case 'claim':
         await self.clients.claim();
         return { ok: true };

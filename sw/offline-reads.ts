@@ -36,6 +36,8 @@ export interface OfflineReads {
    * app once online must find their data offline. Never throws.
    */
   warm(): Promise<void>;
+  /** Caches those of these URLs that are under `reads` (the page helper's reads from before control). Never throws. */
+  keep(urls: string[]): Promise<void>;
 }
 
 export function createOfflineReads(options: ReadOptions, now: () => number = Date.now): OfflineReads {
@@ -70,6 +72,18 @@ export function createOfflineReads(options: ReadOptions, now: () => number = Dat
     async warm() {
       const urls = options.reads.filter((path) => !path.includes('*')).map((path) => new URL(path, self.location.origin).href);
       await Promise.all(urls.map((url) => store(url).catch(() => {})));
+    },
+    async keep(urls) {
+      const kept = new Set<string>();
+      for (const url of urls) {
+        try {
+          const parsed = new URL(url, self.location.origin);
+          if (parsed.origin === self.location.origin && reads.some((test) => test(parsed.pathname))) kept.add(parsed.href);
+        } catch {
+          // Not a URL: nothing to keep.
+        }
+      }
+      await Promise.all([...kept].map((url) => store(url).catch(() => {})));
     },
     refreshAfterWrite(written) {
       const url = new URL(written);

@@ -76,6 +76,8 @@ export interface OutboxDeps {
   locks?: LockManager | undefined;
   /** Asks the open pages for a write's credential headers (see ask-pages.ts); null when none gives them. */
   askPages?: ((write: { url: string; method: string; lane: string; names: string[] }) => Promise<Record<string, string> | null>) | undefined;
+  /** Fetches these reads into the worker's cache, those of them it keeps (option `reads`). */
+  keepReads?: ((urls: string[]) => Promise<void>) | undefined;
   /** A write to this URL was delivered (2xx): the worker's cached reads it changed may be refreshed. */
   delivered?: ((url: string) => void) | undefined;
   /** The origin's storage use and persistence, for snapshots; none where the browser has no StorageManager. */
@@ -98,6 +100,8 @@ const FLUSH_POLL_MS = 250;
 /** How many representations `merge` paths keep, and the largest kept (in characters of JSON). */
 const MAX_REPRESENTATIONS = 200;
 const MAX_REPRESENTATION_CHARS = 64 * 1024;
+/** At most this many of a page's earlier reads are fetched into the cache at once. */
+const MAX_KEPT_READS = 100;
 /** At most this many waiting writes are applied to a read (the first, in the order they will be sent). */
 const MAX_OVERLAID_WRITES = 1_000;
 /** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
@@ -671,6 +675,11 @@ export class Outbox {
       this.#deps.log('could not apply the waiting writes to', request.url, error);
       return response;
     }
+  }
+
+  /** Reads a page made before this worker controlled it: those under `reads` are cached now (a first visit). */
+  async keepReads(urls: string[]): Promise<void> {
+    await this.#deps.keepReads?.(urls.filter((url) => typeof url === 'string').slice(0, MAX_KEPT_READS));
   }
 
   /** The outbox's stable id (Outbox-Client-Id). */

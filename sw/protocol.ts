@@ -368,6 +368,8 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   | { type: 'sign-out'; pending: SignOutPending; timeoutMs: number }
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
   | { type: 'claim' }
+  /** Reads the page made before the worker controlled it: those under `reads` are fetched into the cache (a first visit). */
+  | { type: 'keep-reads'; urls: string[] }
   /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
   | { type: 'whoami' }
 );

@@ -67,3 +67,32 @@ test('without shell or reads, nothing is cached and an offline reload fails as i
   await context.setOffline(true);
   await expect(page.reload()).rejects.toThrow(/ERR_INTERNET_DISCONNECTED/);
 });
+
+test('a first visit: the reads a page made before the worker controlled it are cached once it does, those under reads only', async ({ context, server }) => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  // The app reads its data at once, long before its worker is installed.
+  await page.evaluate(() => Promise.all(['/api/lists/7', '/api/lists/8?page=2', '/api/other'].map((path) => fetch(path).then((response) => response.text()))));
+  await page.evaluate(
+    async ([helper, worker]) => {
+      const { OutboxClient } = (await import(helper)) as typeof import('../../client/index.js');
+      window.outbox = new OutboxClient();
+      await navigator.serviceWorker.register(worker);
+      if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    },
+    ['/dist/client/index.js', '/outbox-sw.js?reads=/api/lists/*'] as const,
+  );
+  await expect.poll(() => cachedPaths(page, 'sw-outbox-reads')).toEqual(['/api/lists/7', '/api/lists/8']);
+  await context.setOffline(true);
+  expect(await read(page, '/api/lists/8?page=2')).toMatchObject({ status: 200, fromCache: '?1' });
+});
+
+test('a first visit with the one line only: the exact reads paths are fetched into the cache when the worker takes control', async ({ context, server }) => {
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?sw=none`);
+  await page.evaluate(async (worker) => {
+    await navigator.serviceWorker.register(worker);
+    if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  }, '/outbox-sw.js?reads=/api/items,/api/lists/*');
+  await expect.poll(() => cachedPaths(page, 'sw-outbox-reads')).toEqual(['/api/items']);
+});
