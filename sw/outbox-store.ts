@@ -490,6 +490,41 @@ export class OutboxStore {
     return records.map((record, index) => ({ record, createState: creates[index]?.state }));
   }
 
+  /**
+   * Withdraws a create that was never attempted, with the never-attempted writes to its
+   * URL and under it: a DELETE of it made them moot, and nothing of it is sent. Its
+   * identity is marked lost, so that a write naming it elsewhere is never sent. Undefined
+   * when the create is no longer waiting untried (it may be on its way): the DELETE is then
+   * kept and sent after it.
+   */
+  async withdrawCreate(createId: number, url: string, why: string): Promise<{ withdrawn: Entry[]; counts: Counts } | undefined> {
+    const { tx, done } = await this.#tx();
+    const meta = await readMeta(tx);
+    const create = await tx.objectStore('entries').get(createId);
+    const identity = create?.provisional && (await tx.objectStore('identities').get(create.provisional.id));
+    if (!create || create.state !== 'pending' || create.attempts > 0 || !identity) {
+      abort(tx);
+      return undefined;
+    }
+    const withdrawn: Entry[] = [create];
+    let cursor = await tx.objectStore('entries').index('queue').openCursor(laneRange(create.lane));
+    while (cursor) {
+      const entry = cursor.value;
+      const under = entry.url === url || entry.url.startsWith(`${url}/`) || entry.url.startsWith(`${url}?`);
+      if (entry.id !== createId && entry.state === 'pending' && entry.attempts === 0 && under) withdrawn.push(entry);
+      cursor = await cursor.continue();
+    }
+    for (const entry of withdrawn) {
+      void tx.objectStore('entries').delete(entry.id);
+      void tx.objectStore('requests').delete(entry.id);
+      bump(meta, entry, -1);
+    }
+    void tx.objectStore('identities').put({ ...identity, lost: why });
+    void tx.objectStore('meta').put(meta, META_KEY);
+    await done(meta);
+    return { withdrawn, counts: countsOf(meta) };
+  }
+
   /** Drops the provisional identities made before `before` whose creates are no longer waiting. */
   async forgetIdentities(before: number): Promise<number> {
     const db = await this.#connect();

@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { APPLIED_HEADER, FROM_CACHE_HEADER, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
+import { APPLIED_HEADER, FROM_CACHE_HEADER, WITHDRAWN_HEADER, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
 import type { Json } from '../server/json-merge.js';
 import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { sendAttempt } from './send-attempt.js';
@@ -15,6 +15,7 @@ import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-req
 import { answered, renewed, resolved, toMeta, unsendable, type Transition } from './transitions.js';
 import { toPathTest } from './route-matcher.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
+import type { IdentityRecord } from './identities.js';
 import { overlay, type WaitingWrite } from './read-overlay.js';
 import { collectionTests } from './identities.js';
 
@@ -237,6 +238,10 @@ export class Outbox {
       if (provisional) draft.provisional = provisional;
       // A write naming a create still waiting goes behind it, in its lane.
       lane = draft.lane = (await this.#identities.laneFor(draft)) ?? lane;
+      // A DELETE of a thing whose create was never tried: neither is sent.
+      const deleted = await this.#identities.createDeletedBy(draft);
+      const withdrawn = deleted && (await this.#withdrawCreate(deleted));
+      if (withdrawn) return { kind: 'answered', response: withdrawn };
     }
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     if (this.#policyOf(draft.url) === 'merge') await this.#attachBase(draft);
@@ -753,6 +758,26 @@ export class Outbox {
     }
     this.#wanted = true;
     await this.#pump();
+  }
+
+  /**
+   * Withdraws a create never tried, and the untried writes to it, for a DELETE of it: the
+   * page gets 204, as the server would have answered; undefined when the create is on its
+   * way after all (the DELETE is then kept, and sent after it).
+   */
+  async #withdrawCreate(identity: IdentityRecord): Promise<Response | undefined> {
+    await this.#flush();
+    const result = await this.#deps.store.withdrawCreate(identity.createdBy, identity.url, 'deleted on this device before it was sent');
+    if (!result) return undefined;
+    this.#counts = result.counts;
+    for (const entry of result.withdrawn) {
+      this.#answer(entry.id, undefined);
+      this.#secrets.delete(entry.id);
+      this.#publish({ type: 'discarded', entry: toMeta(entry) }, result.counts);
+    }
+    if (result.counts.pending === 0) this.#publish({ type: 'drained' }, result.counts);
+    this.#deps.log('withdrew', result.withdrawn.map((entry) => `#${entry.id}`).join(' '), 'for a DELETE of', identity.url);
+    return new Response(null, { status: 204, headers: { [WITHDRAWN_HEADER]: '?1' } });
   }
 
   /** A settled create's transition, with its identity record and, when the answer named one, the `identified` event. */

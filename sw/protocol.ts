@@ -72,6 +72,12 @@ export const CACHED_AT_HEADER = 'Outbox-Cached-At';
 /** On a read the outbox applied this user's waiting writes to: how many (decision 0023). */
 export const APPLIED_HEADER = 'Outbox-Applied';
 
+/**
+ * On the outbox's `204` to a DELETE of a record whose create was never sent (option
+ * `collections`): the create and the writes to it were withdrawn, and nothing is sent.
+ */
+export const WITHDRAWN_HEADER = 'Outbox-Withdrawn';
+
 /** Response header set on the outbox's own 202 answer. */
 export const QUEUED_HEADER = 'Outbox-Queued';
 

@@ -49,6 +49,16 @@ export class ProvisionalIdentities {
     return found.find(({ record, createState }) => record && !record.real && createState !== undefined && createState !== 'dead')?.record?.lane;
   }
 
+  /** For a DELETE of a provisional URL itself: the create it names, if that create still waits (the store checks it was never tried). */
+  async createDeletedBy(draft: Pick<Draft, 'method' | 'url'>): Promise<IdentityRecord | undefined> {
+    if (draft.method !== 'DELETE') return undefined;
+    const [id, ...more] = provisionalIdsIn(draft.url);
+    if (id === undefined || more.length > 0) return undefined;
+    const [found] = await this.#store.identities([id]);
+    const record = found?.record;
+    return record && !record.real && !record.lost && found.createState === 'pending' && record.url === draft.url.replace(/[?#].*$/, '') ? record : undefined;
+  }
+
   /** What a page gets for a write kept for later, where the queued 202 would mislead a model library; undefined: the queued 202. */
   answerFor(entry: LiveEntry, body: ArrayBuffer | null): Response | undefined {
     if (entry.provisional) return provisionalAnswer(body, entry.provisional, entry.id, this.#options);

@@ -170,3 +170,42 @@ test('a read of a provisional URL: what the outbox knows while the create waits,
   assert.equal(delivered?.status, 200);
   assert.equal(h.sent.at(-1)!.url, `${ORIGIN}/todos/101`, 'read from the real URL');
 });
+
+test('a DELETE of a record whose create was never tried withdraws the create and the writes to it: nothing is sent; a write naming it elsewhere becomes a dead letter', async () => {
+  const h = harness({ collections: ['/todos', '/todos/*/notes'] });
+  const server = todoServer();
+  h.state.server = (request) => server.handle(request);
+  h.state.online = false;
+  const todo = (await (await h.write('/todos', { title: 'jam' })).json()) as { id: string };
+  await h.write(`/todos/${todo.id}`, { completed: true }, {}, 'PATCH');
+  await h.write(`/todos/${todo.id}/notes`, { text: 'strawberry' });
+  await h.write('/todos', { title: 'scones', with: todo.id });
+  const deleted = await h.write(`/todos/${todo.id}`, undefined, {}, 'DELETE');
+  assert.equal(deleted.status, 204);
+  assert.equal(deleted.headers.get('Outbox-Withdrawn'), '?1');
+  assert.deepEqual((await h.outbox.snapshot(10)).entries.map((entry) => `${entry.method} ${new URL(entry.url).pathname.replace(todo.id, 'P')}`), ['POST /todos']);
+
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(server.seen, [], 'neither the create, nor its edit, nor its note; the scones name it and are held');
+  const dead = (await h.outbox.snapshot(10)).deadLetters;
+  assert.deepEqual(dead.map((entry) => [entry.method, entry.deadCode]), [['POST', 'no-identity']]);
+  assert.match(dead[0]!.deadReason!, /deleted on this device before it was sent/);
+});
+
+test('a DELETE of a record whose create was tried already is kept, and sent after the create', async () => {
+  const h = harness({ collections: ['/todos'] });
+  const server = todoServer();
+  h.state.server = () => Promise.reject(new TypeError('Failed to fetch'));
+  const todo = (await (await h.write('/todos', { title: 'jam' })).json()) as { id: string };
+  await h.settle();
+  h.state.online = false;
+  const deleted = await h.write(`/todos/${todo.id}`, undefined, {}, 'DELETE');
+  assert.equal(deleted.status, 202);
+  h.state.online = true;
+  h.state.server = (request) => server.handle(request);
+  await h.outbox.replay('page');
+  await h.settle();
+  assert.deepEqual(server.seen, ['POST /todos {"title":"jam"}', 'DELETE /todos/101']);
+});
