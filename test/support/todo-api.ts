@@ -38,6 +38,8 @@ export class TodoApi {
   #lastTodo = 0;
   #lastNote = 0;
   #server: Server | undefined;
+  #app: express.Express | undefined;
+  #port = 0;
   url = '';
 
   static async start(): Promise<TodoApi> {
@@ -58,18 +60,30 @@ export class TodoApi {
       '/outbox-sw.js': 'dist/outbox-sw.js',
     };
     for (const [path, file] of Object.entries(files)) app.get(path, (_req, res) => res.sendFile(ROOT + file));
-    const server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    api.#server = server;
-    api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api.#app = app;
+    await api.listen();
     return api;
   }
 
-  close(): Promise<void> {
+  /** Serves again after stop(), on the same port (the origin includes it). */
+  async listen(): Promise<void> {
+    const server = this.#app!.listen(this.#port, '127.0.0.1');
+    await once(server, 'listening');
+    this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.#port}`;
+  }
+
+  /** An outage: every connection is dropped and new ones are refused, the data kept. */
+  stop(): Promise<void> {
     return new Promise((resolve) => {
       this.#server?.closeAllConnections();
       this.#server?.close(() => resolve());
     });
+  }
+
+  close(): Promise<void> {
+    return this.stop();
   }
 
   /** The todos as a person would read them: title and done, in order of creation. */
