@@ -1,5 +1,6 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { TodoApi } from '../support/todo-api.js';
+import { checkTodoBackendPromises } from '../support/todo-backend-promises.js';
 import { APPLIED_TO_LIST, APPS, OFFLINE_STEPS, ON_SCREEN, ONLINE_STEPS, oneLine, OTHER_DEVICE, PATHS_WRITTEN, REGISTER, THE_END } from '../support/todo-scenario.js';
 
 /**
@@ -89,3 +90,38 @@ for (const [name, path] of APPS) {
     expect(mine.map((write) => write.line.replace(/^\w+ /, ''))).toEqual(PATHS_WRITTEN);
   });
 }
+
+test('the Todo-Backend promises hold through the worker, in front of the middleware with its defaults: every write with a key', async ({ context, api }) => {
+  const page = await context.newPage();
+  await openApp(page, api, '/fetch.html');
+  const results = await page.evaluate(checkTodoBackendPromises, `${api.url}/todos`);
+  expect(results.filter((result) => !result.held)).toEqual([]);
+  expect(results).toHaveLength(16);
+  expect(api.writes.length).toBeGreaterThan(16);
+  expect(api.writes.filter((write) => write.key === undefined)).toEqual([]);
+});
+
+test('two devices, each with the outbox, offline at once: their entry numbers are the same and the server ids collide with them, yet each write reaches its own record', async ({ browser, api }) => {
+  const devices = await Promise.all([browser.newContext(), browser.newContext()]);
+  try {
+    const [a, b] = await Promise.all(devices.map((device) => device.newPage()));
+    await openApp(a!, api, '/backbone.html?idAttribute=id');
+    await openApp(b!, api, '/backbone.html?idAttribute=id');
+    // Each device makes one record online: server ids 1 and 2, the outbox entries 1 on each.
+    await steps(a!, [['add', 'A: online']]);
+    await steps(b!, [['add', 'B: online']]);
+    await Promise.all(devices.map((device) => device.setOffline(true)));
+    await steps(a!, [['add', 'A: offline'], ['toggle', 'A: offline'], ['rename', 'A: online', 'A: renamed']]);
+    await steps(b!, [['add', 'B: offline'], ['toggle', 'B: offline'], ['remove', 'B: online']]);
+    await Promise.all(devices.map((device) => device.setOffline(false)));
+    await expect
+      .poll(() => api.state())
+      .toEqual([
+        { title: 'A: renamed', completed: false, notes: [] },
+        { title: 'A: offline', completed: true, notes: [] },
+        { title: 'B: offline', completed: true, notes: [] },
+      ]);
+  } finally {
+    await Promise.all(devices.map((device) => device.close()));
+  }
+});

@@ -57,9 +57,10 @@ export class TodoApi {
       '/vendor/jquery.js': 'node_modules/jquery/dist/jquery.min.js',
       '/vendor/underscore.js': 'node_modules/underscore/underscore-umd-min.js',
       '/vendor/backbone.js': 'node_modules/backbone/backbone-min.js',
-      '/outbox-sw.js': 'dist/outbox-sw.js',
     };
     for (const [path, file] of Object.entries(files)) app.get(path, (_req, res) => res.sendFile(ROOT + file));
+    // The built drop-in, unless OUTBOX_SW names another build (to show that a case fails on an older release).
+    app.get('/outbox-sw.js', (_req, res) => res.sendFile(process.env.OUTBOX_SW ?? `${ROOT}dist/outbox-sw.js`, { dotfiles: "allow" }));
     api.#app = app;
     await api.listen();
     return api;
@@ -106,6 +107,11 @@ export class TodoApi {
       };
     };
     app.get('/todos', (_req, res) => void res.json([...this.todos.values()]));
+    app.delete('/todos', (_req, res) => {
+      this.todos.clear();
+      this.notes.clear();
+      res.status(204).end();
+    });
     app.post('/todos', (req, res) => {
       const id = ++this.#lastTodo;
       const todo: Todo = { title: '', completed: false, order: id, ...fields(req.body), id, url: `${this.url}/todos/${id}` };
