@@ -8,7 +8,8 @@
  *   BENCH_ROUNDS=3 BENCH_WRITES=100   online rounds, and sequential writes per round
  *   BENCH_DRAIN=1000                  writes queued offline, then drained
  *   BENCH_SCALE=10000 BENCH_SCALE_KB=10   the scale run
- * A size of 0 skips its section (BENCH_ROUNDS=0, BENCH_DRAIN=0, BENCH_SCALE=0).
+ *   BENCH_IDENTITIES=200              creates kept offline, plain and with provisional identities, and reads over them
+ * A size of 0 skips its section (BENCH_ROUNDS=0, BENCH_DRAIN=0, BENCH_SCALE=0, BENCH_IDENTITIES=0).
  */
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import { build } from 'esbuild';
@@ -24,6 +25,7 @@ const WRITES = Number(process.env.BENCH_WRITES ?? 100);
 const DRAIN = Number(process.env.BENCH_DRAIN ?? 1000);
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const SCALE_KB = Number(process.env.BENCH_SCALE_KB ?? 10);
+const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 200);
 const ROOT = new URL('..', import.meta.url).pathname;
 
 type Arm = 'no worker' | 'pass-through' | 'Workbox 7.4' | 'sw-outbox';
@@ -243,6 +245,54 @@ async function scale(server: TestServer): Promise<void> {
   }
 }
 
+/**
+ * 4. Apps whose server makes the ids (decisions 0022, 0023): creates kept offline, answered
+ * 202 (plain) or 201 with a provisional identity (`collections`); then the median of 20
+ * reads of the collection from the cache, with none and with all of them waiting (each
+ * read gets them applied).
+ */
+async function identities(browser: Browser, server: TestServer): Promise<void> {
+  console.log(`\n${IDENTITIES} creates (POST /api/items) kept offline, then reads of GET /api/items from the cache`);
+  const widths = [34, 16, 20, 20];
+  console.log(row(['', 'enqueue', 'read, none waiting', `read, ${IDENTITIES} waiting`], widths));
+  const reads = (page: Page) =>
+    page.evaluate(async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const start = performance.now();
+        await fetch('/api/items').then((response) => response.text());
+        times.push(performance.now() - start);
+      }
+      return times.sort((a, b) => a - b)[10]!;
+    });
+  for (const [name, url] of [
+    ['sw-outbox, reads', '/outbox-sw.js?reads=/api/items'],
+    ['sw-outbox, reads and collections', '/outbox-sw.js?reads=/api/items&collections=/api/items'],
+  ] as const) {
+    process.stderr.write(`  identities, ${name}\n`);
+    const context = await browser.newContext();
+    await context.addInitScript('globalThis.__name = (fn) => fn;');
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?sw=none`);
+    await page.evaluate(async (worker) => {
+      await navigator.serviceWorker.register(worker);
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+      await fetch('/api/items').then((response) => response.text()); // cached as it passes
+    }, url);
+    await context.setOffline(true);
+    const none = await reads(page);
+    const rate = await page.evaluate(async (count) => {
+      const start = performance.now();
+      for (let i = 0; i < count; i++) await fetch('/api/items', { method: 'POST', body: JSON.stringify({ i }), headers: { 'Content-Type': 'application/json' } }).then((r) => r.text());
+      return count / ((performance.now() - start) / 1000);
+    }, IDENTITIES);
+    const waiting = await reads(page);
+    console.log(row([name, `${rate.toFixed(0)} writes/s`, ms(none), ms(waiting)], widths));
+    await context.close();
+  }
+}
+
 const browser = await chromium.launch(config.use?.launchOptions ?? {});
 const server = await TestServer.start();
 server.requireKey = false; // Workbox and the baselines send no key: every arm's writes are applied alike
@@ -252,6 +302,7 @@ try {
   if (ROUNDS > 0) await onlinePath(browser, server);
   if (DRAIN > 0) await drains(browser, server);
   if (SCALE > 0) await scale(server);
+  if (IDENTITIES > 0) await identities(browser, server);
 } finally {
   await browser.close();
   await server.stop();
