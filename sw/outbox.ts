@@ -159,6 +159,8 @@ export class Outbox {
   /** A trigger asked for a claim since the last commit; #force: one that may skip waits for the network. */
   #wanted = false;
   #force = false;
+  /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
+  #forcedAt = -Infinity;
   #committing: Promise<void> | undefined;
   #idle: (() => void)[] = [];
   #cancelWake: (() => void) | undefined;
@@ -318,7 +320,10 @@ export class Outbox {
     if (trigger === 'start' && this.#identities) void this.#deps.store.forgetIdentities(this.#deps.now() - this.#options.maxAgeMs).catch(() => {});
     // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
     if (trigger === 'start' && this.#hooks.credentials) return this.credentialsChanged();
-    if (FORCING.has(trigger)) this.#force = true;
+    if (FORCING.has(trigger)) {
+      this.#force = true;
+      this.#forcedAt = this.#deps.now();
+    }
     this.#wanted = true;
     void this.#pump();
     if (!this.#committing && this.#inFlight.size === 0 && this.#changes.length === 0) return Promise.resolve();
@@ -745,6 +750,9 @@ export class Outbox {
       // Order holds: nothing behind this entry goes before it, so its lane's pages are told now.
       this.#releaseLane(entry.lane);
       this.#registerSync();
+      // A sign that the network is back came while this attempt was failing for want of it
+      // (the browser's online event races its network coming up): that sign is not lost.
+      if (result.kind === 'network-error' && this.#forcedAt > entry.attemptAt) this.#force = true;
     }
     const change: Change = { id: entry.id, transition, was: entry };
     this.#changes.push(change);

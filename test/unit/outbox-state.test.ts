@@ -48,3 +48,18 @@ test('watchOutbox: not ready until the first snapshot; counts from each message 
   stop();
   assert.equal(fake.listeners.size, 0, 'the last unsubscribe stops listening to the client');
 });
+
+test('watchOutbox: each identified message adds its mapping to identities, which later snapshots keep', async () => {
+  const fake = fakeClient();
+  const watch = watchOutbox(fake.client);
+  const stop = watch.subscribe(() => {});
+  const identified = (provisional: string, id: number) =>
+    ({ type: 'identified', counts: { pending: 0, deadLetters: 0, conflicts: 0 }, entry: { id: 1 }, provisional: { id: provisional, url: `/todos/${provisional}` }, real: { id, url: `/todos/${id}` } }) as unknown as StatusMessage;
+  fake.listeners.forEach((listener) => listener(identified('outbox-a', 5)));
+  fake.listeners.forEach((listener) => listener(identified('outbox-b', 6)));
+  assert.deepEqual(watch.getSnapshot().identities, { 'outbox-a': { id: 5, url: '/todos/5' }, 'outbox-b': { id: 6, url: '/todos/6' } });
+  for (const read of fake.reads.splice(0)) read(fake.snapshot(0));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(Object.keys(watch.getSnapshot().identities), ['outbox-a', 'outbox-b'], 'a snapshot does not forget them');
+  stop();
+});

@@ -485,3 +485,32 @@ test('encryption at rest: a conflict\'s write and "theirs" are stored sealed, re
   assert.equal(await resent.text(), '{"n":"ours-marker"}');
   assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
+
+test('a sign that the network is back, arriving while an attempt is failing for want of it, is not lost: the write goes again at once', async () => {
+  const h = harness({ retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 });
+  let fail: (error: Error) => void = () => {};
+  h.state.server = () => new Promise<Response>((_, reject) => (fail = reject));
+  const answered = h.write('/api/items', { a: 1 });
+  await until(() => h.sent.length === 1, 'the first attempt');
+  // The page's online event, or the sync event, while that attempt is still out.
+  h.clock.advance(5);
+  void h.outbox.replay('sync');
+  // Its claim finds the lane busy, and is over before the attempt fails.
+  await until(() => h.steps.includes('commit'), 'the sync’s claim');
+  await new Promise((resolve) => setImmediate(resolve));
+  h.state.server = () => answer(201);
+  fail(new TypeError('Failed to fetch'));
+  await answered;
+  await until(() => h.sent.length === 2, 'a second attempt, without waiting out the day-long backoff');
+  await h.settle();
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+});
+
+test('an attempt that fails with no sign since it started waits out its backoff', async () => {
+  const h = harness({ retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 });
+  h.state.server = refused;
+  await h.write('/api/items', { a: 1 });
+  await h.settle();
+  assert.equal(h.sent.length, 1, 'one attempt: the write that triggered it came before it started');
+  assert.equal((await h.outbox.snapshot(10)).counts.pending, 1);
+});
