@@ -114,11 +114,12 @@ test('two devices, each with the outbox, offline at once: their entry numbers ar
     await steps(a!, [['add', 'A: offline'], ['toggle', 'A: offline'], ['rename', 'A: online', 'A: renamed']]);
     await steps(b!, [['add', 'B: offline'], ['toggle', 'B: offline'], ['remove', 'B: online']]);
     await Promise.all(devices.map((device) => device.setOffline(false)));
+    // The two devices' writes arrive in no promised order between them: the records, by title.
     await expect
-      .poll(() => api.state())
+      .poll(() => api.state().sort((x, y) => x.title.localeCompare(y.title)))
       .toEqual([
-        { title: 'A: renamed', completed: false, notes: [] },
         { title: 'A: offline', completed: true, notes: [] },
+        { title: 'A: renamed', completed: false, notes: [] },
         { title: 'B: offline', completed: true, notes: [] },
       ]);
   } finally {
