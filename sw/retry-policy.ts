@@ -63,6 +63,8 @@ export const MIN_IN_FLIGHT_DELAY_MS = 500;
 // The draft's example title is "A request is outstanding for this Idempotency-Key";
 // servers word it in a few ways.
 const IN_FLIGHT_WORDING = /outstanding|being processed|in progress|in flight/i;
+/** The response header a server sets on a stored reply it sends again for a key it has answered. */
+const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
  * Exponential backoff with full jitter: a uniform delay between 0 and
@@ -98,9 +100,12 @@ export function inFlightDelay(policy: RetryPolicy, random: () => number = Math.r
  * processed" rather than the app's own conflict. A problem `type` decides when there is
  * one (sw-outbox/server's, or another server's own type for its conflicts); else the
  * draft's wording, else the entry's history: a 409 while an earlier attempt may still be
- * committing is most likely that attempt.
+ * committing is most likely that attempt. A stored reply sent again (`Idempotent-Replayed`,
+ * as sw-outbox/server and Stripe mark it) is the earlier attempt's final answer: never
+ * "still in flight", whatever the history says.
  */
 export function isInFlight409(result: Extract<AttemptResult, { kind: 'response' }>, mayBeCommitting: boolean): boolean {
+  if (result.response.headers.has(REPLAYED_HEADER)) return false;
   const { type, title } = result.problem ?? {};
   if (type && type !== 'about:blank') return type === IN_FLIGHT_PROBLEM_TYPE;
   if (title && IN_FLIGHT_WORDING.test(title)) return true;

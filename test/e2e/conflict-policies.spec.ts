@@ -2,6 +2,7 @@ import { expect, openApp, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
 import type { Snapshot } from '../../sw/protocol.js';
 import type { Json } from '../../server/json-merge.js';
+import { goOnline } from '../support/online.js';
 
 const snapshot = (page: import('@playwright/test').Page): Promise<Snapshot> => page.evaluate(() => window.outbox.snapshot());
 const read = (page: import('@playwright/test').Page, path: string) => page.evaluate((url) => fetch(url).then((response) => response.json()), path);
@@ -27,7 +28,7 @@ test('conflict policies on their own paths, on a server that only refuses: merge
   changeOnServer(server, '/api/docs/1', { days: 5 });
   changeOnServer(server, '/api/presence/1', { at: 'away' });
   changeOnServer(server, '/api/drafts/1', { text: 'theirs' });
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
 
   await expect.poll(() => server.documents.get('/api/drafts/1')!.body).toEqual({ text: 'mine' });
@@ -44,7 +45,7 @@ test('conflict policies on their own paths, on a server that only refuses: merge
   await context.setOffline(true);
   await write(page, 'PUT', '/api/docs/1', { title: 'Trip', place: 'Tromsø', days: 5 }, { 'If-Match': `"${server.documents.get('/api/docs/1')!.version}"` });
   changeOnServer(server, '/api/docs/1', { place: 'Ålesund' });
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(async () => (await snapshot(page)).counts.conflicts).toBe(1);
   const [conflict] = (await snapshot(page)).conflicts;

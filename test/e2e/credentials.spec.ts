@@ -1,4 +1,5 @@
 import { everythingStored, expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+import { goOnline } from '../support/online.js';
 
 test('a token that expires while offline: the replay gets 401, the writes wait as needs-auth, the page gives a fresh token, each is committed once, in order; no token is ever in IndexedDB', async ({ context, server }) => {
   const OLD = 'old-token-7c1e9a';
@@ -16,7 +17,7 @@ test('a token that expires while offline: the replay gets 401, the writes wait a
 
   // The session expires meanwhile; back online, the first write meets 401 and its lane waits.
   server.token = FRESH;
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])))).toEqual([['needs-auth', 2]]);
   await expect(page.locator('outbox-status .activity')).toHaveText('Sign in to send 2 changes');

@@ -2,6 +2,7 @@ import { expect, openApp, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import type { QueuedBody, Snapshot } from '../../sw/protocol.js';
 import type { Page } from '@playwright/test';
+import { goOnline } from '../support/online.js';
 
 const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => window.outbox.snapshot());
 
@@ -13,7 +14,7 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   const keys = queued.map((body) => body.idempotencyKey);
   server.fail({ kind: 'status', status: 400 }, TestServer.bodyHas('i', 2));
 
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(2);
   expect(server.commits.map((commit) => commit.key)).toEqual([keys[0], keys[2]]);
 
@@ -38,7 +39,7 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   await context.setOffline(true);
   await write(page, 'POST', '/api/items', { i: 4 });
   server.fail({ kind: 'status', status: 422 });
-  await context.setOffline(false);
+  await goOnline(context);
   await expect.poll(() => snapshot(page).then((s) => s.deadLetters.length)).toBe(1);
   const [unwanted] = (await snapshot(page)).deadLetters;
   await page.evaluate((id) => window.outbox.discard(id), unwanted!.id);
@@ -69,7 +70,7 @@ test('a write retried past maxAttempts becomes a dead letter with its reason, an
   await write(page, 'POST', '/api/items', { i: 2 });
   server.fail({ kind: 'status', status: 500 }, TestServer.bodyHas('i', 1));
   server.fail({ kind: 'status', status: 500 }, TestServer.bodyHas('i', 1));
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(1);
   expect(JSON.parse(server.commits[0]!.body)).toEqual({ i: 2 });
   const [dead] = (await snapshot(page)).deadLetters;

@@ -1,4 +1,5 @@
 import { expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, replayNow, row, seeded, statusOf, test } from '../support/demo.js';
+import { goOnline } from '../support/online.js';
 
 test('A renames an item offline while B ticks it online: once A reconnects both changes are on the server, with no dead letter and nothing to decide', async ({ browser, context, demo }) => {
   const { listId, id } = seeded(demo);
@@ -15,7 +16,7 @@ test('A renames an item offline while B ticks it online: once A reconnects both 
   await row(b, tea).getByRole('checkbox').check();
   await expect.poll(() => itemsOnServer(demo, listId)[0]).toEqual({ name: 'Milk', done: true });
 
-  await context.setOffline(false);
+  await goOnline(context);
   await replayNow(a);
   await expect.poll(() => itemsOnServer(demo, listId)[0]).toEqual({ name: 'Oat milk', done: true });
   expect(demo.processed.map(({ method, status }) => `${method} ${status}`)).toEqual(['PATCH 200', 'PATCH 200']);
@@ -35,7 +36,7 @@ test('ticking one item on and off five times offline sends one write, with the l
   const box = row(page, id('Eggs')).getByRole('checkbox');
   for (let i = 0; i < 5; i++) await box.click();
   await expect(statusOf(page).pending).toHaveText(/^2 waiting/);
-  await context.setOffline(false);
+  await goOnline(context);
   await replayNow(page);
   await expect.poll(() => itemsOnServer(demo, listId).slice(0, 2)).toEqual([{ name: 'Milk', done: true }, { name: 'Eggs', done: true }]);
   expect(demo.processed.map(({ method, path }) => `${method} ${path.split('/').pop() === id('Eggs') ? 'Eggs' : 'Milk'}`)).toEqual(['PATCH Milk', 'PATCH Eggs']);

@@ -1,4 +1,5 @@
 import { expect, openDemo, replayNow, seeded, test } from '../support/demo.js';
+import { goOnline } from '../support/online.js';
 
 // The shared note is a CRDT: its writes are Yjs updates, merged on the server in any
 // order, any number of times. Two people type in it offline, then reconnect.
@@ -18,7 +19,7 @@ for (const first of ['A', 'B'] as const) {
 
     const order = first === 'A' ? [A, B] : [B, A];
     for (const person of order) {
-      await person.context.setOffline(false);
+      await goOnline(person.context);
       await replayNow(person.page);
       await expect.poll(() => person.page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
     }

@@ -1,6 +1,7 @@
 import type { Browser, Page } from '@playwright/test';
 import type { DemoServer } from '../../demo/server/demo-server.js';
 import { addItem, expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, replayNow, screenshot, seeded, statusOf, test } from '../support/demo.js';
+import { goOnline } from '../support/online.js';
 
 test('<outbox-status> shows writes waiting, the next retry and the last error, then that all is saved', async ({ context, demo }) => {
   const page = await openDemo(context, demo);
@@ -40,7 +41,7 @@ async function renameClash(browser: Browser, page: Page, demo: DemoServer, itemI
   await renameItem(other, itemId, theirs);
   await expect(statusOf(other).pending).toHaveText('All changes saved');
   await otherProfile.close();
-  await page.context().setOffline(false);
+  await goOnline(page.context());
   await replayNow(page);
 }
 
@@ -151,8 +152,10 @@ test('a 409 "still in flight" from sw-outbox/server is asked again until the slo
   await page.evaluate(() => document.addEventListener('outbox-change', (event) => (window as unknown as { record: (m: unknown) => void }).record((event as CustomEvent).detail)));
 
   // Each write takes longer than the outbox's 10 s attempt timeout: it gives up on the
-  // attempt, asks again, and meanwhile sw-outbox/server answers that the key is in flight.
-  demo.chaos.update({ slowMs: 11_000 });
+  // attempt, asks again (within 0.5 to 1 s), and meanwhile sw-outbox/server answers that the
+  // key is in flight. 4 s past the timeout, so that a loaded machine's late retry still
+  // comes while the first attempt is processed.
+  demo.chaos.update({ slowMs: 14_000 });
   await addItem(page, 'Coffee');
   await expect.poll(() => log.some((message) => message.type === 'retry-scheduled' && message.error === 'HTTP 409: an earlier attempt is still being processed'), { timeout: 30_000 }).toBe(true);
   await expect(status.pending).toHaveText('All changes saved', { timeout: 30_000 });
@@ -164,7 +167,7 @@ test('a 409 "still in flight" from sw-outbox/server is asked again until the slo
   // An item added again under an id the server has: the API's own 409, a conflict.
   await context.setOffline(true);
   await page.evaluate((listPath) => fetch(`${listPath}/items`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: document.querySelector('#items li')!.getAttribute('data-id'), name: 'Again' }) }), `/api/lists/${listId}`);
-  await context.setOffline(false);
+  await goOnline(context);
   await replayNow(page);
   await expect(status.pending).toHaveText('1 in conflict');
   await expect(status.conflicts.first()).toContainText('POST');

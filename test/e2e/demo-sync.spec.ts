@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { addItem, replayNow, expect, itemsOnScreen, itemsOnServer, openDemo, renameItem, row, screenshot, seeded, statusOf, test } from '../support/demo.js';
+import { goOnline } from '../support/online.js';
 
 // Playwright lifts its offline emulation from the page before the worker, so the replay
 // the page's `online` event asks for can fail and wait out a backoff. After reconnecting,
@@ -39,7 +40,7 @@ test('the seed scenario: a list edited offline reaches the server after reconnec
     { name: 'Coffee', done: false },
   ]);
 
-  await context.setOffline(false);
+  await goOnline(context);
   await expect(status.network).toHaveText('Online');
   await replayNow(page);
   await expect(status.pending).toHaveText('All changes saved');
@@ -86,7 +87,7 @@ test('reloaded offline, the app opens and shows every edit still waiting, each m
   expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling at 390 px').toBeLessThanOrEqual(390);
   await page.setViewportSize({ width: 1280, height: 720 });
 
-  await context.setOffline(false);
+  await goOnline(context);
   await replayNow(page);
   await expect(status.pending).toHaveText('All changes saved');
   await expect.poll(marked).toEqual([]);
@@ -111,7 +112,7 @@ test('two tabs edit different items of one list offline; both sets of edits surv
   await expect(statusOf(tabA).pending).toHaveText('5 waiting (2 from this tab)');
   await expect(statusOf(tabB).pending).toHaveText('5 waiting (3 from this tab)');
 
-  await context.setOffline(false);
+  await goOnline(context);
   await replayNow(tabA);
   const expected = [
     { name: 'Milk', done: true },

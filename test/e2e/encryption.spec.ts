@@ -5,6 +5,7 @@ import { deviceKeys, everythingStored, expect, openApp, test, write } from '../s
 import { markedBinary, MARKERS } from '../support/markers.js';
 import { filesContaining } from '../support/profile-search.js';
 import type { TestServer } from '../support/test-server.js';
+import { goOnline } from '../support/online.js';
 
 // The test page and its page helper: what the app needs to open offline.
 const SHELL = ['/', '/dist/client/index.js'];
@@ -134,7 +135,7 @@ test('revoking the device key makes the waiting writes unreadable: each becomes 
 
   // The device is reported lost: the app's server revokes its key.
   expect(await server.keys.revoke('ana', { kid: issued[0]!.kid })).toBe(1);
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   const snapshot = await page.evaluate(() => window.outbox.snapshot());
   expect(snapshot.counts).toEqual({ pending: 0, deadLetters: 2, conflicts: 0 });

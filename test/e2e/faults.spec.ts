@@ -1,6 +1,7 @@
 import { expect, openApp, statusTypes, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import type { QueuedBody } from '../../sw/protocol.js';
+import { goOnline } from '../support/online.js';
 
 const bodies = (server: TestServer) => server.commits.map((commit) => JSON.parse(commit.body).i as number);
 
@@ -13,7 +14,7 @@ test('a slow server that commits after the outbox gave up on the attempt: no wri
   const queued: QueuedBody['outbox'][] = [];
   for (let i = 1; i <= 4; i++) queued.push((JSON.parse((await write(page, 'POST', '/api/items', { i })).text) as QueuedBody).outbox);
   for (let i = 1; i <= 4; i++) server.fail({ kind: 'slow-commit', delayMs: 2_500 }, TestServer.bodyHas('i', i));
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(4, 60_000);
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts)), { timeout: 20_000 }).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 

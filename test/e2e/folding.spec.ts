@@ -1,5 +1,6 @@
 import type { QueuedBody, StatusMessage } from '../../sw/protocol.js';
 import { expect, openApp, test, write } from '../support/fixtures.js';
+import { goOnline } from '../support/online.js';
 
 const rename = (name: string) => ({ name });
 const MERGE_PATCH = { 'Content-Type': 'application/merge-patch+json' };
@@ -16,7 +17,7 @@ test('with fold on, 100 renames of one item made offline send one write, with th
   const folded = await page.evaluate(() => window.statusLog.filter((message): message is Extract<StatusMessage, { type: 'folded' }> => message.type === 'folded').map(({ entry, into }) => [entry.id, into]));
   expect(folded).toEqual(ids.slice(0, -1).map((id, i) => [id, ids[i + 1]]));
 
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await server.waitForCommits(2);
   expect(server.commits.map((commit) => `${commit.method} ${commit.path}`)).toEqual(['POST /api/items', 'PATCH /api/items/7']);
@@ -42,7 +43,7 @@ test('without fold, the same renames are each sent', async ({ context, server })
   const page = await openApp(context, server);
   await context.setOffline(true);
   for (const name of ['a', 'b', 'c']) await write(page, 'PATCH', '/api/items/7', rename(name), MERGE_PATCH);
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await server.waitForCommits(3);
   expect(server.commits.map((commit) => JSON.parse(commit.body).name)).toEqual(['a', 'b', 'c']);

@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, openApp, test } from '../support/fixtures.js';
+import { goOnline } from '../support/online.js';
 
 const OPTIONS = { include: ['/api/'], forms: true };
 const PHOTO = { name: 'photo.txt', mimeType: 'text/plain', buffer: Buffer.from('pretend these are the bytes of a photo\n') };
@@ -33,7 +34,7 @@ test('offline, a form post with a file part is saved on the device, the person i
   expect(waiting).toMatchObject({ method: 'POST', url: `${server.url}/api/forms`, contentType: expect.stringMatching(/^multipart\/form-data; boundary=/) });
   expect(waiting!.body).toContain(PHOTO.buffer.toString());
 
-  await context.setOffline(false);
+  await goOnline(context);
   await app.evaluate(() => window.outbox.replay());
   await server.waitForCommits(1);
   const [arrival] = server.arrivals;

@@ -1,5 +1,6 @@
 import { expect, openApp, test, write } from '../support/fixtures.js';
 import type { QueuedBody } from '../../sw/protocol.js';
+import { goOnline } from '../support/online.js';
 
 test('20 writes made offline reach the server exactly once, in order, after reconnecting', async ({ context, server }) => {
   const page = await openApp(context, server);
@@ -17,7 +18,7 @@ test('20 writes made offline reach the server exactly once, in order, after reco
   expect(bodies.every((body) => !('id' in body))).toBe(true);
   expect(server.arrivals).toHaveLength(0);
 
-  await context.setOffline(false); // fires the sw-outbox sync event in Chromium
+  await goOnline(context); // Chromium fires the sw-outbox sync event; the page gets its online event
   await server.waitForCommits(20);
 
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -49,7 +50,7 @@ test('503 with Retry-After during replay: nothing dropped, retried after the del
   for (let i = 1; i <= 3; i++) await write(page, 'POST', '/api/items', { i });
   server.fail({ kind: 'status', status: 503, retryAfter: '2' });
 
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(3);
 
   const first = server.commits[0]!.key;
@@ -64,7 +65,7 @@ test('whenQueued=reject makes the page fetch fail like a network error, and keep
   await context.setOffline(true);
   const failure = await page.evaluate(() => fetch('/api/items', { method: 'POST', body: '{}' }).then(() => 'resolved', (error: Error) => error.name));
   expect(failure).toBe('TypeError');
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(1);
 });
 

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, openApp, pageControlledBy, test, write } from '../support/fixtures.js';
 import type { QueuedBody } from '../../sw/protocol.js';
+import { goOnline } from '../support/online.js';
 
 /** What a call of the page helper made of the worker: its error's code, and how long it took. */
 const failure = (page: Page, body: string) =>
@@ -29,7 +30,7 @@ test('after a hard reload the page is controlled again, and a write it makes off
   const answer = await write(page, 'POST', '/api/items', { i: 1 });
   expect(answer.status).toBe(202);
   const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await server.waitForCommits(1);
   expect(server.commitsFor(idempotencyKey)).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { build } from 'esbuild';
 import { expect, openApp, test, write } from '../support/fixtures.js';
+import { goOnline } from '../support/online.js';
 
 /** The React view in test/support/react-app.ts, bundled with React as an app's build would. */
 async function reactApp(): Promise<string> {
@@ -27,7 +28,7 @@ test('useOutbox() renders the counts, dead letters and conflicts as they change,
 
   // The first is refused as stale (412): a conflict, which holds its lane for the user's choice.
   server.fail({ kind: 'status', status: 412 });
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect(status).toHaveText('1 waiting, 0 need a decision, 1 in conflict');
   await expect(page.getByRole('listitem')).toHaveText(/POST \/api\/items clashed \(412\)/);
@@ -42,7 +43,7 @@ test('useOutbox() renders the counts, dead letters and conflicts as they change,
   server.fail({ kind: 'status', status: 422 });
   await context.setOffline(true);
   expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect(status).toHaveText('0 waiting, 1 need a decision, 0 in conflict');
   await page.getByRole('button', { name: 'Retry' }).click();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, openApp, test, write } from '../support/fixtures.js';
+import { goOnline } from '../support/online.js';
 
 /** The page helper's snippet, exactly as the README shows it. */
 function readmeSnippet(): string {
@@ -17,14 +18,14 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
   for (const i of [1, 2]) expect((await write(page, 'POST', '/api/items', { i })).status).toBe(202);
   server.fail({ kind: 'status', status: 400 });
   server.fail({ kind: 'status', status: 422 });
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2, conflicts: 0 });
   // A conflict, in a lane of its own.
   await context.setOffline(true);
   expect((await write(page, 'PUT', '/api/items/9', { i: 9 }, { 'Outbox-Lane': 'docs' })).status).toBe(202);
   server.fail({ kind: 'status', status: 412 });
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.conflicts))).toBe(1);
   // A write that waits a day, as the server asked: nothing sends it during the snippet.

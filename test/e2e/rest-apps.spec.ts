@@ -2,6 +2,7 @@ import { test as base, expect, type Page } from '@playwright/test';
 import { TodoApi } from '../support/todo-api.js';
 import { checkTodoBackendPromises } from '../support/todo-backend-promises.js';
 import { APPLIED_TO_LIST, APPS, OFFLINE_STEPS, ON_SCREEN, ONLINE_STEPS, oneLine, OTHER_DEVICE, PATHS_WRITTEN, REGISTER, THE_END } from '../support/todo-scenario.js';
+import { goOnline } from '../support/online.js';
 
 /**
  * Real REST apps whose server makes the ids, unchanged but for the one registration line
@@ -81,7 +82,7 @@ for (const [name, path] of APPS) {
       }
     }
 
-    await context.setOffline(false);
+    await goOnline(context);
     await expect.poll(() => api.state()).toEqual(THE_END);
     // Each of this device's writes arrived once, with a key, at a real URL.
     const mine = api.writes.slice(OTHER_DEVICE.length);
@@ -113,7 +114,7 @@ test('two devices, each with the outbox, offline at once: their entry numbers ar
     await Promise.all(devices.map((device) => device.setOffline(true)));
     await steps(a!, [['add', 'A: offline'], ['toggle', 'A: offline'], ['rename', 'A: online', 'A: renamed']]);
     await steps(b!, [['add', 'B: offline'], ['toggle', 'B: offline'], ['remove', 'B: online']]);
-    await Promise.all(devices.map((device) => device.setOffline(false)));
+    await Promise.all(devices.map(goOnline));
     // The two devices' writes arrive in no promised order between them: the records, by title.
     await expect
       .poll(() => api.state().sort((x, y) => x.title.localeCompare(y.title)))

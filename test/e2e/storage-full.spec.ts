@@ -1,6 +1,7 @@
 import { chromium } from '@playwright/test';
 import { expect, openApp, test } from '../support/fixtures.js';
 import type { StatusMessage } from '../../sw/protocol.js';
+import { goOnline } from '../support/online.js';
 
 test('over quota: a write the outbox accepted is still delivered; one that did not fit is not half-stored, is answered 507 Outbox-Not-Stored, and pages are told', async ({ server }, testInfo) => {
   // The default profile of a persistent context: Chromium applies a quota override there.
@@ -29,7 +30,7 @@ test('over quota: a write the outbox accepted is still delivered; one that did n
     const { storage } = await page.evaluate(() => window.outbox.snapshot());
     expect(storage).toMatchObject({ quota: expect.any(Number), usage: expect.any(Number), persisted: expect.any(Boolean) });
     expect(storage!.usage).toBeGreaterThan(256 * 1024);
-    await context.setOffline(false); // Chromium's sync event replays
+    await goOnline(context); // Chromium's sync event replays
     await server.waitForCommits(1, 30_000);
     expect(server.commits.map((commit) => JSON.parse(commit.body.slice(0, commit.body.indexOf('\n'))).size)).toEqual([256]);
     await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });

@@ -1,5 +1,6 @@
 import { expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
 import { PROTOCOL_VERSION } from '../../sw/protocol.js';
+import { goOnline } from '../support/online.js';
 
 test('two tabs writing offline at once: every write committed once', async ({ context, server }) => {
   const tabs = [await openApp(context, server), await openApp(context, server)];
@@ -9,7 +10,7 @@ test('two tabs writing offline at once: every write committed once', async ({ co
       for (let i = 1; i <= 10; i++) expect((await write(tab, 'POST', '/api/items', { tab: t, i })).status).toBe(202);
     }),
   );
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(20);
 
   expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(20);

@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { everythingStored, expect, openApp, test, write } from '../support/fixtures.js';
+import { goOnline } from '../support/online.js';
 
 /** A sign-in as the app does it: the session cookie the server reads, then the outbox told who it is. */
 async function signIn(page: Page, user: string): Promise<void> {
@@ -23,7 +24,7 @@ test('a shared device: none of A’s writes is committed under B; A signs in aga
   // Cashier B signs in; the network returns.
   await signIn(page, 'bo');
   expect((await page.evaluate(() => window.outbox.snapshot())).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
-  await context.setOffline(false);
+  await goOnline(context);
   expect((await write(page, 'POST', '/api/sales', { by: 'bo', i: 1 })).status).toBe(201);
   await page.evaluate(() => window.outbox.replay());
   expect(server.commits.map((commit) => [commit.user, JSON.parse(commit.body).by])).toEqual([['bo', 'bo']]);
@@ -45,7 +46,7 @@ test('a shared device: none of A’s writes is committed under B; A signs in aga
 
   // Flush: signing out sends A's waiting write first. It waits for the server (down, then
   // back), and its retry is a day away: only the flush sends it.
-  await context.setOffline(false);
+  await goOnline(context);
   await signIn(page, 'ann');
   await server.stop();
   expect((await write(page, 'POST', '/api/sales', { by: 'ann', i: 3 })).status).toBe(202);
@@ -65,7 +66,7 @@ test('a write whose Outbox-User is not the session’s is refused by checkOutbox
   await write(page, 'POST', '/api/sales', { i: 1 });
   // The session changed under the page, without signIn: the server sees bo's cookie.
   await page.evaluate(() => (document.cookie = 'session=bo; path=/'));
-  await context.setOffline(false);
+  await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => lane.state)))).toEqual(['needs-auth']);
   expect(server.commits).toEqual([]);

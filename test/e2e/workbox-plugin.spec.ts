@@ -3,6 +3,7 @@ import type { QueuedBody } from '../../sw/protocol.js';
 import { expect, openApp, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
 import { buildWorker } from '../support/workers.js';
+import { goOnline } from '../support/online.js';
 
 // A Workbox app (workbox-routing, NetworkOnly) whose write route has OutboxPlugin where
 // BackgroundSyncPlugin was: test/workers/workbox-outbox-sw.ts, served as /outbox-sw.js.
@@ -19,7 +20,7 @@ test('OutboxPlugin in a Workbox route: writes made offline are answered 202 and 
   const answers = [];
   for (let i = 1; i <= 5; i++) answers.push(await write(page, 'POST', '/api/items', { i }));
   expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202, 202]);
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitForCommits(5);
   expect(bodies(server)).toEqual([1, 2, 3, 4, 5]);
   expect(server.commits.map((commit) => commit.key)).toEqual(answers.map((answer) => (JSON.parse(answer.text) as QueuedBody).outbox.idempotencyKey));

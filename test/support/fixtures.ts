@@ -3,6 +3,7 @@ import type { ChannelMessage, OutboxClient, StatusMessage } from '../../client/i
 import type { OutboxOptionsInput } from '../../sw/options.js';
 import { STORED_STRINGS } from './stored-strings.js';
 import { TestServer } from './test-server.js';
+import { goOnline } from './online.js';
 
 /** What the test page (test/fixtures/index.html) puts on window. */
 export interface TestWindow {
@@ -91,7 +92,7 @@ export async function stopWorkerMidReplay(context: BrowserContext, page: Page, s
   server.fail({ kind: 'hold' }, TestServer.bodyHas('i', 3));
   const cdp = await context.newCDPSession(page);
   await cdp.send('ServiceWorker.enable');
-  await context.setOffline(false);
+  await goOnline(context);
   await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('i', 3)), 'the 3rd write to arrive');
   await cdp.send('ServiceWorker.stopAllWorkers');
 }

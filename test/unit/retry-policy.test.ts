@@ -95,6 +95,8 @@ test('a 409 is a conflict unless it says, or the history says, that the key is s
   assert.equal(verdictOf(problem409(), { ...first, mayBeCommitting: true }).kind, 'retry');
   // A server's own conflict type wins over the history.
   assert.equal(verdictOf(problem409({ type: 'https://api.example/conflict' }), { ...first, mayBeCommitting: true }).kind, 'conflict');
+  // So does a stored reply sent again: the earlier attempt is over, and this was its answer.
+  assert.equal(verdictOf(problem409({ title: 'Item exists' }, { 'Idempotent-Replayed': '?1' }), { ...first, mayBeCommitting: true }).kind, 'conflict');
 });
 
 test('a "still in flight" 409 is retried however often it comes, never charged, never a dead letter, at Retry-After or soon', () => {
