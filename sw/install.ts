@@ -26,6 +26,8 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
 
   self.addEventListener('fetch', (event) => {
     const { request } = event;
+    // A page opening: the person may have signed in again since writes met the sign-in page.
+    if (request.mode === 'navigate' && request.method === 'GET') outbox.pageOpened();
     if (request.method === 'GET') {
       // A read of a record the outbox gave a provisional identity: the real URL, or what the outbox knows.
       if (options.collections.length > 0 && provisionalIdsIn(request.url).length > 0) {

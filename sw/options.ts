@@ -149,6 +149,14 @@ export interface OutboxOptions {
    */
   credentialHeaders: string[];
   /**
+   * The app's sign-in pages (same syntax as `include`, matched on any origin): a write whose
+   * answer is a redirect ending on one was not applied (the session ended while it waited).
+   * It waits as `needs-auth`, is never settled on that page, and goes again when a page of
+   * the app opens (the person signed in again) or on credentialsChanged(). [] turns it off.
+   * @default ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login']
+   */
+  signInPaths: string[];
+  /**
    * Encryption at rest (decision 0021): the same-origin path of the app's key endpoint
    * (sw-outbox/server's DeviceKeys). Set, each write's headers and body, and the versions
    * kept for merges, are stored sealed to the user's device key, whose private half the
@@ -205,6 +213,7 @@ const DEFAULTS: OutboxOptions = {
   mergeIdKey: undefined,
   keepMine: [],
   credentialHeaders: ['authorization', 'proxy-authorization'],
+  signInPaths: ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login'],
   encryptionKeyUrl: undefined,
   collections: [],
   idMember: 'id',
@@ -239,6 +248,7 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   mergeIdKey: 'member',
   keepMine: 'paths',
   credentialHeaders: 'headers',
+  signInPaths: 'paths',
   encryptionKeyUrl: 'path',
   collections: 'paths',
   idMember: 'member',
@@ -423,7 +433,8 @@ export function toOptionsQuery(input: OutboxOptionsInput): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) params.append(name, String(item));
+    // An empty list is said as an empty value (`signInPaths=`), or it would read as the default.
+    if (Array.isArray(value)) value.length === 0 ? params.set(name, '') : value.forEach((item) => params.append(name, String(item)));
     else params.set(name, String(value));
   }
   return params.toString();

@@ -101,6 +101,8 @@ const FLUSH_POLL_MS = 250;
 /** How many representations `merge` paths keep, and the largest kept (in characters of JSON). */
 const MAX_REPRESENTATIONS = 200;
 const MAX_REPRESENTATION_CHARS = 64 * 1024;
+/** A page opening sends the writes waiting for a session again at most this often. */
+const PAGE_OPENED_INTERVAL_MS = 1_000;
 /** At most this many of a page's earlier reads are fetched into the cache at once. */
 const MAX_KEPT_READS = 100;
 /** At most this many waiting writes are applied to a read (the first, in the order they will be sent). */
@@ -159,6 +161,8 @@ export class Outbox {
   /** A trigger asked for a claim since the last commit; #force: one that may skip waits for the network. */
   #wanted = false;
   #force = false;
+  /** When a page last opened (see pageOpened). */
+  #pageOpenedAt = -Infinity;
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
   #committing: Promise<void> | undefined;
@@ -585,6 +589,22 @@ export class Outbox {
     this.#counts = counts;
     for (const transition of transitions) this.#publishAll(transition.events, counts);
     await this.replay('page');
+  }
+
+  /**
+   * A page of the app is opening (a navigation through the worker): the person may have
+   * signed in again, so the writes waiting for a session or credentials (`needs-auth`) go
+   * again, with no app code. At most once a second: a navigation to the sign-in page itself
+   * costs one attempt, refused as before.
+   */
+  pageOpened(): void {
+    const now = this.#deps.now();
+    if (now - this.#pageOpenedAt < PAGE_OPENED_INTERVAL_MS) return;
+    this.#pageOpenedAt = now;
+    // Nothing is read or written for a page opening while nothing waits.
+    this.#verifyCounts()
+      .then(() => (this.#counts.pending > 0 ? this.credentialsChanged() : undefined))
+      .catch((error: unknown) => this.#deps.log('could not send the writes waiting for a session:', error));
   }
 
   /** Credentials refused: every write held with the same ones will be refused too, and asks again. */

@@ -1,4 +1,5 @@
 import { IN_FLIGHT_PROBLEM_TYPE, type DeadReasonCode, type Problem } from './protocol.js';
+import { toPathTest } from './route-matcher.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** What one attempt to send an entry came to. */
@@ -20,8 +21,12 @@ export type Verdict =
   | { kind: 'dead'; code: Extract<DeadReasonCode, 'rejected' | 'gave-up'>; reason: string; response: Response }
   /** The resource changed since the app read it: the write waits for the app's resolution. */
   | { kind: 'conflict'; reason: string; response: Response }
-  /** Not with these credentials (401, 403): the write waits for fresh ones. */
-  | { kind: 'needs-auth'; reason: string; response: Response }
+  /**
+   * Not with these credentials (401, 403), or the session is gone (the answer is the app's
+   * sign-in page, `signIn`): the write waits for fresh ones. A sign-in page is never the
+   * write's answer, so a waiting page does not get it as one.
+   */
+  | { kind: 'needs-auth'; reason: string; response: Response; signIn?: true }
   | {
       kind: 'retry';
       delayMs: number;
@@ -40,6 +45,8 @@ export interface RetryPolicy {
   retryBaseMs: number;
   retryMaxMs: number;
   maxAttempts: number;
+  /** Same-origin paths of the app's sign-in pages (option `signInPaths`): a write redirected to one was not applied. */
+  signInPaths?: readonly string[];
 }
 
 /** The entry's history as the decision needs it, before the attempt just made. */
@@ -112,6 +119,16 @@ export function isInFlight409(result: Extract<AttemptResult, { kind: 'response' 
   return mayBeCommitting;
 }
 
+/**
+ * Whether a URL is a sign-in page: its path is listed in `signInPaths` (a prefix, or a
+ * pattern with `*`), on any origin, since a single sign-on page is often another's.
+ */
+export function isSignInPage(url: string, signInPaths: readonly string[] = []): boolean {
+  if (!url || signInPaths.length === 0) return false;
+  const { pathname } = new URL(url);
+  return signInPaths.some((path) => toPathTest(path)(pathname));
+}
+
 export function decide(
   result: AttemptResult,
   history: AttemptHistory,
@@ -131,6 +148,11 @@ export function decide(
   }
   const { response } = result;
   const { status } = response;
+  // Redirected to the sign-in page: the session ended while the write waited, and the
+  // server applied nothing. The final 200 of that page is no success.
+  if (response.redirected && isSignInPage(response.url, policy.signInPaths)) {
+    return { kind: 'needs-auth', reason: `redirected to the sign-in page ${new URL(response.url).pathname}: the session has ended`, response, signIn: true };
+  }
   // An opaque answer (no-cors, or a manual redirect) has status 0 but reached a server.
   const opaque = response.type === 'opaque' || response.type === 'opaqueredirect';
   if (opaque || (status >= 200 && status < 400)) return { kind: 'settle', response };

@@ -95,9 +95,11 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
   const lastStatus = verdict.response?.status;
   const status = lastStatus === undefined ? {} : { lastStatus };
 
-  if (verdict.kind === 'settle' || (verdict.kind !== 'retry' && pageWaiting)) {
+  const signIn = verdict.kind === 'needs-auth' && verdict.signIn === true;
+  if (verdict.kind === 'settle' || (verdict.kind !== 'retry' && pageWaiting && !signIn)) {
     // Settled; or a final 4xx that the waiting page receives itself, as it would without
     // the outbox: the app handles that answer, so it is no dead letter and no conflict.
+    // (A sign-in page is no answer to the write: that one is kept, whoever waits.)
     return { verdict, entry: null, events: [{ type: 'sent', entry: toMeta(entry), status: verdict.response.status }] };
   }
   if (verdict.kind === 'needs-auth') {

@@ -82,6 +82,11 @@ export class TestServer {
   token: string | undefined;
   /** Cookie sessions: the `session` cookie names the user, and a write whose Outbox-User is another is refused (checkOutboxUser). */
   checkUsers = false;
+  /**
+   * Cookie sessions that have ended: a write to /api/ from one is redirected (302) to the
+   * sign-in page /login (200 HTML), as session apps do, and applied nothing.
+   */
+  readonly endedSessions = new Set<string>();
   /** When set, /outbox-key is sw-outbox/server's key endpoint for these keys, the session cookie naming the user. */
   keys: DeviceKeys | undefined;
   readonly #stored = new Map<string, Stored>();
@@ -220,6 +225,7 @@ export class TestServer {
     }
     if (url.pathname === '/outbox-key' && this.keys) return keyEndpoint(this.keys, sessionOf)(Object.assign(req, { body: body ? JSON.parse(body) : null }), res);
     if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
+    if (url.pathname === '/login') return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Sign in</title><h1>Sign in</h1><form method="post" action="/login"><input name="user"><button>Sign in</button></form>');
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
     const extra = this.files.get(url.pathname);
     if (extra) return this.#file(res, extra);
@@ -264,6 +270,11 @@ export class TestServer {
     if (req.method === 'GET' || req.method === 'HEAD') {
       const commits = this.commits.filter((commit) => commit.path === url.pathname).map(({ method, body, seq }) => ({ method, body, seq }));
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Seen-Key': key ?? '' }).end(JSON.stringify({ commits }));
+      return;
+    }
+    const session = sessionOf(req);
+    if (req.method !== 'GET' && session !== undefined && this.endedSessions.has(session)) {
+      res.writeHead(302, { Location: `/login?next=${encodeURIComponent(url.pathname)}` }).end();
       return;
     }
     const mismatch = this.checkUsers ? checkOutboxUser(header(req, 'outbox-user'), sessionOf(req)) : undefined;

@@ -37,6 +37,7 @@ test('no options give the documented defaults', () => {
     mergeIdKey: undefined,
     keepMine: [],
     credentialHeaders: ['authorization', 'proxy-authorization'],
+    signInPaths: ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login'],
     encryptionKeyUrl: undefined,
     collections: [],
     idMember: 'id',
@@ -51,6 +52,11 @@ test('the query string: lists comma-separated or repeated, numbers, flags', () =
   assert.deepEqual(resolveOptions(input).methods, ['POST', 'PUT']);
   assert.equal(parseOptionsQuery('debug=0').debug, false);
   assert.deepEqual(parseOptionsQuery(''), {});
+});
+
+test('an empty list survives the query string: signInPaths [] turns the sign-in rule off, rather than reading as the default', () => {
+  assert.deepEqual(resolveOptions(parseOptionsQuery(toOptionsQuery({ signInPaths: [] }))).signInPaths, []);
+  assert.deepEqual(resolveOptions({}).signInPaths.slice(0, 2), ['/login', '/signin']);
 });
 
 test('toOptionsQuery writes what parseOptionsQuery reads back', () => {

@@ -117,3 +117,19 @@ test('the answer that reaches maxAttempts makes a dead letter', () => {
   assert.equal(fifth.kind === 'dead' && fifth.reason, 'gave up after 5 retryable answers, the last HTTP 500');
   assert.equal(fifth.kind === 'dead' && fifth.code, 'gave-up');
 });
+
+test('an answer redirected to a sign-in page is no success: the write waits for a session, even with a page waiting; other redirects settle', () => {
+  // The page the fetch followed the redirect to: Response's redirected and url are the browser's to set.
+  const at = (url: string): AttemptResult => {
+    const response = new Response('<h1>Sign in</h1>', { status: 200, headers: { 'Content-Type': 'text/html' } });
+    Object.defineProperties(response, { redirected: { value: true }, url: { value: url } });
+    return { kind: 'response', response };
+  };
+  const withPaths = { ...policy, signInPaths: ['/login', '/users/sign_in'] };
+  const verdict = decide(at('https://app.test/login?next=%2Fapi%2Fitems'), first, withPaths, 0);
+  assert.equal(verdict.kind, 'needs-auth');
+  assert.equal(verdict.kind === 'needs-auth' && verdict.signIn, true);
+  assert.equal(decide(at('https://sso.example/users/sign_in'), first, withPaths, 0).kind, 'needs-auth', 'a single sign-on page on another origin too');
+  assert.equal(decide(at('https://app.test/notes/5'), first, withPaths, 0).kind, 'settle', 'the app’s own post/redirect/get');
+  assert.equal(decide(at('https://app.test/login'), first, { ...policy, signInPaths: [] }, 0).kind, 'settle', 'signInPaths [] turns it off');
+});
