@@ -285,6 +285,36 @@ export function defineOutboxCases(engine: Engine): void {
         assert.ok(!stored.includes('token'), 'no token in the stored requests');
       }));
 
+    test('a cookie session that ends while writes wait: redirected to the sign-in page, none is settled there; once the person signs in again and a page opens, each is committed once, in order', async () => {
+      // On a profile, so that the page opened last shares the first one's worker.
+      const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+      const server = await TestServer.start();
+      const browser = await engine.launch({ profile });
+      try {
+        const page = await openApp(browser, server, FAR_TIMERS);
+        await page.run("document.cookie = 'session=ana; path=/'; return true;");
+        assert.equal((await write(page, 'POST', '/api/items', { i: 1 })).status, 201);
+        server.endedSessions.add('ana');
+        assert.equal((await write(page, 'POST', '/api/items', { i: 2 })).status, 202, 'kept, not answered with the sign-in page');
+        await server.stop();
+        for (const i of [3, 4, 5]) assert.equal((await write(page, 'POST', '/api/items', { i })).status, 202);
+        await server.listen();
+        await page.run('await window.outbox.replay(); return true;');
+        await until(() => snapshot(page).then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])), [['needs-auth', 4]], 'the lane waiting for a session');
+        assert.deepEqual(items(server), [1]);
+        server.endedSessions.delete('ana');
+        await browser.open(`${server.url}/?sw=none`); // a page of the app opens: no app code
+        await server.waitForCommits(5);
+        assert.deepEqual(items(server), [1, 2, 3, 4, 5]);
+        assert.equal(new Set(server.commits.map((commit) => commit.key)).size, 5);
+      } finally {
+        await browser.close();
+        server.release();
+        await server.stop();
+        await rm(profile, { recursive: true, force: true });
+      }
+    });
+
     test('order holds within a lane while another lane goes on: a held write holds back only the writes of its own lane', () =>
       withApp(engine, FAR_TIMERS, async ({ server, page }) => {
         server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
