@@ -584,6 +584,9 @@ export class Outbox {
    * (`needs-auth`) is due again, and the outbox replays.
    */
   async credentialsChanged(): Promise<void> {
+    // Forget what this worker holds: the credentials changed, so those held may be stale
+    // (a token refreshed while offline), and each write's next attempt asks again.
+    this.#secrets.clear();
     await this.#flush();
     const { transitions, counts } = await this.#deps.store.renewCredentials((entry) => renewed(entry, this.#deps.now()));
     this.#counts = counts;

@@ -405,6 +405,22 @@ test('credentials are never stored: kept in memory for the worker\'s own attempt
   assert.ok(h.types().includes('resumed'));
 });
 
+test('a token refreshed while offline: credentialsChanged() makes the worker forget the one it holds, so the first attempt asks again and goes with the fresh one', async () => {
+  let token = 'stale';
+  const h = harness({}, { credentials: () => ({ Authorization: `Bearer ${token}` }) });
+  h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer fresh' ? 201 : 401);
+  h.state.online = false;
+  for (const n of [1, 2]) await h.write(`/api/items/${n}`, { n }, { authorization: 'Bearer stale' });
+  // The app refreshes its token offline and says so, as the README teaches; then the network is back.
+  token = 'fresh';
+  await h.outbox.credentialsChanged();
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await until(() => h.events.at(-1)?.type === 'drained', 'both sent');
+  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer fresh', 'Bearer fresh'], 'never the stale token the worker held');
+  assert.ok(!h.types().includes('needs-auth'));
+});
+
 test('per-user outboxes: a user\'s writes go only while they are signed in, in lanes of their own, seen only by them; purge erases them; flush sends them first', async () => {
   const h = harness();
   await h.outbox.signIn('ann');
