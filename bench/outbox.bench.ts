@@ -46,16 +46,15 @@ async function buildWorkbox(): Promise<string> {
 
 /** A fresh profile with the arm's worker in control of a page of the app. */
 async function open(browser: Browser, server: TestServer, arm: Arm): Promise<{ context: BrowserContext; page: Page }> {
-  return controlled(await browser.newContext(), server, arm);
+  return controlled(await browser.newContext(), server, WORKERS[arm]);
 }
 
-/** A page of the app in `context`, with the arm's worker in control of it. */
-async function controlled(context: BrowserContext, server: TestServer, arm: Arm): Promise<{ context: BrowserContext; page: Page }> {
+/** A page of the app in `context`, with `worker` (a script URL; null: none) in control of it. */
+async function controlled(context: BrowserContext, server: TestServer, worker: string | null): Promise<{ context: BrowserContext; page: Page }> {
   // tsx keeps function names by wrapping functions in __name(), which pages lack.
   await context.addInitScript('globalThis.__name = (fn) => fn;');
   const page = await context.newPage();
   await page.goto(`${server.url}/?sw=none`);
-  const worker = WORKERS[arm];
   if (worker) {
     await page.evaluate(async (url) => {
       await navigator.serviceWorker.register(url);
@@ -214,7 +213,7 @@ async function scale(server: TestServer): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'sw-outbox-bench-'));
   const launch = () => chromium.launchPersistentContext(profile, { ...config.use?.launchOptions });
   try {
-    const { context, page } = await controlled(await launch(), server, 'sw-outbox');
+    const { context, page } = await controlled(await launch(), server, WORKERS['sw-outbox']);
     const emptyHeap = await workerHeap(page);
     await context.setOffline(true);
     const rate = await enqueue(page, SCALE, { bodyBytes: SCALE_KB * 1024 });
@@ -270,16 +269,8 @@ async function identities(browser: Browser, server: TestServer): Promise<void> {
     ['sw-outbox, reads and collections', '/outbox-sw.js?reads=/api/items&collections=/api/items'],
   ] as const) {
     process.stderr.write(`  identities, ${name}\n`);
-    const context = await browser.newContext();
-    await context.addInitScript('globalThis.__name = (fn) => fn;');
-    const page = await context.newPage();
-    await page.goto(`${server.url}/?sw=none`);
-    await page.evaluate(async (worker) => {
-      await navigator.serviceWorker.register(worker);
-      await navigator.serviceWorker.ready;
-      if (!navigator.serviceWorker.controller) await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-      await fetch('/api/items').then((response) => response.text()); // cached as it passes
-    }, url);
+    const { context, page } = await controlled(await browser.newContext(), server, url);
+    await page.evaluate(() => fetch('/api/items').then((response) => response.text())); // cached as it passes
     await context.setOffline(true);
     const none = await reads(page);
     const rate = await page.evaluate(async (count) => {

@@ -10,12 +10,10 @@
  * keeps one {@link IdentityRecord} per provisional identity.
  */
 import type { OutboxOptions } from './options.js';
-import { QUEUED_HEADER } from './protocol.js';
+import { ENTRY_ID_HEADER, QUEUED_HEADER } from './protocol.js';
 
 /** What a provisional id looks like: `outbox-` and a random UUID. No server makes such an id, and no number can be one. */
 const PROVISIONAL = /outbox-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-/** Response header on an answer the outbox made up for a write it kept: the entry's id. */
-export const ENTRY_ID_HEADER = 'Outbox-Entry-Id';
 /** Bodies larger than this are not searched for provisional ids (nor rewritten). */
 const MAX_SCANNED_BYTES = 1024 * 1024;
 

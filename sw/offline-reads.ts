@@ -8,13 +8,13 @@
 import type { WorkboxPlugin } from 'workbox-core/types.js';
 import { NetworkFirst, StaleWhileRevalidate, type Strategy } from 'workbox-strategies';
 import type { OutboxOptions } from './options.js';
+import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from './protocol.js';
 import { toPathTest } from './route-matcher.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
 export const SHELL_CACHE = 'sw-outbox-shell';
 export const READS_CACHE = 'sw-outbox-reads';
-import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from './protocol.js';
 export { CACHED_AT_HEADER, FROM_CACHE_HEADER };
 
 export type ReadOptions = Pick<OutboxOptions, 'shell' | 'reads' | 'readStrategy' | 'readsMaxEntries' | 'readsMaxAgeMs'>;
@@ -55,7 +55,6 @@ export function createOfflineReads(options: ReadOptions, now: () => number = Dat
   };
   const refresh = async (url: string): Promise<void> => {
     if (refreshing.has(url)) return void refreshing.set(url, true);
-    refreshing.set(url, false);
     try {
       do {
         refreshing.set(url, false);

@@ -17,7 +17,6 @@ import { toPathTest } from './route-matcher.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
 import type { IdentityRecord } from './identities.js';
 import { overlay, type WaitingWrite } from './read-overlay.js';
-import { collectionTests } from './identities.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
@@ -152,8 +151,6 @@ export class Outbox {
   readonly #keys: DeviceKey | undefined;
   /** Provisional identities for creates on `collections` paths (decision 0022). */
   readonly #identities: ProvisionalIdentities | undefined;
-  /** The `collections` paths, as tests: a read of one is a collection for the overlay. */
-  readonly #collections: ((pathname: string) => boolean)[];
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -186,7 +183,6 @@ export class Outbox {
     this.#hooks = hooks;
     this.#deps = deps;
     this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, deps.store) : undefined;
-    this.#collections = collectionTests(options.collections);
     const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
     this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
       url: keyUrl,
@@ -692,7 +688,7 @@ export class Outbox {
       const listed = (await this.pending(MAX_OVERLAID_WRITES, true)).filter((write) => fromCache || write.state !== 'sending').map(toWaitingWrite);
       const waiting = this.#identities ? await this.#identities.known(listed) : listed;
       const read = JSON.parse(await response.clone().text()) as Json;
-      const collection = this.#collections.some((test) => test(new URL(request.url).pathname)) || Array.isArray(read);
+      const collection = this.#identities?.isCollection(request.url) || Array.isArray(read);
       const { body, applied, deleted } = overlay(read, request.url, waiting, collection, this.#options);
       if (applied === 0) return response;
       cancelBody(response);

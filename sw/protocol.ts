@@ -78,6 +78,9 @@ export const APPLIED_HEADER = 'Outbox-Applied';
  */
 export const WITHDRAWN_HEADER = 'Outbox-Withdrawn';
 
+/** On an answer the outbox made up for a write it kept, as a server would answer it (option `collections`): the entry's id. */
+export const ENTRY_ID_HEADER = 'Outbox-Entry-Id';
+
 /** Response header set on the outbox's own 202 answer. */
 export const QUEUED_HEADER = 'Outbox-Queued';
 

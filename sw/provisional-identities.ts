@@ -33,7 +33,7 @@ export class ProvisionalIdentities {
 
   /** A create (a POST to a collection) gets its provisional identity when it is kept. */
   forCreate(draft: Pick<Draft, 'method' | 'url'>): Provisional | undefined {
-    if (draft.method !== 'POST' || !this.#isCollection(new URL(draft.url).pathname)) return undefined;
+    if (draft.method !== 'POST' || !this.isCollection(draft.url)) return undefined;
     return newProvisional(draft.url);
   }
 
@@ -138,13 +138,15 @@ export class ProvisionalIdentities {
     return writes.map((write) => ({ ...write, url: rewriteUrl(write.url, known), json: write.json === undefined ? undefined : (rewriteJson(write.json, known) as Json) }));
   }
 
-  #isCollection(pathname: string): boolean {
+  /** Whether a URL is one of the `collections` (a read of it is a collection for the overlay). */
+  isCollection(url: string): boolean {
+    const { pathname } = new URL(url);
     return this.#collections.some((test) => test(pathname));
   }
 
   #isMember(pathname: string): boolean {
     const parent = pathname.replace(/\/[^/]+\/?$/, '');
-    return parent !== pathname && this.#isCollection(parent);
+    return parent !== pathname && this.#collections.some((test) => test(parent));
   }
 
   #mentions(url: string, request: StoredRequest): string[] {
