@@ -583,6 +583,11 @@ export class Outbox {
     // Forget what this worker holds: the credentials changed, so those held may be stale
     // (a token refreshed while offline), and each write's next attempt asks again.
     this.#secrets.clear();
+    await this.#renewNeedsAuth();
+  }
+
+  /** Every write waiting for credentials (`needs-auth`) is due again, and the outbox replays. */
+  async #renewNeedsAuth(): Promise<void> {
     await this.#flush();
     const { transitions, counts } = await this.#deps.store.renewCredentials((entry) => renewed(entry, this.#deps.now()));
     this.#counts = counts;
@@ -602,7 +607,9 @@ export class Outbox {
     this.#pageOpenedAt = now;
     // Nothing is read or written for a page opening while nothing waits.
     this.#verifyCounts()
-      .then(() => (this.#counts.pending > 0 ? this.credentialsChanged() : undefined))
+      // The writes waiting for a session go again; the credentials this worker holds stay
+      // (a navigation says nothing about a token), and the refused ones were forgotten already.
+      .then(() => (this.#counts.pending > 0 ? this.#renewNeedsAuth() : undefined))
       .catch((error: unknown) => this.#deps.log('could not send the writes waiting for a session:', error));
   }
 

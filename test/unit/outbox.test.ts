@@ -421,6 +421,19 @@ test('a token refreshed while offline: credentialsChanged() makes the worker for
   assert.ok(!h.types().includes('needs-auth'));
 });
 
+test('a page opening sends the writes waiting for a session again, but keeps the credentials the worker holds for the others', async () => {
+  const h = harness({}, { credentials: () => ({ Authorization: 'Bearer from-the-hook' }) });
+  h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer held' ? 201 : 401);
+  h.state.online = false;
+  await h.write('/api/items/1', { n: 1 }, { authorization: 'Bearer held' });
+  h.outbox.pageOpened();
+  await until(() => h.steps.includes('commit'), 'the page opening’s replay');
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await until(() => h.events.at(-1)?.type === 'drained', 'sent');
+  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer held']);
+});
+
 test('per-user outboxes: a user\'s writes go only while they are signed in, in lanes of their own, seen only by them; purge erases them; flush sends them first', async () => {
   const h = harness();
   await h.outbox.signIn('ann');
