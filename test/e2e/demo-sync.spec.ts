@@ -56,8 +56,9 @@ test('reloaded offline, the app opens and shows every edit still waiting, each m
   const page = await openDemo(context, demo);
   const { listId, id } = seeded(demo);
   const status = statusOf(page);
-  // A first visit: the page's reads came before the worker controlled it, and the page
-  // helper had the worker keep them once it did. No reload through the worker is needed.
+  // A first visit: the page's reads came before the worker controlled it. The page helper
+  // has the worker keep them once it does (offline-reads.spec.ts proves that part alone);
+  // the demo's own reload every 5 s would keep them too.
   const kept = () => page.evaluate(async () => (await (await caches.open('sw-outbox-reads')).keys()).map((request) => new URL(request.url).pathname).sort());
   await expect.poll(kept).toEqual(['/api/lists', `/api/lists/${listId}`, `/api/lists/${listId}/note`]);
   await context.setOffline(true);
