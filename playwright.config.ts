@@ -12,10 +12,6 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   forbidOnly: Boolean(process.env.CI),
-  // On CI a failed test runs once more, and Playwright reports it as flaky: a known race
-  // (decision 0016: Workbox's own replay running while the update moves its queue) fails
-  // now and then, and must not block a landing. A test that fails twice fails the run.
-  retries: process.env.CI ? 1 : 0,
   reporter: 'list',
   use: {
     browserName: 'chromium',
