@@ -157,8 +157,10 @@ function addItem(name) {
 // A tick sends only `done`, a rename only `name`: two people changing one item in
 // different ways both keep their change. A rename says which version it was made to
 // (If-Match), so it never silently overwrites someone else's rename.
-function updateItem(item, change) {
+function updateItem(edited, change) {
   const list = lists.get(currentId);
+  // A reload may have replaced the item drawn when the edit began: change the current one.
+  const item = list.items.find(({ id }) => id === edited.id) ?? edited;
   const headers = change.name === undefined ? {} : { 'If-Match': `"${item.version}"` };
   Object.assign(item, change);
   item.version++;
@@ -215,7 +217,35 @@ function render() {
   $('#list').hidden = !list;
   if (!list) return;
   if (document.activeElement !== $('#list-name')) $('#list-name').value = list.name;
-  $('#items').replaceChildren(...list.items.map(renderItem));
+  renderItems(list.items);
+}
+
+/**
+ * Draws the items again. A reload (every 5 s, or when a write is kept offline) must not
+ * take the field the person is typing in away from under them: that row stays in the
+ * document, so its name field keeps the focus and what was typed, and only the parts
+ * around it are drawn again.
+ */
+function renderItems(items) {
+  const rows = items.map(renderItem);
+  const field = document.activeElement;
+  const typing = field instanceof HTMLInputElement && field.matches('#items input[aria-label="Item name"]') ? field.closest('li') : null;
+  const at = typing ? items.findIndex(({ id }) => id === typing.dataset.id) : -1;
+  if (at < 0) return void $('#items').replaceChildren(...rows);
+
+  for (const row of [...$('#items').children]) if (row !== typing) row.remove();
+  typing.before(...rows.slice(0, at));
+  typing.after(...rows.slice(at + 1));
+  const fresh = rows[at];
+  const freshField = fresh.querySelector('input[aria-label="Item name"]');
+  const parts = [...fresh.children];
+  for (const part of [...typing.children]) if (part !== field) part.remove();
+  field.before(...parts.slice(0, parts.indexOf(freshField)));
+  field.after(...parts.slice(parts.indexOf(freshField) + 1));
+  typing.className = fresh.className;
+  field.onchange = freshField.onchange;
+  if (field.value === field.defaultValue) field.value = freshField.value;
+  field.defaultValue = freshField.defaultValue;
 }
 
 function renderItem(item, index, items) {
@@ -231,13 +261,14 @@ function renderItem(item, index, items) {
   tick.onchange = () => updateItem(item, { done: tick.checked });
 
   const name = document.createElement('input');
-  name.value = item.name;
+  name.defaultValue = item.name;
   name.maxLength = 200;
   name.setAttribute('aria-label', 'Item name');
-  name.onchange = () => {
-    const value = name.value.trim();
+  name.onchange = (event) => {
+    const field = event.currentTarget;
+    const value = field.value.trim();
+    field.value = field.defaultValue = value || item.name;
     if (value && value !== item.name) updateItem(item, { name: value });
-    else name.value = item.name;
   };
 
   li.append(

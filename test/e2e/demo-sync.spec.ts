@@ -130,6 +130,27 @@ test('two tabs edit different items of one list offline; both sets of edits surv
   expect(new Set(demo.processed.map(({ key }) => key)).size).toBe(5);
 });
 
+test('the item name being typed stays under the person’s hands while the list is drawn again (its 5-second refresh, a write kept offline)', async ({ context, demo }) => {
+  const page = await openDemo(context, demo);
+  const { listId, id } = seeded(demo);
+  const reload = () => page.evaluate(() => (window as unknown as { groceries: { reload(): Promise<void> } }).groceries.reload());
+  const input = row(page, id('Eggs')).getByLabel('Item name');
+  await input.click();
+  await reload(); // before the first key
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('Free-range ');
+  await reload(); // halfway through
+  await expect(input).toBeFocused();
+  await page.keyboard.type('eggs');
+  await page.keyboard.press('Enter');
+  await expect(statusOf(page).pending).toHaveText('All changes saved');
+  await reload();
+  await expect(input).toHaveValue('Free-range eggs');
+  // One rename, with the whole name: nothing committed halfway.
+  expect(demo.processed.map(({ method, status }) => `${method} ${status}`)).toEqual(['PATCH 200']);
+  expect(itemsOnServer(demo, listId).map(({ name }) => name)).toContain('Free-range eggs');
+});
+
 test('with responses lost after commit, nothing is duplicated', async ({ context, demo }) => {
   const page = await openDemo(context, demo);
   const { listId } = seeded(demo);
