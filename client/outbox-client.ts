@@ -267,7 +267,8 @@ export class OutboxClient {
    * none of its own: writes are never stored with them (option `credentialHeaders`), so
    * after a worker restart or a 401 it asks an open page. `callback` gets the write
    * (`url`, `method`, `lane`, the header `names` it was made with) and returns the headers
-   * to send, or undefined. One callback per client; returns what removes it.
+   * to send, or undefined. Registering it sends the writes that wait for credentials
+   * (`needs-auth`) again, asking it. One callback per client; returns what removes it.
    */
   onCredentials(callback: (write: Omit<CredentialsRequest, 'protocol' | 'version' | 'type'>) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>): () => void {
     const listener = async (event: MessageEvent) => {
@@ -283,6 +284,8 @@ export class OutboxClient {
       }
     };
     navigator.serviceWorker.addEventListener('message', listener);
+    // Writes refused for want of credentials can have them now: the worker sends them again.
+    this.#send({ type: 'credentials-offered' }).catch(() => {});
     return () => navigator.serviceWorker.removeEventListener('message', listener);
   }
 

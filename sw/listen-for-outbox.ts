@@ -68,11 +68,16 @@ export async function runCommand(outbox: Outbox, command: Command, page?: string
       case 'credentials-changed':
         await outbox.credentialsChanged();
         return { ok: true };
+      case 'credentials-offered':
+        outbox.credentialsOffered();
+        return { ok: true };
       case 'keep-reads':
         await outbox.keepReads(command.urls);
         return { ok: true };
       case 'claim':
         await self.clients.claim();
+        // A page the worker did not see open (a hard reload): as for any page opening.
+        outbox.pageOpened();
         return { ok: true };
       case 'whoami':
         return page === undefined ? { ok: false, error: { code: 'worker-error', message: 'sw-outbox: the message came from no window client.' } } : { ok: true, page };

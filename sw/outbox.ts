@@ -605,12 +605,31 @@ export class Outbox {
     const now = this.#deps.now();
     if (now - this.#pageOpenedAt < PAGE_OPENED_INTERVAL_MS) return;
     this.#pageOpenedAt = now;
-    // Nothing is read or written for a page opening while nothing waits.
+    this.credentialsOffered();
+  }
+
+  /**
+   * A page can give credentials now (its page helper registered `onCredentials`, or took
+   * control after a hard reload): the writes waiting for them (`needs-auth`) go again. The
+   * credentials this worker holds stay: a page appearing says nothing about a token, and
+   * those refused were forgotten already.
+   */
+  credentialsOffered(): void {
+    // Nothing is read or written while nothing waits.
     this.#verifyCounts()
-      // The writes waiting for a session go again; the credentials this worker holds stay
-      // (a navigation says nothing about a token), and the refused ones were forgotten already.
       .then(() => (this.#counts.pending > 0 ? this.#renewNeedsAuth() : undefined))
-      .catch((error: unknown) => this.#deps.log('could not send the writes waiting for a session:', error));
+      .catch((error: unknown) => this.#deps.log('could not send the writes waiting for credentials:', error));
+  }
+
+  /**
+   * Refused with the credentials this worker held since the write was made: they may be
+   * stale (a token the app refreshed without saying so). The hook or the pages are asked at
+   * once, and if they give others, the writes waiting for credentials go again, with no
+   * wait for a trigger. Those they give are not held, so a refusal of them waits for one.
+   */
+  async #askAgain(entry: Entry, names: string[], refused: [string, string][]): Promise<void> {
+    const given = await this.#credentialsFor(entry, names);
+    if (given.length > 0 && JSON.stringify(given) !== JSON.stringify(refused)) await this.#renewNeedsAuth();
   }
 
   /** Credentials refused: every write held with the same ones will be refused too, and asks again. */
@@ -738,6 +757,7 @@ export class Outbox {
     const opened = isSealed(request) ? await this.#openSealed(request) : { request };
     if (opened.revoked) return this.#settleUnsent(entry, 'undecryptable', opened.revoked);
     const plain = opened.request;
+    const held = this.#secrets.get(entry.id);
     // A write naming provisional identities goes to the real ones, or waits for them, or, if they never come, nowhere.
     const resolved = plain && this.#identities ? await this.#identities.resolve(entry, plain) : plain && { kind: 'send' as const, url: entry.url, request: plain };
     if (resolved?.kind === 'never') return this.#settleUnsent(entry, 'no-identity', resolved.why);
@@ -782,6 +802,9 @@ export class Outbox {
     }
     const change: Change = { id: entry.id, transition, was: entry };
     this.#changes.push(change);
+    if (verdict.kind === 'needs-auth' && verdict.signIn !== true && held && plain?.credentialNames) {
+      void this.#askAgain(entry, plain.credentialNames, held).catch((error: unknown) => log('could not ask again for credentials:', error));
+    }
     // A settled write with nothing behind it (the store counts it as the only live one):
     // its bookkeeping may wait a moment for the next write, whose transaction carries it.
     // That write had the lane to itself, so nothing is left to claim: a commit now would

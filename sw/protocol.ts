@@ -371,6 +371,8 @@ export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL
   | { type: 'resolve'; id: number; resolution: Resolution }
   /** Credentials changed (a sign-in, a refreshed token): writes waiting for them are sent again. */
   | { type: 'credentials-changed' }
+  /** This page can give credentials now (it registered onCredentials): writes waiting for them are sent again, asking it. */
+  | { type: 'credentials-offered' }
   /** From now on, writes are this user's, and only this user's waiting writes are sent and shown. */
   | { type: 'sign-in'; user: string }
   /** No user from now on; the signed-out user's waiting writes are kept, sent first, or erased. */

@@ -46,3 +46,50 @@ test('a token that expires while offline: the replay gets 401, the writes wait a
   expect(stored).not.toContain(OLD);
   expect(stored).not.toContain(FRESH);
 });
+
+// The two ways an app wires credentials (README, "Credentials at send time"): its page helper
+// gives its current token whenever the worker asks (onCredentials), and nothing more; or it
+// also says so after each refresh (credentialsChanged()). Each meets both orders of events: the
+// token refreshed while offline, before anything is sent; the server refusing the old token
+// first, before the app refreshes it.
+for (const wiring of ['callback', 'credentialsChanged'] as const) {
+  for (const order of ['refreshed offline', '401 first'] as const) {
+    test(`credentials wired by ${wiring === 'callback' ? 'a callback only' : 'credentialsChanged() after each refresh'}, token ${order}: each write committed once, in order, with the fresh token`, async ({ context, server }) => {
+      const [OLD, FRESH] = ['old-token-31f0', 'fresh-token-8d2a'];
+      server.token = OLD;
+      const page = await context.newPage();
+      await page.goto(`${server.url}/?${new URLSearchParams({ options: JSON.stringify({ include: ['/api/'] }), token: 'local' })}`);
+      await page.evaluate((token) => window.outboxReady.then(() => localStorage.setItem('token', token)), OLD);
+      const refresh = () =>
+        page.evaluate(
+          ([token, tell]) => {
+            localStorage.setItem('token', token);
+            return tell ? window.outbox.credentialsChanged() : undefined;
+          },
+          [FRESH, wiring === 'credentialsChanged'] as const,
+        );
+
+      await context.setOffline(true);
+      for (const i of [1, 2]) expect((await write(page, 'POST', '/api/items', { i }, { Authorization: `Bearer ${OLD}` })).status).toBe(202);
+      server.token = FRESH; // the old token expires meanwhile
+      if (order === 'refreshed offline') await refresh();
+      await goOnline(context);
+      await page.evaluate(() => window.outbox.replay());
+      if (order === '401 first') {
+        await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => lane.state)))).toEqual(['needs-auth']);
+        expect(server.commits).toEqual([]);
+        await refresh();
+        // With a callback only, nothing tells the worker: the person opening the app again does.
+        if (wiring === 'callback') await page.reload();
+      }
+      await server.waitForCommits(2);
+      expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2]);
+      // The old token is sent once at most: the copy the worker held, refused. The page giving
+      // the same one again (before its refresh) is not worth a request.
+      const refused = server.arrivals.filter((arrival) => arrival.headers.authorization === `Bearer ${OLD}`).length;
+      expect(refused).toBe(wiring === 'credentialsChanged' && order === 'refreshed offline' ? 0 : 1);
+      await page.evaluate(() => window.outboxReady);
+      await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+    });
+  }
+}

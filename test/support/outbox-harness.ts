@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
-import { Outbox, type OutboxHooks } from '../../sw/outbox.js';
+import { Outbox, type OutboxDeps, type OutboxHooks } from '../../sw/outbox.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
 import type { Counts, StatusEvent } from '../../sw/protocol.js';
 
@@ -57,7 +57,7 @@ export const answer = (status: number, headers: Record<string, string> = {}, bod
 export const refused: Server = () => Promise.reject(new TypeError('Failed to fetch'));
 
 /** An outbox on fake-indexeddb with an injected clock and fetch, recording what it does. */
-export function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}) {
+export function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {}, deps: Pick<OutboxDeps, 'askPages'> = {}) {
   const clock = new FakeClock();
   const store = new OutboxStore(ORIGIN, `outbox-${++dbCount}`);
   const steps: string[] = [];
@@ -86,6 +86,7 @@ export function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {
     log: (...args) => logs.push(args.map(String).join(' ')),
     origin: ORIGIN,
     online: () => state.online,
+    ...deps,
   });
   const background: Promise<unknown>[] = [];
   const write = async (path: string, body: unknown = {}, headers: Record<string, string> = {}, method = 'POST') => {

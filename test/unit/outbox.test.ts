@@ -387,11 +387,13 @@ test('credentials are never stored: kept in memory for the worker\'s own attempt
   assert.ok(!stored.includes('old-marker'), 'no credential value in IndexedDB');
   assert.ok(stored.includes('"credentialNames":["authorization"]'));
 
-  // The session ended while offline: the first write gets 401 with the token it was made with.
+  // The session ended while offline: the first write gets 401 with the token it was made
+  // with, asks the hook at once, and is refused again with the hook's.
   h.state.online = true;
   await h.outbox.replay('page');
+  await until(() => h.types().includes('needs-auth') && h.sent.length === 2, 'refused twice');
   await h.settle();
-  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer old-marker']);
+  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer old-marker', 'Bearer old']);
   const waiting = await h.outbox.snapshot(10);
   assert.deepEqual([waiting.counts, waiting.lanes[0]?.state, waiting.entries.map((entry) => entry.state)], [{ pending: 2, deadLetters: 0, conflicts: 0 }, 'needs-auth', ['needs-auth', 'pending']]);
   assert.ok(h.types().includes('needs-auth'));
@@ -400,8 +402,9 @@ test('credentials are never stored: kept in memory for the worker\'s own attempt
   token = 'new';
   await h.outbox.credentialsChanged();
   await until(() => h.events.at(-1)?.type === 'drained', 'both sent');
-  assert.deepEqual(h.sent.slice(1).map((request) => [new URL(request.url).pathname, request.headers.get('authorization')]), [['/api/items/1', 'Bearer new'], ['/api/items/2', 'Bearer new']]);
-  assert.notEqual(h.sent[1]!.headers.get('idempotency-key'), h.sent[0]!.headers.get('idempotency-key'), 'a new key: the 401 may be kept for the old one');
+  assert.deepEqual(h.sent.slice(2).map((request) => [new URL(request.url).pathname, request.headers.get('authorization')]), [['/api/items/1', 'Bearer new'], ['/api/items/2', 'Bearer new']]);
+  const keys = h.sent.slice(0, 3).map((request) => request.headers.get('idempotency-key'));
+  assert.equal(new Set(keys).size, 3, 'a new key each time: a 401 may be kept for the old one');
   assert.ok(h.types().includes('resumed'));
 });
 
@@ -419,6 +422,36 @@ test('a token refreshed while offline: credentialsChanged() makes the worker for
   await until(() => h.events.at(-1)?.type === 'drained', 'both sent');
   assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer fresh', 'Bearer fresh'], 'never the stale token the worker held');
   assert.ok(!h.types().includes('needs-auth'));
+});
+
+test('a token the app refreshed without saying so: the stale one the worker held is refused, and the write asks again at once, with no trigger, and goes with the fresh one', async () => {
+  let token = 'stale';
+  const h = harness({}, { credentials: () => ({ Authorization: `Bearer ${token}` }) });
+  h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer fresh' ? 201 : 401);
+  h.state.online = false;
+  for (const n of [1, 2]) await h.write(`/api/items/${n}`, { n }, { authorization: 'Bearer stale' });
+  token = 'fresh'; // no credentialsChanged()
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await until(() => h.events.at(-1)?.type === 'drained', 'both sent');
+  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer stale', 'Bearer fresh', 'Bearer fresh'], 'the stale one once, then never again');
+  assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+});
+
+test('a page that registers onCredentials sends the writes waiting for credentials again, asking it', async () => {
+  let offered: Record<string, string> | null = null;
+  const h = harness({}, {}, { askPages: async () => offered });
+  h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer fresh' ? 201 : 401);
+  h.state.online = false;
+  await h.write('/api/items/1', { n: 1 }, { authorization: 'Bearer stale' });
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await until(() => h.types().includes('needs-auth'), 'refused');
+  await h.settle();
+  offered = { Authorization: 'Bearer fresh' };
+  h.outbox.credentialsOffered();
+  await until(() => h.events.at(-1)?.type === 'drained', 'sent');
+  assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer stale', 'Bearer fresh'], 'no page gave any when asked again: not sent without');
 });
 
 test('a page opening sends the writes waiting for a session again, but keeps the credentials the worker holds for the others', async () => {

@@ -30,8 +30,8 @@ interface App {
 }
 
 /** Opens the test page (test/fixtures/index.html) and waits until the outbox (or the worker `sw` that imports it) controls it. */
-async function openApp(browser: EngineBrowser, server: TestServer, options: OutboxOptionsInput = {}, sw?: string): Promise<EnginePage> {
-  const page = await browser.open(`${server.url}/?${new URLSearchParams({ options: JSON.stringify(options), ...(sw ? { sw } : {}) })}`);
+async function openApp(browser: EngineBrowser, server: TestServer, options: OutboxOptionsInput = {}, sw?: string, query: Record<string, string> = {}): Promise<EnginePage> {
+  const page = await browser.open(`${server.url}/?${new URLSearchParams({ options: JSON.stringify(options), ...(sw ? { sw } : {}), ...query })}`);
   await page.run('await window.outboxReady; return true;');
   return page;
 }
@@ -314,6 +314,50 @@ export function defineOutboxCases(engine: Engine): void {
         await rm(profile, { recursive: true, force: true });
       }
     });
+
+    // The two ways an app wires credentials (README, "Credentials at send time"), each with
+    // the token refreshed while offline and with the server refusing the old one first.
+    for (const wiring of ['callback', 'credentialsChanged'] as const) {
+      for (const order of ['refreshed offline', '401 first'] as const) {
+        test(`credentials wired by ${wiring === 'callback' ? 'a callback only' : 'credentialsChanged() after each refresh'}, token ${order}: each write committed once, in order, with the fresh token`, async () => {
+          // On a profile, so that a page opened later shares the first one's worker.
+          const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+          const server = await TestServer.start();
+          const browser = await engine.launch({ profile });
+          const [OLD, FRESH] = ['old-token-31f0', 'fresh-token-8d2a'];
+          const opened = () => openApp(browser, server, FAR_TIMERS, undefined, { token: 'local' });
+          const refresh = (page: EnginePage) => page.run(`localStorage.setItem('token', '${FRESH}'); ${wiring === 'credentialsChanged' ? 'await window.outbox.credentialsChanged();' : ''} return true;`);
+          try {
+            server.token = OLD;
+            const page = await opened();
+            await page.run(`localStorage.setItem('token', '${OLD}'); return true;`);
+            await server.stop();
+            for (const i of [1, 2]) assert.equal((await write(page, 'POST', '/api/items', { i }, { Authorization: `Bearer ${OLD}` })).status, 202);
+            await page.run('await window.outbox.replay(false); return true;');
+            server.token = FRESH; // the old token expires meanwhile
+            if (order === 'refreshed offline') await refresh(page);
+            await server.listen();
+            await page.run('await window.outbox.replay(); return true;');
+            if (order === '401 first') {
+              await until(() => snapshot(page).then((s) => s.lanes.map((lane) => lane.state)), ['needs-auth'], 'the lane waiting for credentials');
+              assert.deepEqual(server.commits, []);
+              await refresh(page);
+              // With a callback only, nothing tells the worker: the person opening the app again does.
+              if (wiring === 'callback') await opened();
+            }
+            await server.waitForCommits(2);
+            assert.deepEqual(items(server), [1, 2]);
+            const refused = server.arrivals.filter((arrival) => arrival.headers.authorization === `Bearer ${OLD}`).length;
+            assert.equal(refused, wiring === 'credentialsChanged' && order === 'refreshed offline' ? 0 : 1, 'the old token, sent once at most');
+          } finally {
+            await browser.close();
+            server.release();
+            await server.stop();
+            await rm(profile, { recursive: true, force: true });
+          }
+        });
+      }
+    }
 
     test('order holds within a lane while another lane goes on: a held write holds back only the writes of its own lane', () =>
       withApp(engine, FAR_TIMERS, async ({ server, page }) => {
