@@ -35,6 +35,13 @@ interface EntryBase {
   mayBeCommitting: boolean;
   lastStatus?: number;
   lastError?: string;
+  /**
+   * Device time the first of its latest attempts that got no answer (network error, timeout)
+   * started; none once one is answered. The outage rule's wait grows with the time since
+   * then, not since the write was made: a write that waited behind others, or on a slow
+   * server that answered a second ago, has not been failing all that time (decision 0006).
+   */
+  unansweredSince?: number;
   /** Its attempts fail without an answer while other writes to its origin are answered. */
   failingAlone?: true;
   /** The id of the window client (the page) that made the write, when the browser gave one. */

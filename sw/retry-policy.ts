@@ -55,7 +55,7 @@ export interface AttemptHistory {
   retryableResponses: number;
   /** An earlier attempt got no answer, and nothing since said it is over. */
   mayBeCommitting: boolean;
-  /** Time since the write was made. */
+  /** How long its attempts have gone unanswered, counting the one just made (see Entry.unansweredSince). */
   waitedMs: number;
 }
 
@@ -84,8 +84,8 @@ export function backoffDelay(answers: number, policy: RetryPolicy, random: () =>
 }
 
 /**
- * The wait after an attempt that got no answer: full jitter below the time the write has
- * waited so far, kept between retryBaseMs and retryMaxMs (decision 0006).
+ * The wait after an attempt that got no answer: full jitter below the time its attempts
+ * have gone unanswered, kept between retryBaseMs and retryMaxMs (decision 0006).
  */
 export function outageDelay(waitedMs: number, policy: RetryPolicy, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.retryMaxMs, Math.max(policy.retryBaseMs, waitedMs));

@@ -90,7 +90,9 @@ export interface AnswerContext {
 /** An attempt is over: the entry is settled (deleted), rescheduled, a conflict or a dead letter. */
 export function answered(entry: SendingEntry, result: AttemptResult, context: AnswerContext): Transition & { verdict: Verdict } {
   const { policy, now, random, pageWaiting } = context;
-  const verdict = decide(result, { retryableResponses: entry.retryableResponses, mayBeCommitting: entry.mayBeCommitting, waitedMs: now - entry.createdAt }, policy, now, random);
+  // How long its attempts have gone unanswered: the outage rule's wait grows with that.
+  const waitedMs = now - (entry.unansweredSince ?? entry.attemptAt);
+  const verdict = decide(result, { retryableResponses: entry.retryableResponses, mayBeCommitting: entry.mayBeCommitting, waitedMs }, policy, now, random);
   const { attemptAt: _at, owner: _owner, failingAlone: _alone, ...rest } = entry;
   const lastStatus = verdict.response?.status;
   const status = lastStatus === undefined ? {} : { lastStatus };
@@ -136,7 +138,11 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
     mayBeCommitting: verdict.mayBeCommitting,
     lastError: error,
   };
-  if (result.kind !== 'response') delete pending.lastStatus;
+  if (result.kind === 'response') delete pending.unansweredSince;
+  else {
+    pending.unansweredSince = entry.unansweredSince ?? entry.attemptAt;
+    delete pending.lastStatus;
+  }
   if (failingAlone) pending.failingAlone = true;
   return { verdict, entry: pending, events: [{ type: 'retry-scheduled', entry: toMeta(pending), retryAt: pending.nextAttemptAt, error, failingAlone }] };
 }

@@ -101,6 +101,15 @@ export class TestServer {
    * release, or OUTBOX_SW names one (to show that a case fails on an older build).
    */
   workerScript = process.env.OUTBOX_SW ?? join(ROOT, 'dist/outbox-sw.js');
+  /** When set, the 409 for a key still in flight carries this Retry-After. */
+  inFlightRetryAfter: string | undefined;
+  /**
+   * When on, the first repeat of each key still in flight has its connection dropped (a
+   * proxy, or a keep-alive connection closed as it was reused): a network error to the
+   * client, from a server that is answering.
+   */
+  dropFirstRepeat = false;
+  readonly #dropped = new Set<string>();
   /** Writes without an Idempotency-Key get 400, as the draft says; off, they are applied like any API's. */
   requireKey = true;
   /** Each /api/ request waits this long before it is handled: a network's round trip, for benchmarks. */
@@ -298,7 +307,11 @@ export class TestServer {
     const stored = this.#stored.get(key);
     if (stored) {
       if (stored.fingerprint !== fingerprint) return problem(res, 422, 'Idempotency-Key reused', 'This key was used for another request.');
-      if (stored.state === 'in-flight') return problem(res, 409, 'Request in flight', 'A request with this key is still being processed.');
+      if (stored.state === 'in-flight' && this.dropFirstRepeat && !this.#dropped.has(key)) {
+        this.#dropped.add(key);
+        return void res.socket?.destroy();
+      }
+      if (stored.state === 'in-flight') return problem(res, 409, 'Request in flight', 'A request with this key is still being processed.', this.inFlightRetryAfter ? { 'Retry-After': this.inFlightRetryAfter } : {});
       res.writeHead(stored.status, { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' }).end(stored.body);
       return;
     }

@@ -137,6 +137,20 @@ test('a timeout leaves the write pending, the key maybe committing, retried soon
   assert.deepEqual([entry.state, entry.mayBeCommitting, entry.nextAttemptAt - 10_000], ['pending', true, 750]);
 });
 
+test('the outage rule counts from the first unanswered attempt, not from when the write was made: a slow server answering, or a write that waited behind others, is not a day-long outage', () => {
+  // Made at 0, first tried at 600 s (it waited behind others); it times out, is told
+  // "still in flight", and then its connection drops.
+  const timedOut = answered(sendingEntry({ attemptAt: 600_000 }), { kind: 'timeout' }, context({ now: 601_000 })).entry as PendingEntry;
+  assert.equal(timedOut.unansweredSince, 600_000);
+  const inFlight = answered(claimed(timedOut, 'me', 602_000, 10_000).entry, { kind: 'response', response: new Response(null, { status: 409, headers: { 'Retry-After': '1' } }), problem: { type: IN_FLIGHT_PROBLEM_TYPE } }, context({ now: 602_000 })).entry as PendingEntry;
+  assert.deepEqual([inFlight.unansweredSince, inFlight.nextAttemptAt], [undefined, 603_000], 'answered: its Retry-After');
+  const dropped = answered(claimed(inFlight, 'me', 603_000, 10_000).entry, { kind: 'network-error', message: 'NetworkError' }, context({ now: 603_100 })).entry as PendingEntry;
+  assert.equal(dropped.nextAttemptAt - 603_100, 500, 'half of retryBaseMs, not half of the 10 minutes since it was made');
+  // A real outage still backs off: unanswered for 10 minutes, the ceiling is retryMaxMs.
+  const still = answered(claimed(dropped, 'me', 1_203_000, 10_000).entry, { kind: 'network-error', message: 'NetworkError' }, context({ now: 1_203_000 })).entry as PendingEntry;
+  assert.deepEqual([still.unansweredSince, still.nextAttemptAt - 1_203_000], [603_000, 30_000]);
+});
+
 test('failing alone: no answer while the origin answers other writes is flagged in the entry and its event', () => {
   const result = answered(sendingEntry(), { kind: 'network-error', message: 'Failed to fetch' }, context({ othersAnswered: true }));
   assert.equal((result.entry as PendingEntry).failingAlone, true);

@@ -359,6 +359,25 @@ export function defineOutboxCases(engine: Engine): void {
       }
     }
 
+    test('a slow server that is answering: writes whose attempts time out, meet "still in flight" and then a dropped connection follow what it says, never the outage rule; each committed once, in order', () =>
+      withApp(engine, { timeoutMs: 1_000 }, async ({ server, page }) => {
+        const queued = await writeDuringOutage(page, server, 4);
+        const back = await page.run<number>('return Date.now();');
+        server.inFlightRetryAfter = '1';
+        server.dropFirstRepeat = true;
+        for (const _ of queued) server.fail({ kind: 'slow-commit', delayMs: 3_000 });
+        await server.listen();
+        await page.run('await window.outbox.replay(); return true;');
+        await server.waitForCommits(4, 40_000);
+        assert.deepEqual(items(server), [1, 2, 3, 4]);
+        assert.deepEqual(server.commits.map((commit) => commit.key), queued.map((write) => write.idempotencyKey));
+        const waits = await page.run<[number, string][]>(`return window.statusLog.filter((m) => m.type === 'retry-scheduled' && m.at >= ${back}).map((m) => [m.retryAt - m.at, m.error]);`);
+        assert.ok(waits.some(([, error]) => error.startsWith('network error')), 'a dropped connection was met');
+        // Retry-After 1 s, the in-flight wait (under retryBaseMs, 1 s), or the outage rule
+        // counted from the attempt that timed out (about 2 s ago): none waits 2.5 s.
+        assert.deepEqual(waits.filter(([delay]) => delay > 2_500), []);
+      }));
+
     test('order holds within a lane while another lane goes on: a held write holds back only the writes of its own lane', () =>
       withApp(engine, FAR_TIMERS, async ({ server, page }) => {
         server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
