@@ -31,7 +31,8 @@ const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
  */
 export type WriteResult =
   | { kind: 'answered'; response: Response }
-  | { kind: 'kept'; entry: LiveEntry; body: ArrayBuffer | null }
+  /** Kept for later; `signIn`: its attempt met this sign-in page (the session ended). */
+  | { kind: 'kept'; entry: LiveEntry; body: ArrayBuffer | null; signIn?: string }
   /** The browser would not store it, and sending it at once failed too: neither kept nor sent. */
   | { kind: 'not-stored'; error: string };
 
@@ -152,7 +153,7 @@ export class Outbox {
   /** Provisional identities for creates on `collections` paths (decision 0022). */
   readonly #identities: ProvisionalIdentities | undefined;
   /** Pages waiting for their own write's answer. */
-  readonly #waiters = new Map<number, { lane: string; resolve: (response: Response | undefined) => void }>();
+  readonly #waiters = new Map<number, { lane: string; resolve: (answer: { response?: Response | undefined; signIn?: string | undefined }) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
   #changes: Change[] = [];
   /** A trigger asked for a claim since the last commit; #force: one that may skip waits for the network. */
@@ -160,6 +161,8 @@ export class Outbox {
   #force = false;
   /** When a page last opened (see pageOpened). */
   #pageOpenedAt = -Infinity;
+  /** A page opened within the interval: its trigger is put off to the interval's end. */
+  #pageOpenedLater = false;
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
   #committing: Promise<void> | undefined;
@@ -213,9 +216,12 @@ export class Outbox {
       const problem = { type: 'about:blank', title: 'Invalid Outbox-Lane', status: 400, detail: error.message };
       return new Response(JSON.stringify(problem), { status: 400, headers: { 'Content-Type': 'application/problem+json' } });
     }
-    if (result.kind === 'answered') return result.response;
+    if (result.kind === 'answered') return request.mode === 'navigate' ? toNavigation(result.response) : result.response;
     if (result.kind === 'not-stored') return notStored(result.error, request);
-    if (request.mode === 'navigate') return formSaved(result.entry, request, this.#options.formSavedUrl);
+    if (request.mode === 'navigate') {
+      // The session ended: the person is shown the sign-in page, and the form post goes once they are back.
+      return result.signIn ? Response.redirect(result.signIn, 303) : formSaved(result.entry, request, this.#options.formSavedUrl);
+    }
     // A create or an edit on a `collections` path is answered as the server would answer it.
     const answer = this.#identities?.answerFor(result.entry, result.body);
     if (answer) return answer;
@@ -277,7 +283,7 @@ export class Outbox {
     if (claim) this.#claimingLanes.delete(lane);
     this.#counts = counts;
     if (secrets.length > 0) this.#secrets.set(entry.id, secrets);
-    const answer = new Promise<Response | undefined>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
+    const answer = new Promise<{ response?: Response | undefined; signIn?: string | undefined }>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
       this.#inFlight.set(entry.id, lane);
       // The transaction gave the client id, so the request goes out before anything below.
@@ -304,9 +310,9 @@ export class Outbox {
       }
     }
     const cancelTimer = this.#deps.timer(() => this.#answer(entry.id, undefined), this.#options.timeoutMs);
-    const response = await answer;
+    const { response, signIn } = await answer;
     cancelTimer();
-    return response ? { kind: 'answered', response } : { kind: 'kept', entry, body: draft.request.body };
+    return response ? { kind: 'answered', response } : { kind: 'kept', entry, body: draft.request.body, ...(signIn ? { signIn } : {}) };
   }
 
   /**
@@ -598,14 +604,22 @@ export class Outbox {
   /**
    * A page of the app is opening (a navigation through the worker): the person may have
    * signed in again, so the writes waiting for a session or credentials (`needs-auth`) go
-   * again, with no app code. At most once a second: a navigation to the sign-in page itself
-   * costs one attempt, refused as before.
+   * again, with no app code. At most once a second (a navigation to the sign-in page itself
+   * costs one attempt, refused as before); one within the second is put off to its end.
    */
   pageOpened(): void {
-    const now = this.#deps.now();
-    if (now - this.#pageOpenedAt < PAGE_OPENED_INTERVAL_MS) return;
-    this.#pageOpenedAt = now;
-    this.credentialsOffered();
+    const wait = this.#pageOpenedAt + PAGE_OPENED_INTERVAL_MS - this.#deps.now();
+    if (wait <= 0) {
+      this.#pageOpenedAt = this.#deps.now();
+      this.credentialsOffered();
+    } else if (!this.#pageOpenedLater) {
+      // Put off, not dropped: the page opening after a quick sign-in is the one that counts.
+      this.#pageOpenedLater = true;
+      this.#deps.timer(() => {
+        this.#pageOpenedLater = false;
+        this.pageOpened();
+      }, wait);
+    }
   }
 
   /**
@@ -788,7 +802,7 @@ export class Outbox {
     if (transition.entry === null) this.#answer(entry.id, verdict.response);
     else {
       cancelBody(verdict.response);
-      this.#answer(entry.id, undefined);
+      this.#answer(entry.id, undefined, verdict.kind === 'needs-auth' && verdict.signIn ? verdict.response.url : undefined);
     }
     if (created && this.#identities) transition = await this.#identified(transition, entry, created, at);
     this.#inFlight.delete(entry.id);
@@ -1053,10 +1067,10 @@ export class Outbox {
   }
 
   /** Hands a waiting page its answer; an answer nobody waits for any more is dropped unread. */
-  #answer(id: number, response: Response | undefined): void {
+  #answer(id: number, response: Response | undefined, signIn?: string): void {
     const waiter = this.#waiters.get(id);
     this.#waiters.delete(id);
-    if (waiter) waiter.resolve(response);
+    if (waiter) waiter.resolve({ response, signIn });
     else cancelBody(response);
   }
 
@@ -1107,6 +1121,17 @@ export class Outbox {
     this.#userKnown ??= this.#deps.store.user().then((user) => (this.#user = user));
     return this.#userKnown;
   }
+}
+
+/**
+ * A form post's answer, for its navigation. The outbox follows redirects (see toDraft), and
+ * a navigation may not be given a followed answer: it is sent where the answer ended (the
+ * app's post/redirect/get), which the browser then loads.
+ */
+function toNavigation(response: Response): Response {
+  if (!response.redirected) return response;
+  cancelBody(response);
+  return Response.redirect(response.url, 303);
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { OutboxOptions } from './options.js';
 
 /** Decides which requests are writes for the outbox, from the options' paths and origins. */
-export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exclude' | 'origins' | 'forms'>) {
+export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exclude' | 'origins' | 'forms' | 'signInPaths'>) {
   const include = options.include.map(toPathTest);
-  const exclude = options.exclude.map(toPathTest);
+  // A sign-in is no write to keep: sent again later it would replay a password, and a
+  // refused one is answered with the sign-in page, which would hold it as waiting for one.
+  const exclude = [...options.exclude, ...options.signInPaths].map(toPathTest);
   const origins = new Set(options.origins);
   return ({ url, sameOrigin, request }: { url: URL; sameOrigin: boolean; request: Request }): boolean =>
     // A navigation (a form post) wants a page back, not a queued answer: only with `forms`.

@@ -27,7 +27,9 @@ export async function toDraft(request: Request, lane: string, madeBy?: string): 
       body: request.body === null ? null : await request.arrayBuffer(),
       credentials: request.credentials,
       mode: modeFor(request),
-      redirect: request.redirect,
+      // A form post (a navigation) is `manual`, which hides where its answer redirects to:
+      // followed, the outbox can tell the app's post/redirect/get from its sign-in page.
+      redirect: request.mode === 'navigate' ? 'follow' : request.redirect,
       referrer: request.referrer,
     },
   };

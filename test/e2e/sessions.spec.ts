@@ -30,3 +30,38 @@ test('a cookie session that ends while writes wait: each is redirected to the si
   expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(5);
   await expect.poll(async () => (await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
+
+test('a form post whose session ended takes the person to the sign-in page and is kept; once they sign in, it is committed once; a post/redirect/get settles as before', async ({ context, server }) => {
+  await context.addCookies([{ name: 'session', value: 'ana', url: server.url }]);
+  // Every same-origin post (the default include), the sign-in form's too.
+  const app = await openApp(context, server, { forms: true, retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 });
+  const page = await context.newPage();
+  const save = async (note: string) => {
+    await page.getByLabel('Note').fill(note);
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Save' }).click()]);
+  };
+  await page.goto(`${server.url}/notes.html`);
+
+  // Post/redirect/get: the person lands on the page the server sent them to.
+  await save('one');
+  await expect(page.locator('#sent')).toHaveText('Saved (1)');
+  expect(new URL(page.url()).pathname).toBe('/notes.html');
+
+  // The session ends: the next post meets the sign-in page. The person is shown it, and the note is kept.
+  server.endedSessions.add('ana');
+  await save('two');
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  expect(server.commits.map((commit) => new URLSearchParams(commit.body).get('note'))).toEqual(['one']);
+  await expect.poll(async () => (await snapshot(app)).lanes.map((lane) => [lane.state, lane.waiting])).toEqual([['needs-auth', 1]]);
+
+  // They sign in; the app takes them back to the notes, and the kept note goes.
+  await page.getByLabel('User').fill('ana');
+  await Promise.all([page.waitForURL(/\/notes\.html$/), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await server.waitForCommits(2);
+  expect(server.commits.map((commit) => new URLSearchParams(commit.body).get('note'))).toEqual(['one', 'two']);
+  expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(2);
+  // The sign-in itself never went through the outbox.
+  expect(await app.evaluate(() => window.statusLog.filter((message) => 'entry' in message && message.entry.url.includes('/login')))).toEqual([]);
+  expect(await app.evaluate(() => window.statusLog.filter((message) => 'entry' in message).length)).toBeGreaterThan(0);
+  await expect.poll(async () => (await snapshot(app)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+});

@@ -234,11 +234,17 @@ export class TestServer {
     }
     if (url.pathname === '/outbox-key' && this.keys) return keyEndpoint(this.keys, sessionOf)(Object.assign(req, { body: body ? JSON.parse(body) : null }), res);
     if (url.pathname === '/') return this.#file(res, join(ROOT, this.#page));
-    if (url.pathname === '/login') return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Sign in</title><h1>Sign in</h1><form method="post" action="/login"><input name="user"><button>Sign in</button></form>');
+    if (url.pathname === '/login' && req.method === 'POST') {
+      // Signing in starts a session again (the cookie names the user), then goes where the app was.
+      const user = new URLSearchParams(body).get('user') ?? '';
+      this.endedSessions.delete(user);
+      return void res.writeHead(303, { Location: new URLSearchParams(url.search).get('next') ?? '/', 'Set-Cookie': `session=${user}; Path=/` }).end();
+    }
+    if (url.pathname === '/login') return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Sign in</title><h1>Sign in</h1><form method="post"><label>User <input name="user"></label><button>Sign in</button></form>`);
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
     const extra = this.files.get(url.pathname);
     if (extra) return this.#file(res, extra);
-    if (['/no-sync-sw.js', '/host-sw.js', '/future-sw.js', '/silent-sw.js', '/form.html'].includes(url.pathname)) return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
+    if (['/no-sync-sw.js', '/host-sw.js', '/future-sw.js', '/silent-sw.js', '/form.html', '/notes.html'].includes(url.pathname)) return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
     if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
     res.writeHead(404).end();
   }
@@ -283,7 +289,9 @@ export class TestServer {
     }
     const session = sessionOf(req);
     if (req.method !== 'GET' && session !== undefined && this.endedSessions.has(session)) {
-      res.writeHead(302, { Location: `/login?next=${encodeURIComponent(url.pathname)}` }).end();
+      // Back to the page the person was on once they sign in, as session apps do.
+      const from = req.headers.referer ? new URL(req.headers.referer) : url;
+      res.writeHead(302, { Location: `/login?next=${encodeURIComponent(from.pathname)}` }).end();
       return;
     }
     const mismatch = this.checkUsers ? checkOutboxUser(header(req, 'outbox-user'), sessionOf(req)) : undefined;
@@ -350,8 +358,13 @@ export class TestServer {
     this.#notify();
 
     if (fault?.kind === 'lose-response') return void res.socket?.destroy();
+    // ?then=<path>: a server-rendered form's post/redirect/get, to that page.
+    const then = url.searchParams.get('then');
+    const commit = String(this.commits.length);
     const send = () => {
-      if (!res.destroyed) res.writeHead(201, { 'Content-Type': 'application/json', 'X-Commit': String(this.commits.length) }).end(answer);
+      if (res.destroyed) return;
+      if (then) res.writeHead(303, { Location: `${then}?sent=${commit}` }).end();
+      else res.writeHead(201, { 'Content-Type': 'application/json', 'X-Commit': commit }).end(answer);
     };
     if (fault?.kind === 'hold') this.#held.push(send);
     else send();

@@ -454,6 +454,26 @@ test('a page that registers onCredentials sends the writes waiting for credentia
   assert.deepEqual(h.sent.map((request) => request.headers.get('authorization')), ['Bearer stale', 'Bearer fresh'], 'no page gave any when asked again: not sent without');
 });
 
+test('a page opening within a second of another is put off to the second’s end, not dropped: the page after a quick sign-in sends the waiting writes', async () => {
+  let signedIn = false;
+  const h = harness();
+  h.state.server = () => answer(signedIn ? 201 : 401);
+  h.state.online = false;
+  await h.write('/api/items/1', { n: 1 });
+  h.state.online = true;
+  await h.outbox.replay('page');
+  await until(() => h.types().includes('needs-auth'), 'refused');
+  h.outbox.pageOpened(); // the sign-in page opens: refused again
+  await until(() => h.sent.length === 2 && h.types().filter((type) => type === 'needs-auth').length === 2, 'refused again');
+  signedIn = true;
+  h.outbox.pageOpened(); // the app's page, a moment later
+  await h.settle();
+  assert.equal(h.sent.length, 2, 'not within the second');
+  h.clock.advance(1_000);
+  await until(() => h.events.at(-1)?.type === 'drained', 'sent once the second is over');
+  assert.equal(h.sent.length, 3);
+});
+
 test('a page opening sends the writes waiting for a session again, but keeps the credentials the worker holds for the others', async () => {
   const h = harness({}, { credentials: () => ({ Authorization: 'Bearer from-the-hook' }) });
   h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer held' ? 201 : 401);

@@ -7,7 +7,7 @@ const check = (options: Parameters<typeof createRouteMatcher>[0], href: string, 
   const url = new URL(href, ORIGIN);
   return createRouteMatcher(options)({ url, sameOrigin: url.origin === ORIGIN, request: { mode, method } as Request });
 };
-const everything = { include: ['/'], exclude: [], origins: [], forms: false };
+const everything = { include: ['/'], exclude: [], origins: [], forms: false, signInPaths: [] };
 
 test('every same-origin path by default, never a navigation', () => {
   assert.equal(check(everything, '/api/items'), true);
@@ -29,7 +29,7 @@ test('other origins only when allowed', () => {
 });
 
 test('prefixes, and patterns that must match the whole path', () => {
-  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [], forms: false };
+  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [], forms: false, signInPaths: [] };
   assert.equal(check(options, '/api/items'), true);
   assert.equal(check(options, '/apix'), false);
   assert.equal(check(options, '/v2/api/items'), false); // a prefix, not a substring
@@ -38,4 +38,11 @@ test('prefixes, and patterns that must match the whole path', () => {
   assert.equal(check(options, '/api/auth/login'), false);
   assert.equal(check(options, '/api/export.json'), false);
   assert.equal(check(options, '/api/exportXjson'), true); // "." in a pattern is a dot, not any character
+});
+
+test('a sign-in is never a write to keep, fetched or posted from a form', () => {
+  const options = { ...everything, forms: true, signInPaths: ['/login', '/users/sign_in'] };
+  assert.equal(check(options, '/login'), false);
+  assert.equal(check(options, '/users/sign_in', 'navigate'), false);
+  assert.equal(check(options, '/api/items'), true);
 });

@@ -315,6 +315,40 @@ export function defineOutboxCases(engine: Engine): void {
       }
     });
 
+    test('a form post whose session ended takes the person to the sign-in page and is kept; once they sign in, it is committed once; a post/redirect/get settles as before', async () => {
+      // On a profile, so that the form's page shares the first page's worker.
+      const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
+      const server = await TestServer.start();
+      const browser = await engine.launch({ profile });
+      // The page's address and heading once a navigation has ended (a run during one may fail: asked again).
+      const where = (page: EnginePage) => page.run<string>("return document.readyState === 'complete' ? location.pathname + location.search + ' ' + document.querySelector('h1')?.textContent : 'loading';").catch(() => 'loading');
+      const post = (page: EnginePage, field: string, value: string) => page.run(`document.querySelector('input[name=${field}]').value = ${JSON.stringify(value)}; document.querySelector('form').requestSubmit(); return true;`);
+      const notes = () => server.commits.map((commit) => new URLSearchParams(commit.body).get('note'));
+      try {
+        // Every same-origin post (the default include), the sign-in form's too.
+        const app = await openApp(browser, server, { forms: true, ...FAR_TIMERS });
+        await app.run("document.cookie = 'session=ana; path=/'; return true;");
+        const page = await browser.open(`${server.url}/notes.html`);
+        await post(page, 'note', 'one');
+        await until(() => where(page), '/notes.html?sent=1 Notes', 'the post/redirect/get');
+        server.endedSessions.add('ana');
+        await post(page, 'note', 'two');
+        await until(() => where(page), '/login?next=%2Fnotes.html Sign in', 'the sign-in page');
+        await until(() => snapshot(app).then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])), [['needs-auth', 1]], 'the note waiting for a session');
+        assert.deepEqual(notes(), ['one']);
+        await post(page, 'user', 'ana');
+        await server.waitForCommits(2);
+        assert.deepEqual(notes(), ['one', 'two']);
+        assert.equal(new Set(server.commits.map((commit) => commit.key)).size, 2);
+        await until(() => snapshot(app).then((s) => s.counts), { pending: 0, deadLetters: 0, conflicts: 0 }, 'nothing left waiting');
+      } finally {
+        await browser.close();
+        server.release();
+        await server.stop();
+        await rm(profile, { recursive: true, force: true });
+      }
+    });
+
     // The two ways an app wires credentials (README, "Credentials at send time"), each with
     // the token refreshed while offline and with the server refusing the old one first.
     for (const wiring of ['callback', 'credentialsChanged'] as const) {
