@@ -2,6 +2,8 @@
 //   dist/outbox-sw.js     the drop-in worker: one classic script, no imports, so it works
 //                         registered on its own or through importScripts(); readable in DevTools
 //   dist/outbox-sw.min.js the same, minified, for sites that count bytes
+//   dist/outbox-register.js the page's one line: registers the worker beside it, and has it
+//                         claim a page loaded with a hard reload
 //   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
 //   dist/client/index.js  the page helper as an ES module
 //   dist/client/react.js  its useOutbox() hook for React
@@ -27,6 +29,7 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.js', format: 'iife' }),
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.min.js', format: 'iife', minify: true, sourcemap: 'linked' }),
+  build({ ...common, entryPoints: ['client/outbox-register.ts'], outfile: 'dist/outbox-register.js', format: 'iife', minify: true }),
   build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
   // The React hook imports React (a peer) and the page helper's own entry, both left as imports.

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, openApp, pageControlledBy, test, write } from '../support/fixtures.js';
-import type { QueuedBody } from '../../sw/protocol.js';
+import { PROTOCOL_NAME, PROTOCOL_VERSION, type Command, type QueuedBody } from '../../sw/protocol.js';
 import { goOnline } from '../support/online.js';
 
 /** What a call of the page helper made of the worker: its error's code, and how long it took. */
@@ -84,4 +84,41 @@ test('<outbox-status> on a page no outbox worker controls says that changes are 
   }, '/dist/client/index.js');
   await expect(status).not.toHaveAttribute('unprotected');
   await expect(status.locator('.error')).toBeHidden();
+});
+
+test('the one line (outbox-register.js) covers a hard reload: the page is claimed, and a write it makes offline is kept and delivered once; a bare register() call does not', async ({ context, server }) => {
+  const hardReload = async (page: Page) => {
+    const cdp = await context.newCDPSession(page);
+    const loaded = page.waitForEvent('load');
+    await cdp.send('Page.reload', { ignoreCache: true });
+    await loaded;
+  };
+  const controlled = (page: Page) => page.evaluate(() => navigator.serviceWorker.controller !== null);
+
+  // The control: the bare line registers, but nothing asks the worker to claim a hard-reloaded page.
+  const bare = await context.newPage();
+  await bare.goto(`${server.url}/?sw=none`);
+  await bare.evaluate(async () => {
+    await navigator.serviceWorker.register('/outbox-sw.js?include=/api/');
+    await navigator.serviceWorker.ready;
+  });
+  await hardReload(bare);
+  await bare.evaluate(() => navigator.serviceWorker.register('/outbox-sw.js?include=/api/').then(() => navigator.serviceWorker.ready));
+  expect(await controlled(bare)).toBe(false);
+  await bare.close();
+
+  const page = await context.newPage();
+  await page.goto(`${server.url}/one-line.html`);
+  await expect.poll(() => controlled(page)).toBe(true);
+  await hardReload(page);
+  await expect.poll(() => controlled(page)).toBe(true);
+  await context.setOffline(true);
+  const answer = await write(page, 'POST', '/api/items', { i: 1 });
+  expect(answer.status).toBe(202);
+  const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
+  await goOnline(context);
+  // No page helper here: the worker is asked to replay the way the helper asks it.
+  await page.evaluate((replay) => navigator.serviceWorker.controller!.postMessage(replay), { protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, type: 'replay', force: true } satisfies Command);
+  await server.waitForCommits(1);
+  expect(server.commitsFor(idempotencyKey)).toHaveLength(1);
 });

@@ -30,7 +30,7 @@ const node = (code: string) => execFileSync(process.execPath, ['--input-type=mod
 
 test('the tarball holds the built files, the licence and no sources or tests', () => {
   const files = execFileSync('tar', ['-tzf', readdirSync(project).find((name) => name.endsWith('.tgz'))!], { cwd: project, encoding: 'utf8' }).split('\n');
-  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/server/express.js', 'package/dist/server/fastify.js', 'package/dist/server/hono.js', 'package/dist/client/react.js', 'package/dist/types/sw/index.d.ts']) {
+  for (const file of ['package/LICENSE', 'package/README.md', 'package/dist/outbox-sw.js', 'package/dist/outbox-sw.min.js', 'package/dist/outbox-register.js', 'package/dist/sw/index.js', 'package/dist/client/index.js', 'package/dist/server/index.js', 'package/dist/server/express.js', 'package/dist/server/fastify.js', 'package/dist/server/hono.js', 'package/dist/client/react.js', 'package/dist/types/sw/index.d.ts']) {
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   assert.deepEqual(files.filter((file) => /^package\/(sw|client|server|test|demo|bench)\//.test(file)), []);

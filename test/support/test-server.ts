@@ -242,9 +242,10 @@ export class TestServer {
     }
     if (url.pathname === '/login') return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Sign in</title><h1>Sign in</h1><form method="post"><label>User <input name="user"></label><button>Sign in</button></form>`);
     if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
+    if (url.pathname === '/outbox-register.js') return this.#file(res, join(ROOT, 'dist/outbox-register.js'));
     const extra = this.files.get(url.pathname);
     if (extra) return this.#file(res, extra);
-    if (['/no-sync-sw.js', '/host-sw.js', '/future-sw.js', '/silent-sw.js', '/form.html', '/notes.html'].includes(url.pathname)) return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
+    if (['/no-sync-sw.js', '/host-sw.js', '/future-sw.js', '/silent-sw.js', '/form.html', '/notes.html', '/one-line.html'].includes(url.pathname)) return this.#file(res, join(ROOT, 'test/fixtures', url.pathname));
     if (url.pathname.startsWith('/dist/')) return this.#file(res, join(ROOT, url.pathname));
     res.writeHead(404).end();
   }
