@@ -25,11 +25,19 @@ export interface DeviceKeyRecord {
   createdAt: number;
 }
 
-/** Where the keys live: memory for one process and tests; an app's database in production. */
+/**
+ * Where the keys live: memory for one process and tests; Redis (RedisDeviceKeyStore) or
+ * the app's database for several instances, or keys that outlive a restart.
+ */
 export interface DeviceKeyStore {
   get(kid: string): Promise<DeviceKeyRecord | undefined>;
   /** The live key of a user's device, if it has one. */
   find(user: string, device: string): Promise<DeviceKeyRecord | undefined>;
+  /**
+   * Keeps the record, unless its user's device has a key already (another instance made
+   * one at the same moment): the first one kept stays the device's only key, so that
+   * revoking the device leaves no other behind.
+   */
   put(record: DeviceKeyRecord): Promise<void>;
   /** Deletes for good: nothing of the private key may remain. */
   delete(kid: string): Promise<void>;
@@ -38,22 +46,30 @@ export interface DeviceKeyStore {
 /** Keys in this process's memory: lost on restart, which revokes them all. */
 export class MemoryDeviceKeyStore implements DeviceKeyStore {
   readonly #keys = new Map<string, DeviceKeyRecord>();
+  /** Each user's device's key id, by `[user, device]` as JSON. */
+  readonly #devices = new Map<string, string>();
 
   async get(kid: string): Promise<DeviceKeyRecord | undefined> {
     return this.#keys.get(kid);
   }
 
   async find(user: string, device: string): Promise<DeviceKeyRecord | undefined> {
-    for (const record of this.#keys.values()) if (record.user === user && record.device === device) return record;
-    return undefined;
+    const kid = this.#devices.get(JSON.stringify([user, device]));
+    return kid === undefined ? undefined : this.#keys.get(kid);
   }
 
   async put(record: DeviceKeyRecord): Promise<void> {
+    const device = JSON.stringify([record.user, record.device]);
+    if (this.#devices.has(device)) return;
+    this.#devices.set(device, record.kid);
     this.#keys.set(record.kid, record);
   }
 
   async delete(kid: string): Promise<void> {
+    const record = this.#keys.get(kid);
+    if (!record) return;
     this.#keys.delete(kid);
+    this.#devices.delete(JSON.stringify([record.user, record.device]));
   }
 }
 
@@ -95,7 +111,9 @@ export class DeviceKeys {
       createdAt: Date.now(),
     };
     await this.#store.put(record);
-    return { kid: record.kid, publicKey: record.publicKey };
+    // Another request (on this instance or another) may have stored one first: theirs is the device's key.
+    const issued = (await this.#store.find(user, device)) ?? record;
+    return { kid: issued.kid, publicKey: issued.publicKey };
   }
 
   /** The private half, for its own user only: another user's key is as unknown as a revoked one. */

@@ -17,3 +17,5 @@ export { changedSince, entityTag, ifMatchVersion, patchIfMatch, ResourceVersions
 export type { PatchOutcome } from './conditional-patch.js';
 export { DeviceKeys, keyEndpoint, MemoryDeviceKeyStore } from './device-keys.js';
 export type { DeviceKeyRecord, DeviceKeyStore, KeyRequest } from './device-keys.js';
+export { RedisDeviceKeyStore } from './redis-device-key-store.js';
+export type { RedisDeviceKeyCommands, RedisDeviceKeyStoreOptions } from './redis-device-key-store.js';

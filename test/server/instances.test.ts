@@ -15,16 +15,16 @@ let redis: RedisServer;
 let client: RedisClient;
 const running: ChildProcess[] = [];
 
-async function startInstance(env: Record<string, string> = {}): Promise<{ url: string; process: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], { cwd: ROOT, env: { ...process.env, PORT: '0', REDIS_URL: redis.url, LEASE_MS: '1000', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startInstance(env: Record<string, string> = {}, script = 'demo/start.ts', ready = /demo: (http:\/\/\S+?)\/ /): Promise<{ url: string; process: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, PORT: '0', REDIS_URL: redis.url, LEASE_MS: '1000', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   running.push(child);
   let output = '';
   for await (const chunk of child.stdout!) {
     output += String(chunk);
-    const url = /demo: (http:\/\/\S+?)\/ /.exec(output)?.[1];
+    const url = ready.exec(output)?.[1];
     if (url) return { url, process: child };
   }
-  throw new Error(`the demo exited before it was ready: ${output}`);
+  throw new Error(`${script} exited before it was ready: ${output}`);
 }
 
 before(async () => {
@@ -91,4 +91,29 @@ test('an instance killed in the middle of a write frees its key after the lease:
   assert.equal(retry.status, 201);
   assert.ok(Date.now() - claimedAt >= 900, 'not before the 1 s lease was over');
   assert.equal((await names(survivor.url, listId)).filter((name) => name === 'Honey').length, 1);
+});
+
+test('device keys on three instances of a key endpoint, one Redis: a key made on one is served and revoked by the others; restarting every instance revokes nothing', { timeout: 30_000 }, async () => {
+  const start = () => Promise.all([0, 1, 2].map(() => startInstance({}, 'test/support/key-server.ts', /keys: (http:\/\/\S+)/)));
+  const ask = (url: string, method: string, query = '', body?: unknown) =>
+    fetch(`${url}/${query}`, { method, headers: { 'x-user': 'ann', 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  let [a, b, c] = await start();
+  // Asked at once on all three, the phone gets one key.
+  const issued = await Promise.all([a!, b!, c!].map(async ({ url }) => (await (await ask(url, 'POST', '', { device: 'phone' })).json()) as { kid: string }));
+  assert.equal(new Set(issued.map(({ kid }) => kid)).size, 1, 'one key for the device');
+  const { kid } = issued[0]!;
+  for (const { url } of [a!, b!, c!]) assert.equal((await ask(url, 'GET', `?kid=${kid}`)).status, 200, `${url} serves it`);
+
+  // Every instance restarts: the key is still there.
+  for (const instance of [a!, b!, c!]) {
+    instance.process.kill('SIGTERM');
+    await once(instance.process, 'exit');
+  }
+  [a, b, c] = await start();
+  for (const { url } of [a!, b!, c!]) assert.equal((await ask(url, 'GET', `?kid=${kid}`)).status, 200, `${url} serves it after the restart`);
+  assert.equal(((await (await ask(b!.url, 'POST', '', { device: 'phone' })).json()) as { kid: string }).kid, kid, 'the same key, not a new one');
+
+  // Revoked on one: no instance serves it.
+  assert.equal((await ask(a!.url, 'DELETE', `?kid=${kid}`)).status, 204);
+  for (const { url } of [a!, b!, c!]) assert.equal((await ask(url, 'GET', `?kid=${kid}`)).status, 404, `${url} no longer serves it`);
 });
