@@ -7,7 +7,8 @@ export class InvalidKeyError extends Error {}
 /**
  * Reads an Idempotency-Key header value. The IETF httpapi draft makes it a Structured
  * Field string ("…", with \" and \\ escapes); a bare value, as many clients send, is
- * taken as it is.
+ * taken as it is, unless it has a comma or a space: that is several keys (two header
+ * lines reach the server joined with ", "), and a request has one.
  */
 export function parseIdempotencyKey(value: string): string {
   const raw = value.trim();
@@ -26,6 +27,8 @@ export function parseIdempotencyKey(value: string): string {
       } else key += char;
     }
     if (!closed) throw new InvalidKeyError('the quoted string is not closed');
+  } else if (/[,\s]/.test(raw)) {
+    throw new InvalidKeyError('a key without quotes has a comma or a space: it reads as several keys, and a request has one');
   }
   if (key.length === 0) throw new InvalidKeyError('it is empty');
   if (key.length > MAX_KEY_LENGTH) throw new InvalidKeyError(`it is longer than ${MAX_KEY_LENGTH} characters`);
