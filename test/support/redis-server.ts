@@ -1,12 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 
-/** A real redis-server (Debian's package) on a free loopback port, with nothing saved to disk. */
+/** A real redis-server (Debian's package) on a free loopback port. */
 export interface RedisServer {
   url: string;
   stop(): Promise<void>;
+  /** Shuts it down (SIGTERM: with AOF on, everything written is on disk) and starts it again on the same port and files. */
+  restart(): Promise<void>;
 }
 
 /** A connected node-redis client, as an app makes one. */
@@ -15,19 +20,35 @@ export function connectRedis(url: string) {
 }
 export type RedisClient = Awaited<ReturnType<typeof connectRedis>>;
 
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts one. By default nothing is saved to disk; with `aof`, every write is appended to
+ * the append-only file in `dir` (a fresh temporary folder) and fsynced each second, as
+ * Redis's own default for AOF.
+ */
+export async function startRedis({ aof = false }: { aof?: boolean } = {}): Promise<RedisServer> {
+  const dir = aof ? await mkdtemp(join(tmpdir(), 'sw-outbox-redis-')) : undefined;
+  const args = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...(dir ? ['--appendonly', 'yes', '--dir', dir] : ['--appendonly', 'no'])];
   // A port found free can be taken before redis-server binds it; try another then.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const process = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let process = spawn('redis-server', args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stop = async () => {
+      if (process.exitCode !== null || process.signalCode !== null) return;
+      process.kill('SIGTERM');
+      await once(process, 'exit');
+    };
     try {
       await ready(process);
       return {
         url: `redis://127.0.0.1:${port}`,
         async stop() {
-          if (process.exitCode !== null) return;
-          process.kill('SIGTERM');
-          await once(process, 'exit');
+          await stop();
+          if (dir) await rm(dir, { recursive: true, force: true });
+        },
+        async restart() {
+          await stop();
+          process = spawn('redis-server', args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+          await ready(process);
         },
       };
     } catch (error) {
