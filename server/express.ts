@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { keptHeaders, parsedBody } from './framework-reply.js';
 import { Idempotency, type Claim, type IdempotencyOptions } from './idempotency.js';
 import { headerValue, sendReply, WRITE_METHODS } from './node-http.js';
+import { whoIs } from './outbox-user.js';
+import { HEADERS } from '../sw/protocol.js';
 
 /** The parts of an Express request the middleware reads (so that @types/express is not needed). */
 export interface ExpressRequest extends IncomingMessage {
@@ -11,8 +13,16 @@ export interface ExpressRequest extends IncomingMessage {
 }
 
 export interface ExpressIdempotencyOptions extends IdempotencyOptions {
-  /** Whose key space a request belongs to, e.g. `(req) => req.user.id` (see KeyedRequest.scope). @default () => '' */
+  /** Whose key space a request belongs to, e.g. `(req) => req.user.id` (see KeyedRequest.scope). @default the `user`, else () => '' */
   scope?: (req: ExpressRequest) => string;
+  /**
+   * Who is signed in for a request, e.g. ``(req) => req.user?.id``. With it, a write the outbox made for
+   * another user (its `Outbox-User`) is refused, 403 of its own type, and the outbox holds
+   * it for its owner; and each user's keys are kept apart (the default `scope`). Set it on
+   * any server whose sessions are cookies and whose users may share a device: the browser
+   * adds the current session to another user's waiting writes. @default none: no check
+   */
+  user?: (req: ExpressRequest) => string | undefined | Promise<string | undefined>;
 }
 
 /**
@@ -24,7 +34,7 @@ export interface ExpressIdempotencyOptions extends IdempotencyOptions {
  *
  * Errors of the app's routes reach its error handlers as usual; a 5xx reply frees the key.
  */
-export function idempotency({ scope = () => '', ...options }: ExpressIdempotencyOptions = {}) {
+export function idempotency({ scope, user, ...options }: ExpressIdempotencyOptions = {}) {
   const core = new Idempotency(options);
   return async (req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void): Promise<void> => {
     if (!WRITE_METHODS.includes(req.method ?? '')) return next();
@@ -38,7 +48,7 @@ export function idempotency({ scope = () => '', ...options }: ExpressIdempotency
         key: headerValue(req.headers, 'idempotency-key'),
         accept: headerValue(req.headers, 'accept'),
         body: parsedBody(req.body),
-        scope: scope(req),
+        ...(await whoIs(req, headerValue(req.headers, HEADERS.user), user, scope)),
       });
       if (reply) return sendReply(res, reply);
       if (claim) keepReply(res, claim);

@@ -3,10 +3,20 @@ import { Readable } from 'node:stream';
 import { keptHeaders, parsedBody } from './framework-reply.js';
 import { Idempotency, type Claim, type IdempotencyOptions } from './idempotency.js';
 import { headerValue, WRITE_METHODS } from './node-http.js';
+import { whoIs } from './outbox-user.js';
+import { HEADERS } from '../sw/protocol.js';
 
 export interface FastifyIdempotencyOptions extends IdempotencyOptions {
-  /** Whose key space a request belongs to, e.g. `(request) => request.user.id` (see KeyedRequest.scope). @default () => '' */
+  /** Whose key space a request belongs to, e.g. `(request) => request.user.id` (see KeyedRequest.scope). @default the `user`, else () => '' */
   scope?: (request: FastifyRequest) => string;
+  /**
+   * Who is signed in for a request, e.g. ``(request) => request.user?.id``. With it, a write the outbox made for
+   * another user (its `Outbox-User`) is refused, 403 of its own type, and the outbox holds
+   * it for its owner; and each user's keys are kept apart (the default `scope`). Set it on
+   * any server whose sessions are cookies and whose users may share a device: the browser
+   * adds the current session to another user's waiting writes. @default none: no check
+   */
+  user?: (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
 }
 
 /**
@@ -20,7 +30,7 @@ export interface FastifyIdempotencyOptions extends IdempotencyOptions {
  * schemas answer first, and claim nothing); the reply is kept as it is sent, error
  * handler replies included; a 5xx frees the key.
  */
-export const idempotency: FastifyPluginAsync<FastifyIdempotencyOptions> = async (fastify, { scope = () => '', ...options }) => {
+export const idempotency: FastifyPluginAsync<FastifyIdempotencyOptions> = async (fastify, { scope, user, ...options }) => {
   const core = new Idempotency(options);
   const claims = new WeakMap<FastifyRequest, Claim>();
 
@@ -32,7 +42,7 @@ export const idempotency: FastifyPluginAsync<FastifyIdempotencyOptions> = async 
       key: headerValue(request.headers, 'idempotency-key'),
       accept: headerValue(request.headers, 'accept'),
       body: parsedBody(request.body),
-      scope: scope(request),
+      ...(await whoIs(request, headerValue(request.headers, HEADERS.user), user, scope)),
     });
     if (admission.reply) return reply.code(admission.reply.status).headers(admission.reply.headers).send(admission.reply.body);
     if (admission.claim) claims.set(request, admission.claim);

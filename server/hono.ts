@@ -3,11 +3,21 @@ import { bodyLimit } from 'hono/body-limit';
 import { keptHeaders } from './framework-reply.js';
 import { Idempotency, type IdempotencyOptions } from './idempotency.js';
 import { MAX_BODY_BYTES, WRITE_METHODS } from './node-http.js';
+import { whoIs } from './outbox-user.js';
 import { problem, type Reply } from './problem.js';
+import { HEADERS } from '../sw/protocol.js';
 
 export interface HonoIdempotencyOptions extends IdempotencyOptions {
-  /** Whose key space a request belongs to, e.g. `(c) => c.get('user').id` (see KeyedRequest.scope). @default () => '' */
+  /** Whose key space a request belongs to, e.g. `(c) => c.get('user').id` (see KeyedRequest.scope). @default the `user`, else () => '' */
   scope?: (c: Context) => string;
+  /**
+   * Who is signed in for a request, e.g. ``(c) => c.get('user')?.id``. With it, a write the outbox made for
+   * another user (its `Outbox-User`) is refused, 403 of its own type, and the outbox holds
+   * it for its owner; and each user's keys are kept apart (the default `scope`). Set it on
+   * any server whose sessions are cookies and whose users may share a device: the browser
+   * adds the current session to another user's waiting writes. @default none: no check
+   */
+  user?: (c: Context) => string | undefined | Promise<string | undefined>;
   /** The largest body read; a longer one is answered 413 (with Hono's bodyLimit). @default 1 MiB */
   maxBodyBytes?: number;
 }
@@ -22,7 +32,7 @@ export interface HonoIdempotencyOptions extends IdempotencyOptions {
  * (c.req.json() and the rest share Hono's body cache). Errors reach app.onError as
  * usual; a 5xx reply frees the key.
  */
-export function idempotency({ scope = () => '', maxBodyBytes = MAX_BODY_BYTES, ...options }: HonoIdempotencyOptions = {}): MiddlewareHandler {
+export function idempotency({ scope, user, maxBodyBytes = MAX_BODY_BYTES, ...options }: HonoIdempotencyOptions = {}): MiddlewareHandler {
   const core = new Idempotency(options);
   const limit = bodyLimit({
     maxSize: maxBodyBytes,
@@ -38,7 +48,7 @@ export function idempotency({ scope = () => '', maxBodyBytes = MAX_BODY_BYTES, .
         key: c.req.header('idempotency-key'),
         accept: c.req.header('accept'),
         body: new Uint8Array(await c.req.arrayBuffer()),
-        scope: scope(c),
+        ...(await whoIs(c, c.req.header(HEADERS.user), user, scope)),
       });
       if (reply) {
         c.res = response(reply);

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
 import { MemoryIdempotencyStore, type IdempotencyStore, type InFlightRecord } from './idempotency-store.js';
+import { checkOutboxUser } from './outbox-user.js';
 import { htmlProblem, problem, type Reply } from './problem.js';
 import { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
 
@@ -58,6 +59,12 @@ export interface KeyedRequest {
    * @default ''
    */
   scope?: string;
+  /**
+   * Who is signed in, when the server says (the adapters' `user` option): the session's
+   * user, and the one the write was made by (its `Outbox-User` header). A write made by
+   * another user is refused before its key is claimed (see checkOutboxUser).
+   */
+  user?: { session: string | undefined; outbox: string | undefined };
 }
 
 /** The reply header that marks a stored reply sent again. */
@@ -154,6 +161,8 @@ export class Idempotency {
 
   /** Claims the request's key, or says what to answer instead. */
   async begin(request: KeyedRequest): Promise<Admission> {
+    const otherUsers = request.user && checkOutboxUser(request.user.outbox, request.user.session);
+    if (otherUsers) return { reply: otherUsers };
     if (request.key === undefined) {
       if (!this.#required) {
         this.#onKeyless({ method: request.method, path: request.path });

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Idempotency, type IdempotencyOptions } from './idempotency.js';
+import { whoIs } from './outbox-user.js';
 import { problem, type Reply } from './problem.js';
+import { HEADERS } from '../sw/protocol.js';
 
 /** The methods whose requests change data, and so carry a key. */
 export const WRITE_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -56,8 +58,16 @@ export function headerValue(headers: IncomingMessage['headers'], name: string): 
 }
 
 export interface IdempotentOptions extends IdempotencyOptions {
-  /** Whose key space a request belongs to (see KeyedRequest.scope). @default () => '' */
+  /** Whose key space a request belongs to (see KeyedRequest.scope). @default the `user`, else () => '' */
   scope?: (request: ReadRequest) => string;
+  /**
+   * Who is signed in for a request, e.g. ``(request) => sessions.userOf(request.headers.cookie)``. With it, a write the outbox made for
+   * another user (its `Outbox-User`) is refused, 403 of its own type, and the outbox holds
+   * it for its owner; and each user's keys are kept apart (the default `scope`). Set it on
+   * any server whose sessions are cookies and whose users may share a device: the browser
+   * adds the current session to another user's waiting writes. @default none: no check
+   */
+  user?: (request: ReadRequest) => string | undefined | Promise<string | undefined>;
   /** The largest body read; a longer one is answered 413. @default 1 MiB */
   maxBodyBytes?: number;
 }
@@ -70,7 +80,7 @@ export interface IdempotentOptions extends IdempotencyOptions {
  */
 export function idempotent(
   handler: (request: ReadRequest) => Promise<Reply> | Reply,
-  { scope = () => '', maxBodyBytes = MAX_BODY_BYTES, ...options }: IdempotentOptions = {},
+  { scope, user, maxBodyBytes = MAX_BODY_BYTES, ...options }: IdempotentOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const idempotency = new Idempotency(options);
   return async (req, res) => {
@@ -84,7 +94,7 @@ export function idempotent(
               key: headerValue(request.headers, 'idempotency-key'),
               accept: headerValue(request.headers, 'accept'),
               body: request.bytes,
-              scope: scope(request),
+              ...(await whoIs(request, headerValue(request.headers, HEADERS.user), user, scope)),
             },
             () => handler(request),
           )

@@ -18,3 +18,18 @@ export function checkOutboxUser(claimed: string | undefined, authenticated: stri
     USER_MISMATCH_PROBLEM_TYPE,
   );
 }
+
+/**
+ * The key space and the user check of a request, from an adapter's `user` and `scope`
+ * options: the scope given, else the signed-in user's id; the check only with `user`.
+ */
+export async function whoIs<R>(
+  request: R,
+  outboxUser: string | undefined,
+  user: ((request: R) => string | undefined | Promise<string | undefined>) | undefined,
+  scope: ((request: R) => string) | undefined,
+): Promise<{ scope: string; user?: { session: string | undefined; outbox: string | undefined } }> {
+  if (!user) return { scope: scope?.(request) ?? '' };
+  const session = await user(request);
+  return { scope: scope?.(request) ?? session ?? '', user: { session, outbox: outboxUser } };
+}

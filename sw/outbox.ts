@@ -165,6 +165,8 @@ export class Outbox {
   #pageOpenedLater = false;
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
+  /** When credentials last could have changed (a page opening or offering them, credentialsChanged). */
+  #offeredAt = -Infinity;
   #committing: Promise<void> | undefined;
   #idle: (() => void)[] = [];
   #cancelWake: (() => void) | undefined;
@@ -589,6 +591,7 @@ export class Outbox {
     // Forget what this worker holds: the credentials changed, so those held may be stale
     // (a token refreshed while offline), and each write's next attempt asks again.
     this.#secrets.clear();
+    this.#offeredAt = this.#deps.now();
     await this.#renewNeedsAuth();
   }
 
@@ -629,6 +632,7 @@ export class Outbox {
    * those refused were forgotten already.
    */
   credentialsOffered(): void {
+    this.#offeredAt = this.#deps.now();
     // Nothing is read or written while nothing waits.
     this.#verifyCounts()
       .then(() => (this.#counts.pending > 0 ? this.#renewNeedsAuth() : undefined))
@@ -816,7 +820,11 @@ export class Outbox {
     }
     const change: Change = { id: entry.id, transition, was: entry };
     this.#changes.push(change);
-    if (verdict.kind === 'needs-auth' && verdict.signIn !== true && held && plain?.credentialNames) {
+    if (verdict.kind === 'needs-auth' && this.#offeredAt > entry.attemptAt) {
+      // Credentials could have changed while this attempt was out (a page opened, or
+      // offered them, as it asked): that sign is not lost, and the write goes again.
+      void this.#renewNeedsAuth().catch((error: unknown) => log('could not send the writes waiting for credentials:', error));
+    } else if (verdict.kind === 'needs-auth' && verdict.signIn !== true && held && plain?.credentialNames) {
       void this.#askAgain(entry, plain.credentialNames, held).catch((error: unknown) => log('could not ask again for credentials:', error));
     }
     // A settled write with nothing behind it (the store counts it as the only live one):

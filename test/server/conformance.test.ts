@@ -1,14 +1,14 @@
 import { serve } from '@hono/node-server';
 import express from 'express';
-import Fastify from 'fastify';
-import { Hono } from 'hono';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { Hono, type Context } from 'hono';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { idempotent, IN_FLIGHT_PROBLEM_TYPE, json, MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyOptions, type IdempotencyStore } from '../../server/index.js';
+import { idempotent, IN_FLIGHT_PROBLEM_TYPE, json, MemoryIdempotencyStore, RedisIdempotencyStore, USER_MISMATCH_PROBLEM_TYPE, type IdempotencyOptions, type IdempotencyStore, type ReadRequest } from '../../server/index.js';
 import { idempotency as expressIdempotency } from '../../server/express.js';
 import { idempotency as fastifyIdempotency } from '../../server/fastify.js';
 import { idempotency as honoIdempotency } from '../../server/hono.js';
@@ -45,7 +45,8 @@ async function order(orders: Orders, item: string): Promise<{ status: number; bo
   return { status: 201, body: { n, item }, headers: { location: `/orders/${n}`, 'x-order': String(n) } };
 }
 
-type Start = (orders: Orders, options: IdempotencyOptions) => Promise<{ url: string; close(): Promise<void> }>;
+/** `signedIn`: the server says who is signed in (the adapter's `user` option), from the `X-User` header standing for its session. */
+type Start = (orders: Orders, options: IdempotencyOptions, signedIn?: boolean) => Promise<{ url: string; close(): Promise<void> }>;
 
 const listening = async (server: Server) => {
   if (!server.listening) await once(server, 'listening');
@@ -53,18 +54,18 @@ const listening = async (server: Server) => {
 };
 
 const frameworks: Record<string, Start> = {
-  async 'Express 5'(orders, options) {
+  async 'Express 5'(orders, options, signedIn) {
     const app = express();
-    app.use(express.json(), expressIdempotency(options));
+    app.use(express.json(), expressIdempotency({ ...options, ...(signedIn ? { user: (req) => req.headers['x-user'] as string | undefined } : {}) }));
     app.post('/orders', async (req, res) => {
       const { status, body, headers } = await order(orders, (req.body as { item: string }).item);
       res.status(status).set(headers).json(body);
     });
     return listening(app.listen(0, '127.0.0.1'));
   },
-  async 'Fastify 5'(orders, options) {
+  async 'Fastify 5'(orders, options, signedIn) {
     const app = Fastify();
-    await app.register(fastifyIdempotency, options);
+    await app.register(fastifyIdempotency, { ...options, ...(signedIn ? { user: (request: FastifyRequest) => request.headers['x-user'] as string | undefined } : {}) });
     app.post('/orders', async (request, reply) => {
       const { status, body, headers } = await order(orders, (request.body as { item: string }).item);
       return reply.code(status).headers(headers).send(body);
@@ -72,21 +73,24 @@ const frameworks: Record<string, Start> = {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     return { url, close: () => app.close() };
   },
-  async 'Hono 4'(orders, options) {
+  async 'Hono 4'(orders, options, signedIn) {
     const app = new Hono();
-    app.use('*', honoIdempotency(options));
+    app.use('*', honoIdempotency({ ...options, ...(signedIn ? { user: (c: Context) => c.req.header('x-user') } : {}) }));
     app.post('/orders', async (c) => {
       const { status, body, headers } = await order(orders, (await c.req.json<{ item: string }>()).item);
       return c.json(body, status as 201, headers);
     });
     return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server);
   },
-  async 'node:http'(orders, options) {
+  async 'node:http'(orders, options, signedIn) {
     const server = createServer(
-      idempotent(async (request) => {
-        const { status, body, headers } = await order(orders, (JSON.parse(request.body) as { item: string }).item);
-        return json(status, body, headers);
-      }, options),
+      idempotent(
+        async (request) => {
+          const { status, body, headers } = await order(orders, (JSON.parse(request.body) as { item: string }).item);
+          return json(status, body, headers);
+        },
+        { ...options, ...(signedIn ? { user: (request: ReadRequest) => request.headers['x-user'] as string | undefined } : {}) },
+      ),
     ).listen(0, '127.0.0.1');
     return listening(server);
   },
@@ -233,4 +237,46 @@ for (const [framework, start] of Object.entries(frameworks)) {
       });
     });
   }
+}
+
+// Not the draft's: sw-outbox's per-user outboxes, with the server saying who is signed in.
+for (const [framework, start] of Object.entries(frameworks)) {
+  describe(`${framework}, told who is signed in (user)`, { timeout: 20_000 }, () => {
+    const orders: Orders = { made: [], busy: false, hold: undefined, entered: () => {} };
+    let app: Awaited<ReturnType<Start>>;
+    before(async () => {
+      app = await start(orders, { required: true }, true);
+    });
+    after(() => app.close());
+    beforeEach(() => Object.assign(orders, { made: [], busy: false, hold: undefined, entered: () => {} }));
+    const post = (key: string, item: string, session: string | undefined, outboxUser?: string) =>
+      fetch(`${app.url}/orders`, {
+        method: 'POST',
+        body: JSON.stringify({ item }),
+        headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(session ? { 'x-user': session } : {}), ...(outboxUser ? { 'outbox-user': outboxUser } : {}) },
+      });
+
+    test('a write the outbox made for another user is refused with 403 of its own type, before its key is claimed; its owner then gets it applied', async () => {
+      const refused = await post('"u1"', 'tea', 'bo', 'ann');
+      assert.equal(refused.status, 403);
+      assert.equal(((await refused.json()) as { type: string }).type, USER_MISMATCH_PROBLEM_TYPE);
+      assert.equal((await post('"u1"', 'tea', undefined, 'ann')).status, 403, 'nobody signed in is not ann');
+      assert.deepEqual(orders.made, []);
+      assert.equal((await post('"u1"', 'tea', 'ann', 'ann')).status, 201);
+      assert.deepEqual(orders.made, ['tea']);
+    });
+
+    test('a write that names no user (not the outbox’s) is not checked', async () => {
+      assert.equal((await post('"u2"', 'tea', 'bo')).status, 201);
+    });
+
+    test('each user has a key space of their own: one key from two users is two writes', async () => {
+      assert.equal((await post('"u3"', 'tea', 'ann', 'ann')).status, 201);
+      const bos = await post('"u3"', 'tea', 'bo', 'bo');
+      assert.equal(bos.status, 201);
+      assert.equal(bos.headers.get('idempotent-replayed'), null, 'not ann’s reply');
+      assert.equal((await post('"u3"', 'tea', 'ann', 'ann')).headers.get('idempotent-replayed'), '?1');
+      assert.deepEqual(orders.made, ['tea', 'tea']);
+    });
+  });
 }

@@ -474,6 +474,24 @@ test('a page opening within a second of another is put off to the second’s end
   assert.equal(h.sent.length, 3);
 });
 
+test('credentials offered while an attempt is out are not lost: refused, the write goes again with them', async () => {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const h = harness();
+  h.state.server = (request) => (h.sent.length === 1 ? held.then(() => answer(401)) : answer(201, {}, request.url));
+  h.state.online = false;
+  await h.write('/api/items/1', { n: 1 });
+  h.state.online = true;
+  void h.outbox.replay('page');
+  await until(() => h.sent.length === 1, 'the attempt is out');
+  h.clock.advance(10);
+  h.outbox.credentialsOffered(); // a page registers onCredentials as the attempt waits: nothing waits for credentials yet
+  await h.settle();
+  release();
+  await until(() => h.events.at(-1)?.type === 'drained', 'sent again, and answered');
+  assert.equal(h.sent.length, 2);
+});
+
 test('a page opening sends the writes waiting for a session again, but keeps the credentials the worker holds for the others', async () => {
   const h = harness({}, { credentials: () => ({ Authorization: 'Bearer from-the-hook' }) });
   h.state.server = (request) => answer(request.headers.get('authorization') === 'Bearer held' ? 201 : 401);
