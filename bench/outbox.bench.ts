@@ -300,7 +300,7 @@ try {
 }
 
 console.log('\nsize');
-for (const file of ['dist/outbox-sw.js', 'dist/outbox-sw.min.js', 'dist/client/index.js']) {
+for (const file of ['dist/outbox-sw.js', 'dist/outbox-sw.min.js', 'dist/client/index.js', 'dist/outbox-register.js']) {
   const bytes = readFileSync(join(ROOT, file));
   console.log(`  ${file.padEnd(24)}${kib(bytes.length).padEnd(12)}${kib(gzipSync(bytes, { level: 9 }).length)} gzipped`);
 }
