@@ -19,6 +19,17 @@ test('a cookie session that ends while writes wait: each is redirected to the si
   await page.evaluate(() => window.outbox.replay());
   await expect.poll(async () => (await snapshot(page)).lanes.map((lane) => [lane.state, lane.waiting])).toEqual([['needs-auth', 4]]);
   expect((await snapshot(page)).entries[0]).toMatchObject({ state: 'needs-auth', lastStatus: 200 });
+  // The status element says what they wait for.
+  await page.evaluate(async (helper) => {
+    const { defineOutboxStatus } = (await import(helper)) as typeof import('../../client/index.js');
+    defineOutboxStatus();
+    document.body.append(document.createElement('outbox-status'));
+  }, '/dist/client/index.js');
+  await expect(page.locator('outbox-status .activity')).toHaveText('Sign in to send 4 changes');
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 300 });
+    await page.locator('outbox-status').screenshot({ path: test.info().outputPath(`session-ended-${width}.png`) });
+  }
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1]);
 
   // The person signs in again, and a page of the app opens: no app code asks for anything.
