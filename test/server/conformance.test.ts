@@ -12,7 +12,7 @@ import { idempotent, IN_FLIGHT_PROBLEM_TYPE, json, MemoryIdempotencyStore, Redis
 import { idempotency as expressIdempotency } from '../../server/express.js';
 import { idempotency as fastifyIdempotency } from '../../server/fastify.js';
 import { idempotency as honoIdempotency } from '../../server/hono.js';
-import { connectRedis, startRedis, type RedisClient, type RedisServer } from '../support/redis-server.js';
+import { redisForTests } from '../support/redis-server.js';
 
 /**
  * The behaviours of draft-ietf-httpapi-idempotency-key-header-07 (sections 2.1 to 2.7), on
@@ -96,22 +96,12 @@ const frameworks: Record<string, Start> = {
   },
 };
 
-let redis: RedisServer;
-let client: RedisClient;
-before(async () => {
-  redis = await startRedis();
-  client = await connectRedis(redis.url);
-});
-after(async () => {
-  client.destroy();
-  await redis.stop();
-});
-
+const redis = redisForTests();
 let servers = 0;
 const stores: Record<string, () => IdempotencyStore> = {
   memory: () => new MemoryIdempotencyStore(),
   // Each server's keys under a prefix of its own, on the one redis-server.
-  Redis: () => new RedisIdempotencyStore({ client, prefix: `conformance:${++servers}:` }),
+  Redis: () => new RedisIdempotencyStore({ client: redis.client(), prefix: `conformance:${++servers}:` }),
 };
 
 const TTL_MS = 600;

@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { MemoryIdempotencyStore } from '../../server/index.js';
 import { RedisIdempotencyStore } from '../../server/redis-store.js';
-import { connectRedis, startRedis, type RedisClient, type RedisServer } from '../support/redis-server.js';
+import { redisForTests } from '../support/redis-server.js';
 import { storeContract } from '../support/store-contract.js';
 
 storeContract('MemoryIdempotencyStore', () => new MemoryIdempotencyStore());
 
 describe('RedisIdempotencyStore on a real redis-server', () => {
-  let redis: RedisServer;
-  let client: RedisClient;
-  before(async () => {
-    redis = await startRedis();
-    client = await connectRedis(redis.url);
-  });
-  after(async () => {
-    client.destroy();
-    await redis.stop();
-  });
-
-  storeContract('RedisIdempotencyStore', () => new RedisIdempotencyStore({ client }));
+  const redis = redisForTests();
+  storeContract('RedisIdempotencyStore', () => new RedisIdempotencyStore({ client: redis.client() }));
 
   test('keys go under the prefix, with the lease, then the key\'s lifetime, as Redis TTLs', async () => {
+    const client = redis.client();
     const store = new RedisIdempotencyStore({ client, prefix: 'app-a:' });
     const now = Date.now();
     const claimed = { state: 'in-flight' as const, fingerprint: 'f', expiresAt: now + 5_000, token: 't' };

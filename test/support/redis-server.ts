@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createClient } from 'redis';
 
 /** A real redis-server (Debian's package) on a free loopback port. */
@@ -76,4 +77,27 @@ function ready(process: ChildProcess): Promise<void> {
       if (output.includes('Ready to accept connections')) resolve();
     });
   });
+}
+
+/**
+ * A redis-server and a client on it for the tests of a file or a describe: started before
+ * them, stopped after. `client()` is the connected client, once they run.
+ */
+export function redisForTests(): { client(): RedisClient } {
+  let redis: RedisServer | undefined;
+  let client: RedisClient | undefined;
+  before(async () => {
+    redis = await startRedis();
+    client = await connectRedis(redis.url);
+  });
+  after(async () => {
+    client?.destroy();
+    await redis?.stop();
+  });
+  return {
+    client() {
+      if (!client) throw new Error('redisForTests(): the client is there once the tests run, not while they are declared.');
+      return client;
+    },
+  };
 }
