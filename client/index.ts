@@ -6,6 +6,7 @@ export { OutboxError } from '../sw/outbox-error.js';
 export type { OutboxErrorCode } from '../sw/outbox-error.js';
 export type { OutboxOptions, OutboxOptionsInput } from '../sw/options.js';
 export * from '../sw/protocol.js';
+export * from '../contract/http.js';
 export { OUTBOX_NOT_READY, watchOutbox } from './outbox-state.js';
 export type { OutboxState, OutboxWatch } from './outbox-state.js';
 export { defineOutboxStatus } from './outbox-status.js';

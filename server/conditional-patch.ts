@@ -1,6 +1,6 @@
-import { applyMergePatch, threeWayMerge, type Json } from './json-merge.js';
+import { applyMergePatch, threeWayMerge, type Json } from '../contract/json-merge.js';
 import type { Reply } from './problem.js';
-import { CHANGED_PROBLEM_TYPE } from '../sw/protocol.js';
+import { CHANGED_PROBLEM_TYPE } from '../contract/http.js';
 
 /** A strong ETag for a version number: `"3"`. */
 export function entityTag(version: number): string {

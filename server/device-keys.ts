@@ -1,6 +1,6 @@
 import { randomUUID, webcrypto } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HEADERS } from '../sw/protocol.js';
+import { HEADERS } from '../contract/http.js';
 import { readRequest, sendReply } from './node-http.js';
 import { json, problem, type Reply } from './problem.js';
 

@@ -3,7 +3,7 @@ import { keptHeaders, parsedBody } from './framework-reply.js';
 import { Idempotency, type Claim, type IdempotencyOptions } from './idempotency.js';
 import { headerValue, sendReply, WRITE_METHODS } from './node-http.js';
 import { whoIs } from './outbox-user.js';
-import { HEADERS } from '../sw/protocol.js';
+import { HEADERS } from '../contract/http.js';
 
 /** The parts of an Express request the middleware reads (so that @types/express is not needed). */
 export interface ExpressRequest extends IncomingMessage {

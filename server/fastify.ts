@@ -4,7 +4,7 @@ import { keptHeaders, parsedBody } from './framework-reply.js';
 import { Idempotency, type Claim, type IdempotencyOptions } from './idempotency.js';
 import { headerValue, WRITE_METHODS } from './node-http.js';
 import { whoIs } from './outbox-user.js';
-import { HEADERS } from '../sw/protocol.js';
+import { HEADERS } from '../contract/http.js';
 
 export interface FastifyIdempotencyOptions extends IdempotencyOptions {
   /** Whose key space a request belongs to, e.g. `(request) => request.user.id` (see KeyedRequest.scope). @default the `user`, else () => '' */

@@ -5,7 +5,7 @@ import { Idempotency, type IdempotencyOptions } from './idempotency.js';
 import { MAX_BODY_BYTES, WRITE_METHODS } from './node-http.js';
 import { whoIs } from './outbox-user.js';
 import { problem, type Reply } from './problem.js';
-import { HEADERS } from '../sw/protocol.js';
+import { HEADERS } from '../contract/http.js';
 
 export interface HonoIdempotencyOptions extends IdempotencyOptions {
   /** Whose key space a request belongs to, e.g. `(c) => c.get('user').id` (see KeyedRequest.scope). @default the `user`, else () => '' */

@@ -3,7 +3,7 @@ import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
 import { MemoryIdempotencyStore, type IdempotencyStore, type InFlightRecord } from './idempotency-store.js';
 import { checkOutboxUser } from './outbox-user.js';
 import { htmlProblem, problem, type Reply } from './problem.js';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../sw/protocol.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../contract/http.js';
 
 export interface IdempotencyOptions {
   /** Where keys and replies are kept. @default a new MemoryIdempotencyStore (one process) */

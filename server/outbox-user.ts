@@ -1,4 +1,4 @@
-import { HEADERS, USER_MISMATCH_PROBLEM_TYPE } from '../sw/protocol.js';
+import { HEADERS, USER_MISMATCH_PROBLEM_TYPE } from '../contract/http.js';
 import { problem, type Reply } from './problem.js';
 
 /**

@@ -3,7 +3,7 @@
  * "ours" is the write's own body, "theirs" the server's current representation, from the
  * conflict's answer or, when that had none, a GET of the same URL.
  */
-import { applyMergePatch, mergePatchBetween, threeWayMerge, type Json } from '../server/json-merge.js';
+import { applyMergePatch, mergePatchBetween, threeWayMerge, type Json } from '../contract/json-merge.js';
 import type { StoredRequest } from './entry.js';
 import { contentTypeOf, isMergePatch } from './stored-request.js';
 import { OutboxError } from './outbox-error.js';

@@ -1,6 +1,7 @@
-import type { KeptRequest, StoredRequest } from './entry.js';
-import { HEADERS } from './protocol.js';
-import { decodeRequest, encodeRequest, importPrivateKey, importPublicKey, isSealed, Opener, Sealer, type SealedBox, type SealedRequest } from './sealing.js';
+import { HEADERS } from '../contract/http.js';
+import { importPrivateKey, importPublicKey, Opener, Sealer } from './sealing.js';
+import { isSealed, type KeptRequest, type SealedBox, type SealedRequest, type StoredRequest } from './entry.js';
+import { decodeRequest, encodeRequest } from './stored-request.js';
 
 /** A device key's public half as the outbox keeps it (the `keys` store), one per user ('' for none). */
 export interface KeptKey {

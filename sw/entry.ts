@@ -1,7 +1,6 @@
-import type { Json } from '../server/json-merge.js';
+import type { Json } from '../contract/json-merge.js';
 import type { ConflictAnswer, DeadReasonCode, Problem } from './protocol.js';
 import type { Provisional } from './identities.js';
-import type { SealedBox, SealedRequest } from './sealing.js';
 
 /**
  * An outbox entry: the metadata of one write, as the `entries` store keeps it. The
@@ -167,3 +166,23 @@ export type Representation = {
   at: number;
   /** The JSON itself, or, with encryption at rest, its text sealed. */
 } & ({ body: Json } | { sealed: SealedBox });
+
+/** A sealed record as IndexedDB keeps it: nothing in it is readable without the private key. */
+export interface SealedBox {
+  /** The device key it is sealed to (the server's id for it). */
+  kid: string;
+  /** The ephemeral ECDH public key, raw (65 bytes). */
+  epk: ArrayBuffer;
+  iv: ArrayBuffer;
+  /** AES-GCM ciphertext and tag. */
+  data: ArrayBuffer;
+}
+
+/** A `requests` record sealed: everything of the request (headers, body, base, theirs) is inside. */
+export interface SealedRequest {
+  sealed: SealedBox;
+}
+
+export function isSealed(record: StoredRequest | SealedRequest): record is SealedRequest {
+  return 'sealed' in record;
+}

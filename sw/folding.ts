@@ -1,4 +1,4 @@
-import { composeMergePatches, type Json } from '../server/json-merge.js';
+import { composeMergePatches, type Json } from '../contract/json-merge.js';
 import type { Draft, QueuedEntry, StoredRequest } from './entry.js';
 import { isMergePatch, PRECONDITIONS } from './stored-request.js';
 

@@ -10,7 +10,7 @@
  * keeps one {@link IdentityRecord} per provisional identity.
  */
 import type { OutboxOptions } from './options.js';
-import { ENTRY_ID_HEADER, QUEUED_HEADER } from './protocol.js';
+import { ENTRY_ID_HEADER, QUEUED_HEADER } from '../contract/http.js';
 
 /** What a provisional id looks like: `outbox-` and a random UUID. No server makes such an id, and no number can be one. */
 const PROVISIONAL = /outbox-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;

@@ -13,3 +13,4 @@ export { resolveOptions, parseOptionsQuery, toOptionsQuery, WRITE_METHODS, QUERY
 export type { OutboxOptions, OutboxOptionsInput, WriteMethod } from './options.js';
 export type { Entry, PendingEntry, SendingEntry, DeadEntry } from './entry.js';
 export * from './protocol.js';
+export * from '../contract/http.js';

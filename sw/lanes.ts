@@ -1,5 +1,6 @@
 import { OutboxError } from './outbox-error.js';
-import { DEFAULT_LANE, HEADERS } from './protocol.js';
+import { DEFAULT_LANE } from './protocol.js';
+import { HEADERS } from '../contract/http.js';
 
 /**
  * Picks a write's lane. Return a name to put the write in that lane, or undefined for

@@ -8,7 +8,7 @@
 import type { WorkboxPlugin } from 'workbox-core/types.js';
 import { NetworkFirst, StaleWhileRevalidate, type Strategy } from 'workbox-strategies';
 import type { OutboxOptions } from './options.js';
-import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from './protocol.js';
+import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from '../contract/http.js';
 import { toPathTest } from './route-matcher.js';
 
 declare const self: ServiceWorkerGlobalScope;

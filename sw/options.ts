@@ -1,7 +1,7 @@
 import { OutboxError } from './outbox-error.js';
 
-export const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
-export type WriteMethod = (typeof WRITE_METHODS)[number];
+import { WRITE_METHODS, type WriteMethod } from '../contract/http.js';
+export { WRITE_METHODS, type WriteMethod };
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_RETRY_BASE_MS = 1_000;

@@ -3,7 +3,7 @@ import { listenForOutbox } from './listen-for-outbox.js';
 import { resolveOptions, WRITE_METHODS, type OutboxOptionsInput } from './options.js';
 import type { Outbox } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
-import { HEADERS } from './protocol.js';
+import { HEADERS } from '../contract/http.js';
 import { migrateQueue, QUEUE_DATABASES } from './workbox-migration.js';
 
 declare const self: ServiceWorkerGlobalScope & { serviceWorker?: ServiceWorker };

@@ -1,11 +1,10 @@
 import type { IDBPCursorWithValue, IDBPTransaction } from 'idb';
-import type { ConflictEntry, DeadEntry, Draft, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, QueuedEntry, Representation, SendingEntry, StoredRequest } from './entry.js';
+import { isSealed, type ConflictEntry, type DeadEntry, type Draft, type Entry, type KeptRequest, type LiveEntry, type NeedsAuthEntry, type PendingEntry, type QueuedEntry, type Representation, type SendingEntry, type StoredRequest } from './entry.js';
 import type { KeptKey } from './device-key.js';
 import { META_KEY, newMeta, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import { OutboxError } from './outbox-error.js';
 import type { Counts, LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
-import { isSealed } from './sealing.js';
 import { contentTypeOf } from './stored-request.js';
 import type { IdentityRecord } from './identities.js';
 import { cancelled, claimed, discarded, expired, isDue, isExpired, retried, stored, toMeta, type Transition } from './transitions.js';

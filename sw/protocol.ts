@@ -19,78 +19,13 @@ export const PROTOCOL_VERSION = 2;
 /** Marks our messages apart from a host app's own messages. */
 export const PROTOCOL_NAME = 'sw-outbox';
 
-/** Request headers the worker stamps on every write it handles. */
-export const HEADERS = {
-  /** IETF httpapi Idempotency-Key: an sf-string, the same on every replay. */
-  idempotencyKey: 'Idempotency-Key',
-  /** Stable id of this browser profile's outbox (a UUID). */
-  clientId: 'Outbox-Client-Id',
-  /** Per-client monotonic sequence number: the order the app made its writes in. */
-  sequence: 'Outbox-Sequence',
-  /**
-   * The write's ordering lane. Set by the app to put a write in a lane; stamped by the
-   * outbox on every write outside the default lane, so that a server ordering by
-   * sequence orders per (client, lane).
-   */
-  lane: 'Outbox-Lane',
-  /** The user who made the write (outbox.signIn), on writes made while one was signed in. */
-  user: 'Outbox-User',
-} as const;
-
 /** The lane of writes that say nothing else: strict order across all of them. */
 export const DEFAULT_LANE = 'default';
-
-/**
- * The RFC 9457 problem type of the Idempotency-Key draft's 409 "a request with this key
- * is still being processed", as sw-outbox/server sends it. A tag URI (RFC 4151): a name,
- * not a page to fetch.
- */
-export const IN_FLIGHT_PROBLEM_TYPE = 'tag:sw-outbox,2026:idempotency-key-in-flight';
-
-/**
- * The problem type of sw-outbox/server's 412 for a write made to a version that has
- * changed (conditional-patch.ts): its `current` member is the current representation,
- * the conflict's "theirs", and `conflicts` the members both sides changed.
- */
-export const CHANGED_PROBLEM_TYPE = 'tag:sw-outbox,2026:changed-since';
-
-/**
- * The problem type of sw-outbox/server's 403 for a write whose `Outbox-User` is not the
- * session's user (checkOutboxUser). The outbox holds such a write for its owner.
- */
-export const USER_MISMATCH_PROBLEM_TYPE = 'tag:sw-outbox,2026:outbox-user-mismatch';
 
 /** A new Idempotency-Key value in the IETF httpapi draft's format: an sf-string holding a random UUID. */
 export function newIdempotencyKey(): string {
   return `"${crypto.randomUUID()}"`;
 }
-
-/** On a read answered from the outbox's caches: `?1` (option `reads`). */
-export const FROM_CACHE_HEADER = 'Outbox-From-Cache';
-/** When the cached copy of a read was stored, as an HTTP date; on every cached copy. */
-export const CACHED_AT_HEADER = 'Outbox-Cached-At';
-/** On a read the outbox applied this user's waiting writes to: how many (decision 0023). */
-export const APPLIED_HEADER = 'Outbox-Applied';
-
-/**
- * On the outbox's `204` to a DELETE of a record whose create was never sent (option
- * `collections`): the create and the writes to it were withdrawn, and nothing is sent.
- */
-export const WITHDRAWN_HEADER = 'Outbox-Withdrawn';
-
-/** On an answer the outbox made up for a write it kept, as a server would answer it (option `collections`): the entry's id. */
-export const ENTRY_ID_HEADER = 'Outbox-Entry-Id';
-
-/** Response header set on the outbox's own 202 answer. */
-export const QUEUED_HEADER = 'Outbox-Queued';
-
-/**
- * Response header (`?1`) on the outbox's answer to a write the browser would not store
- * (quota, private mode, storage blocked) and that could not be sent at once either: a 507
- * whose problem type is {@link NOT_STORED_PROBLEM_TYPE}. Nothing of the write was kept.
- */
-export const NOT_STORED_HEADER = 'Outbox-Not-Stored';
-export const NOT_STORED_PROBLEM_TYPE = 'tag:sw-outbox,2026:not-stored';
 
 /**
  * The body of the outbox's 202 answer when a write is kept for later. It has no top-level

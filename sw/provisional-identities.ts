@@ -6,7 +6,7 @@
 import type { Draft, LiveEntry, StoredRequest } from './entry.js';
 import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityOptions, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
 import type { OutboxStore } from './outbox-store.js';
-import type { Json } from '../server/json-merge.js';
+import type { Json } from '../contract/json-merge.js';
 import { contentTypeOf } from './stored-request.js';
 
 /** How a write naming provisional identities may go out now. */

@@ -5,7 +5,7 @@
  * alone, takes its waiting PATCHes (as JSON Merge Patch) and PUTs. Pure: the outbox gives
  * it the read and the waiting writes, in the order they will be sent.
  */
-import { applyMergePatch, type Json } from '../server/json-merge.js';
+import { applyMergePatch, type Json } from '../contract/json-merge.js';
 import type { IdentityOptions } from './identities.js';
 
 /** A waiting write as the overlay reads it. */

@@ -1,4 +1,5 @@
-import { IN_FLIGHT_PROBLEM_TYPE, type DeadReasonCode, type Problem } from './protocol.js';
+import { type DeadReasonCode, type Problem } from './protocol.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../contract/http.js';
 import { toPathTest } from './route-matcher.js';
 import { parseRetryAfter } from './retry-after.js';
 

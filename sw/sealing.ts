@@ -1,4 +1,4 @@
-import type { StoredRequest } from './entry.js';
+import type { SealedBox } from './entry.js';
 
 /**
  * Encryption at rest (decision 0021): a record is sealed to a device key's public half,
@@ -7,28 +7,8 @@ import type { StoredRequest } from './entry.js';
  * server holds and hands to the worker while it replays, opens it.
  */
 
-/** A sealed record as IndexedDB keeps it: nothing in it is readable without the private key. */
-export interface SealedBox {
-  /** The device key it is sealed to (the server's id for it). */
-  kid: string;
-  /** The ephemeral ECDH public key, raw (65 bytes). */
-  epk: ArrayBuffer;
-  iv: ArrayBuffer;
-  /** AES-GCM ciphertext and tag. */
-  data: ArrayBuffer;
-}
-
-/** A `requests` record sealed: everything of the request (headers, body, base, theirs) is inside. */
-export interface SealedRequest {
-  sealed: SealedBox;
-}
-
 const ECDH = { name: 'ECDH', namedCurve: 'P-256' } as const;
 const INFO = new TextEncoder().encode('sw-outbox seal v1');
-
-export function isSealed(record: StoredRequest | SealedRequest): record is SealedRequest {
-  return 'sealed' in record;
-}
 
 /**
  * Seals records to one device key. The ephemeral key pair lives as long as this object
@@ -92,26 +72,6 @@ async function aesKey(privateKey: CryptoKey, publicKey: CryptoKey, epk: ArrayBuf
   const hkdf = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
   const info = new Uint8Array([...INFO, ...new TextEncoder().encode(kid)]);
   return crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: epk, info }, hkdf, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-}
-
-/**
- * A stored request as bytes: a 4-byte length, the JSON of everything but the body, then
- * the body's bytes as they are (no base64: a large upload stays its size).
- */
-export function encodeRequest(request: StoredRequest): Uint8Array<ArrayBuffer> {
-  const { body, ...rest } = request;
-  const head = new TextEncoder().encode(JSON.stringify({ ...rest, hasBody: body !== null }));
-  const bytes = new Uint8Array(4 + head.length + (body?.byteLength ?? 0));
-  new DataView(bytes.buffer).setUint32(0, head.length);
-  bytes.set(head, 4);
-  if (body) bytes.set(new Uint8Array(body), 4 + head.length);
-  return bytes;
-}
-
-export function decodeRequest(bytes: Uint8Array): StoredRequest {
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-  const { hasBody, ...rest } = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as Omit<StoredRequest, 'body'> & { hasBody: boolean };
-  return { ...rest, body: hasBody ? bytes.slice(4 + length).buffer : null };
 }
 
 function toHex(buffer: ArrayBuffer): string {

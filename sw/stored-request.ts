@@ -1,6 +1,7 @@
 import type { Draft, StoredRequest } from './entry.js';
 import { laneName } from './lanes.js';
-import { DEFAULT_LANE, HEADERS, newIdempotencyKey } from './protocol.js';
+import { DEFAULT_LANE, newIdempotencyKey } from './protocol.js';
+import { HEADERS } from '../contract/http.js';
 
 const KEY_HEADER = HEADERS.idempotencyKey.toLowerCase();
 const LANE_HEADER = HEADERS.lane.toLowerCase();
@@ -108,4 +109,24 @@ function modeFor(request: Request): RequestMode {
   // A form post is a navigation, a mode fetch() refuses: sent again, it is a same-origin write.
   if (request.mode === 'navigate') return 'same-origin';
   return request.mode === 'no-cors' && new URL(request.url).origin === location.origin ? 'same-origin' : request.mode;
+}
+
+/**
+ * A stored request as bytes: a 4-byte length, the JSON of everything but the body, then
+ * the body's bytes as they are (no base64: a large upload stays its size).
+ */
+export function encodeRequest(request: StoredRequest): Uint8Array<ArrayBuffer> {
+  const { body, ...rest } = request;
+  const head = new TextEncoder().encode(JSON.stringify({ ...rest, hasBody: body !== null }));
+  const bytes = new Uint8Array(4 + head.length + (body?.byteLength ?? 0));
+  new DataView(bytes.buffer).setUint32(0, head.length);
+  bytes.set(head, 4);
+  if (body) bytes.set(new Uint8Array(body), 4 + head.length);
+  return bytes;
+}
+
+export function decodeRequest(bytes: Uint8Array): StoredRequest {
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  const { hasBody, ...rest } = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))) as Omit<StoredRequest, 'body'> & { hasBody: boolean };
+  return { ...rest, body: hasBody ? bytes.slice(4 + length).buffer : null };
 }

@@ -4,9 +4,10 @@
  * status events the change implies. The store persists what these return and the outbox
  * publishes their events, so no path can change an entry and forget to say so.
  */
-import type { Json } from '../server/json-merge.js';
+import type { Json } from '../contract/json-merge.js';
 import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
-import { CHANGED_PROBLEM_TYPE, newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
+import { newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
+import { CHANGED_PROBLEM_TYPE } from '../contract/http.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 import { PRECONDITIONS } from './stored-request.js';
 import type { IdentityRecord, Provisional } from './identities.js';

@@ -2,7 +2,7 @@ import { openDB, type IDBPDatabase } from 'idb';
 import type { Draft } from './entry.js';
 import { laneFor } from './lanes.js';
 import type { Outbox } from './outbox.js';
-import { HEADERS } from './protocol.js';
+import { HEADERS } from '../contract/http.js';
 
 /** The databases that Workbox's and Serwist's background sync keep their queues in (same layout). */
 export const QUEUE_DATABASES = { workbox: 'workbox-background-sync', serwist: 'serwist-background-sync' } as const;

@@ -1,7 +1,7 @@
 import { expect, openApp, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
 import type { Snapshot } from '../../sw/protocol.js';
-import type { Json } from '../../server/json-merge.js';
+import type { Json } from '../../contract/json-merge.js';
 import { goOnline } from '../support/online.js';
 
 const snapshot = (page: import('@playwright/test').Page): Promise<Snapshot> => page.evaluate(() => window.outbox.snapshot());

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
-import { applyMergePatch, type Json } from '../../server/json-merge.js';
+import { applyMergePatch, type Json } from '../../contract/json-merge.js';
 import { keyEndpoint, type DeviceKeys } from '../../server/device-keys.js';
 import { checkOutboxUser } from '../../server/outbox-user.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyMergePatch, composeMergePatches, mergePatchBetween, threeWayMerge, type Json } from '../../server/json-merge.js';
+import { applyMergePatch, composeMergePatches, mergePatchBetween, threeWayMerge, type Json } from '../../contract/json-merge.js';
 
 test('applyMergePatch follows RFC 7396’s own examples', () => {
   // RFC 7396, Appendix A: [target, patch, result].

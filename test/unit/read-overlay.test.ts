@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Json } from '../../server/json-merge.js';
+import type { Json } from '../../contract/json-merge.js';
 import { overlay, type WaitingWrite } from '../../sw/read-overlay.js';
 
 const ORIGIN = 'https://app.test';

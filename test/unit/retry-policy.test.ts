@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../../sw/protocol.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
 import { backoffDelay, decide, inFlightDelay, outageDelay, type AttemptHistory, type AttemptResult, type RetryPolicy } from '../../sw/retry-policy.js';
 
 const policy: RetryPolicy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 5 };

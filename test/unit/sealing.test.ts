@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DeviceKeys } from '../../server/device-keys.js';
 import { DeviceKey, KeyUnavailable, type KeptKey } from '../../sw/device-key.js';
 import type { StoredRequest } from '../../sw/entry.js';
-import { decodeRequest, encodeRequest } from '../../sw/sealing.js';
+import { decodeRequest, encodeRequest } from '../../sw/stored-request.js';
 
 const KEY_URL = 'https://app.test/outbox-key';
 
