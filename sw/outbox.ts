@@ -783,7 +783,7 @@ export class Outbox {
       ? opened.result!
       : resolved.kind === 'wait'
         ? { kind: 'network-error', message: `not sent yet: ${resolved.why}` }
-        : await sendAttempt(fetch, { ...entry, url: resolved.url }, await this.#withCredentials(entry, resolved.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs);
+        : await sendAttempt(fetch, { ...entry, url: resolved.url }, await this.#withCredentials(entry, resolved.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs, this.#deps.timer);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;

@@ -19,9 +19,11 @@ export async function sendAttempt(
   stored: StoredRequest,
   stamp: Stamp,
   timeoutMs: number,
+  /** The outbox's timer (its `timer` dependency): tests run it on their own clock. */
+  timer: (callback: () => void, delayMs: number) => () => void,
 ): Promise<AttemptResult> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const cancelTimeout = timer(() => controller.abort(), timeoutMs);
   try {
     // The body is left unread: it goes to the waiting page as it is, or is cancelled.
     const response = await fetcher(toRequest(entry, stored, stamp, controller.signal));
@@ -32,7 +34,7 @@ export async function sendAttempt(
     if (controller.signal.aborted) return { kind: 'timeout' };
     return { kind: 'network-error', message: error instanceof Error ? error.message : String(error) };
   } finally {
-    clearTimeout(timer);
+    cancelTimeout();
   }
 }
 

@@ -102,8 +102,9 @@ test('a 503 with Retry-After holds its lane, tells the lane’s pages "queued", 
   assert.equal(scheduled?.type === 'retry-scheduled' && scheduled.error, 'HTTP 503');
 });
 
-test('a write whose key may still be committing is never dead-lettered or re-keyed: a timeout, then "still in flight" 409s, then its answer', async () => {
-  const h = harness({ timeoutMs: 20, maxAttempts: 2 });
+test('a write whose key may still be committing is never dead-lettered or re-keyed: a timeout, then "still in flight" 409s, then its answer', { timeout: 5_000 }, async () => {
+  // A minute's timeout, on the injected clock: the attempt's own timer is the outbox's, not the real one.
+  const h = harness({ timeoutMs: 60_000, maxAttempts: 2 });
   const inFlight = () => answer(409, { 'Content-Type': 'application/problem+json' }, JSON.stringify({ type: IN_FLIGHT_PROBLEM_TYPE, title: 'A request with this Idempotency-Key is being processed' }));
   const replies: Server[] = [
     (request) => new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
@@ -111,7 +112,10 @@ test('a write whose key may still be committing is never dead-lettered or re-key
     () => answer(201, {}, 'committed'),
   ];
   h.state.server = (request) => replies.shift()!(request);
-  assert.equal((await h.write('/api/slow')).status, 202);
+  const written = h.write('/api/slow');
+  await until(() => h.sent.length === 1, 'the first attempt is out');
+  h.clock.advance(60_000);
+  assert.equal((await written).status, 202);
   await h.settle();
   while (replies.length > 0) {
     h.clock.advance(h.clock.next! - h.clock.at);
