@@ -8,10 +8,13 @@ import { SharedNote } from '/build/shared-note.js';
 
 const lists = new Map(); // id -> { id, name, version, unsent, items: [{ id, name, done, version, unsent }] }
 let currentId = null;
+/** Edits made on this page so far: a reload that began before the latest one would draw an older list. */
+let edits = 0;
 
 const $ = (selector) => document.querySelector(selector);
 
 async function api(method, path, body, headers = {}) {
+  edits += 1;
   let response;
   try {
     response = await fetch(`/api${path}`, {
@@ -46,6 +49,7 @@ $('#app-error').onclick = (event) => (event.target.hidden = true);
  * them, which the outbox keeps), with this device's writes that still wait drawn over them.
  */
 async function reload() {
+  const since = edits;
   try {
     const response = await fetch('/api/lists');
     if (!response.ok) return;
@@ -58,6 +62,9 @@ async function reload() {
       }),
     );
     const waiting = await pendingWrites();
+    // An edit made meanwhile is on screen already, and this data may predate it: the reload
+    // its write causes (kept offline, or the outbox drained) draws it.
+    if (edits !== since) return;
     lists.clear();
     for (const [id, list] of fresh) lists.set(id, list);
     for (const write of waiting) applyPending(write);
