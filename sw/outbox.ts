@@ -9,6 +9,7 @@ import { SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type 
 import { APPLIED_HEADER, FROM_CACHE_HEADER, WITHDRAWN_HEADER, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER } from '../contract/http.js';
 import type { Json } from '../contract/json-merge.js';
 import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
+import { Credentials } from './credentials.js';
 import { sendAttempt } from './send-attempt.js';
 import type { AttemptResult } from './retry-policy.js';
 import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-request.js';
@@ -143,11 +144,8 @@ export class Outbox {
    */
   readonly #claimingLanes = new Set<string>();
   #claimingSlots = 0;
-  /**
-   * The credential headers of the writes this worker took, by entry id: in memory only,
-   * never stored (decision 0019). Dropped when the write settles or they are refused.
-   */
-  readonly #secrets = new Map<number, [string, string][]>();
+  /** The credential headers of writes: held in memory, else asked for; never stored (decision 0019). */
+  readonly #credentials: Credentials;
   /** Encryption at rest (option encryptionKeyUrl): seals what is stored, opens what is sent. */
   readonly #keys: DeviceKey | undefined;
   /** Provisional identities for creates on `collections` paths (decision 0022). */
@@ -187,13 +185,14 @@ export class Outbox {
     ];
     this.#hooks = hooks;
     this.#deps = deps;
+    this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log: deps.log });
     this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, deps.store) : undefined;
     const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
     this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
       url: keyUrl,
       fetch: deps.fetch,
       clientId: () => deps.store.clientId(),
-      credentials: () => this.#keyCredentials(keyUrl),
+      credentials: () => this.#credentials.forKeyRequest(keyUrl),
       keptKey: (user) => deps.store.keptKey(user),
       keepKey: (key) => deps.store.keepKey(key),
       dropKey: (user) => deps.store.dropKey(user),
@@ -284,7 +283,7 @@ export class Outbox {
     const entry = transition.entry;
     if (claim) this.#claimingLanes.delete(lane);
     this.#counts = counts;
-    if (secrets.length > 0) this.#secrets.set(entry.id, secrets);
+    this.#credentials.hold(entry.id, secrets);
     const answer = new Promise<{ response?: Response | undefined; signIn?: string | undefined }>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
       this.#inFlight.set(entry.id, lane);
@@ -297,7 +296,7 @@ export class Outbox {
     if (added.folded) {
       // Its page, if one still waits, gets the queued answer: the write lives on in this one.
       this.#answer(added.folded.id, undefined);
-      this.#secrets.delete(added.folded.id);
+      this.#credentials.drop(added.folded.id);
       this.#publish({ type: 'folded', entry: toMeta(added.folded), into: entry.id }, counts);
     }
     this.#deps.log('queued', entry.method, entry.url, `#${entry.id}`, lane);
@@ -397,7 +396,7 @@ export class Outbox {
   async cancel(id: number): Promise<void> {
     await this.#flush();
     const { transition, counts } = await this.#deps.store.cancel(id, this.#deps.now());
-    this.#secrets.delete(id);
+    this.#credentials.drop(id);
     this.#counts = counts;
     this.#answer(id, undefined);
     this.#publishAll(transition.events, counts);
@@ -450,7 +449,7 @@ export class Outbox {
 
   async #resolveAs(entry: ConflictEntry, request: StoredRequest, how: 'mine' | 'theirs' | 'body' | 'merged', etag: string | undefined, body?: ArrayBuffer): Promise<EntryMeta | undefined> {
     const { transition, counts } = await this.#deps.store.resolve(entry, await this.#sealed(resolved(entry, request, how, this.#deps.now(), etag, body), entry.user));
-    if (!transition.entry) this.#secrets.delete(entry.id);
+    if (!transition.entry) this.#credentials.drop(entry.id);
     this.#counts = counts;
     this.#publishAll(transition.events, counts);
     await this.replay('page');
@@ -463,7 +462,7 @@ export class Outbox {
    */
   async #current(entry: ConflictEntry, request: StoredRequest): Promise<{ theirs?: Json; etag?: string }> {
     if (request.theirs !== undefined && entry.answer.etag !== undefined) return { theirs: request.theirs, etag: entry.answer.etag };
-    const current = await fetchCurrent(this.#deps.fetch, entry.url, await this.#withCredentials(entry, request));
+    const current = await fetchCurrent(this.#deps.fetch, entry.url, await this.#credentials.addTo(entry, request));
     const theirs = current.body ?? request.theirs;
     const etag = current.etag ?? entry.answer.etag;
     return { ...(theirs === undefined ? {} : { theirs }), ...(etag === undefined ? {} : { etag }) };
@@ -570,7 +569,7 @@ export class Outbox {
       // Nothing of theirs may be mid-send: let attempts under way end, then delete all.
       while (this.#inFlight.size > 0) await this.replay('timer');
       const purged = await store.purge(user);
-      for (const id of purged) this.#secrets.delete(id);
+      for (const id of purged) this.#credentials.drop(id);
       result.purged = purged.length;
       // Crypto-erase as well: the key is revoked, so no copy of these writes can be read anywhere.
       await this.#keys?.revoke(user);
@@ -590,7 +589,7 @@ export class Outbox {
   async credentialsChanged(): Promise<void> {
     // Forget what this worker holds: the credentials changed, so those held may be stale
     // (a token refreshed while offline), and each write's next attempt asks again.
-    this.#secrets.clear();
+    this.#credentials.forgetAll();
     this.#offeredAt = this.#deps.now();
     await this.#renewNeedsAuth();
   }
@@ -646,35 +645,7 @@ export class Outbox {
    * wait for a trigger. Those they give are not held, so a refusal of them waits for one.
    */
   async #askAgain(entry: Entry, names: string[], refused: [string, string][]): Promise<void> {
-    const given = await this.#credentialsFor(entry, names);
-    if (given.length > 0 && JSON.stringify(given) !== JSON.stringify(refused)) await this.#renewNeedsAuth();
-  }
-
-  /** Credentials refused: every write held with the same ones will be refused too, and asks again. */
-  #forgetCredentials(id: number): void {
-    const refused = JSON.stringify(this.#secrets.get(id) ?? null);
-    this.#secrets.delete(id);
-    for (const [other, held] of this.#secrets) if (JSON.stringify(held) === refused) this.#secrets.delete(other);
-  }
-
-  /** The request with the credential headers it was made with, when it had any: see #credentialsFor. */
-  async #withCredentials(entry: Pick<Entry, 'id' | 'url' | 'method' | 'lane'>, request: StoredRequest): Promise<StoredRequest> {
-    if (!request.credentialNames) return request;
-    return { ...request, headers: [...request.headers, ...(await this.#credentialsFor(entry, request.credentialNames))] };
-  }
-
-  /** A write's credential headers for an attempt: this worker's memory, else the hook, else an open page. */
-  async #credentialsFor(entry: Pick<Entry, 'id' | 'url' | 'method' | 'lane'>, names: string[]): Promise<[string, string][]> {
-    const held = this.#secrets.get(entry.id);
-    if (held) return held;
-    const write = { url: entry.url, method: entry.method, lane: entry.lane };
-    try {
-      const given = (await this.#hooks.credentials?.(write)) ?? (await this.#deps.askPages?.({ ...write, names })) ?? {};
-      return namedHeaders(given, names);
-    } catch (error) {
-      this.#deps.log(`#${entry.id} no credentials:`, error);
-      return [];
-    }
+    if (await this.#credentials.othersThan(entry, names, refused)) await this.#renewNeedsAuth();
   }
 
   /**
@@ -695,7 +666,7 @@ export class Outbox {
       const secrets = takeCredentials(draft, this.#options.credentialHeaders);
       if (this.#keys) draft.sealed = await this.#keys.sealRequest(draft.request, draft.user);
       const { transition, counts } = await store.add(draft, createdAt, undefined);
-      if (secrets.length > 0) this.#secrets.set(transition.entry.id, secrets);
+      this.#credentials.hold(transition.entry.id, secrets);
       this.#counts = counts;
       this.#publishAll(transition.events, counts);
       adopted.push(toMeta(transition.entry));
@@ -775,7 +746,7 @@ export class Outbox {
     const opened = isSealed(request) ? await this.#openSealed(request) : { request };
     if (opened.revoked) return this.#settleUnsent(entry, 'undecryptable', opened.revoked);
     const plain = opened.request;
-    const held = this.#secrets.get(entry.id);
+    const held = this.#credentials.held(entry.id);
     // A write naming provisional identities goes to the real ones, or waits for them, or, if they never come, nowhere.
     const resolved = plain && this.#identities ? await this.#identities.resolve(entry, plain) : plain && { kind: 'send' as const, url: entry.url, request: plain };
     if (resolved?.kind === 'never') return this.#settleUnsent(entry, 'no-identity', resolved.why);
@@ -783,7 +754,7 @@ export class Outbox {
       ? opened.result!
       : resolved.kind === 'wait'
         ? { kind: 'network-error', message: `not sent yet: ${resolved.why}` }
-        : await sendAttempt(fetch, { ...entry, url: resolved.url }, await this.#withCredentials(entry, resolved.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs, this.#deps.timer);
+        : await sendAttempt(fetch, { ...entry, url: resolved.url }, await this.#credentials.addTo(entry, resolved.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs, this.#deps.timer);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
@@ -796,8 +767,8 @@ export class Outbox {
     const created = verdict.kind === 'settle' && entry.provisional ? verdict.response.clone() : undefined;
     // Settled, given up, or refused: these credentials are of no more use. (A conflict
     // keeps them, for the resolution it is sent again with.)
-    if (verdict.kind === 'needs-auth') this.#forgetCredentials(entry.id);
-    if (verdict.kind === 'settle' || verdict.kind === 'dead') this.#secrets.delete(entry.id);
+    if (verdict.kind === 'needs-auth') this.#credentials.refused(entry.id);
+    if (verdict.kind === 'settle' || verdict.kind === 'dead') this.#credentials.drop(entry.id);
     log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
     // The page first: should the worker die before the commit, the write goes again with
     // the same key, and the server answers it from its store.
@@ -851,7 +822,7 @@ export class Outbox {
     this.#counts = result.counts;
     for (const entry of result.withdrawn) {
       this.#answer(entry.id, undefined);
-      this.#secrets.delete(entry.id);
+      this.#credentials.drop(entry.id);
       this.#publish({ type: 'discarded', entry: toMeta(entry) }, result.counts);
     }
     if (result.counts.pending === 0) this.#publish({ type: 'drained' }, result.counts);
@@ -889,7 +860,7 @@ export class Outbox {
   async #settleUnsent(entry: SendingEntry, code: 'undecryptable' | 'no-identity', why: string): Promise<void> {
     const transition = unsendable(entry, this.#deps.now(), code, `not sent: ${why}`);
     this.#deps.log(`#${entry.id}`, entry.method, entry.url, '->', code);
-    this.#secrets.delete(entry.id);
+    this.#credentials.drop(entry.id);
     this.#answer(entry.id, undefined);
     this.#inFlight.delete(entry.id);
     this.#changes.push({ id: entry.id, transition, was: entry });
@@ -920,23 +891,6 @@ export class Outbox {
     } catch (error) {
       throw new OutboxError('undecryptable', `sw-outbox entry ${id} is sealed at rest and cannot be read now: ${describe(error)}. Try again online and signed in as its user.`);
     }
-  }
-
-  /**
-   * The credential headers a key request goes with, beside the session's cookies: the
-   * `credentials` hook's, else those of the write this worker took last. Pages are not
-   * asked: a page without an onCredentials callback never answers, and a key request
-   * would wait out that silence (3 s) on the write path.
-   */
-  async #keyCredentials(url: string): Promise<[string, string][]> {
-    const names = this.#options.credentialHeaders;
-    try {
-      const given = await this.#hooks.credentials?.({ url, method: 'GET', lane: '' });
-      if (given) return namedHeaders(given, names);
-    } catch (error) {
-      this.#deps.log('no credentials for the key endpoint:', error);
-    }
-    return [...this.#secrets.values()].at(-1) ?? [];
   }
 
   /** Fetches the signed-in user's public device key now, if the device has none, so that writes made offline later can be sealed. */
@@ -1177,13 +1131,6 @@ function notStored(error: string, request: Request): Response {
   }
   const problem = { type: NOT_STORED_PROBLEM_TYPE, title: 'Not saved on this device, and not sent', status: 507, detail };
   return new Response(JSON.stringify(problem), { status: 507, headers: { ...headers, 'Content-Type': 'application/problem+json' } });
-}
-
-/** The headers given, in lower case, that are among `names`: credentials never carry anything else. */
-function namedHeaders(given: Record<string, string>, names: readonly string[]): [string, string][] {
-  return Object.entries(given)
-    .map(([name, value]): [string, string] => [name.toLowerCase(), value])
-    .filter(([name]) => names.includes(name));
 }
 
 function escapeHtml(text: string): string {
