@@ -5,8 +5,9 @@ import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
 import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
 import { OutboxError } from './outbox-error.js';
-import { SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type QueuedBody, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
-import { APPLIED_HEADER, FROM_CACHE_HEADER, WITHDRAWN_HEADER, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER } from '../contract/http.js';
+import { SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
+import { APPLIED_HEADER, FROM_CACHE_HEADER, WITHDRAWN_HEADER } from '../contract/http.js';
+import { cancelBody, formSaved, invalidLane, notStored, queued, toNavigation } from './page-answers.js';
 import type { Json } from '../contract/json-merge.js';
 import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
 import { Credentials } from './credentials.js';
@@ -214,8 +215,7 @@ export class Outbox {
       result = await this.write(request, waitUntil, madeBy);
     } catch (error) {
       if (!(error instanceof OutboxError && error.code === 'invalid-lane')) throw error;
-      const problem = { type: 'about:blank', title: 'Invalid Outbox-Lane', status: 400, detail: error.message };
-      return new Response(JSON.stringify(problem), { status: 400, headers: { 'Content-Type': 'application/problem+json' } });
+      return invalidLane(error.message);
     }
     if (result.kind === 'answered') return request.mode === 'navigate' ? toNavigation(result.response) : result.response;
     if (result.kind === 'not-stored') return notStored(result.error, request);
@@ -227,8 +227,7 @@ export class Outbox {
     const answer = this.#identities?.answerFor(result.entry, result.body);
     if (answer) return answer;
     if (this.#options.whenQueued === 'reject') return Response.error();
-    const body: QueuedBody = { queued: true, outbox: { id: result.entry.id, idempotencyKey: result.entry.idempotencyKey } };
-    return new Response(JSON.stringify(body), { status: 202, statusText: 'Accepted', headers: { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1' } });
+    return queued(result.entry);
   }
 
   /**
@@ -1085,56 +1084,9 @@ export class Outbox {
   }
 }
 
-/**
- * A form post's answer, for its navigation. The outbox follows redirects (see toDraft), and
- * a navigation may not be given a followed answer: it is sent where the answer ended (the
- * app's post/redirect/get), which the browser then loads.
- */
-function toNavigation(response: Response): Response {
-  if (!response.redirected) return response;
-  cancelBody(response);
-  return Response.redirect(response.url, 303);
-}
-
-/**
- * What a person sees after a form post that could not be sent: the app's page for it
- * (formSavedUrl), or a small page of the outbox's own, with a way back to the form's page.
- */
-function formSaved(entry: LiveEntry, request: Request, savedUrl: string | undefined): Response {
-  if (savedUrl) return Response.redirect(new URL(`${savedUrl}${savedUrl.includes('?') ? '&' : '?'}outbox-id=${entry.id}`, request.url).href, 303);
-  const back = request.referrer && new URL(request.referrer).origin === new URL(request.url).origin ? request.referrer : '/';
-  const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Saved on this device</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2329}</style>
-<h1>Saved on this device</h1>
-<p>Your form could not be sent just now, so it was saved on this device. It will be sent by itself when the network is back; you do not need to send it again.</p>
-<p><a href="${escapeHtml(back)}">Back to the page you were on</a></p>`;
-  return new Response(html, { status: 202, headers: { 'Content-Type': 'text/html; charset=utf-8', [QUEUED_HEADER]: '?1' } });
-}
-
 /** A conflict as pages are shown it (see Outbox.conflict). */
 function details(entry: ConflictEntry, request: StoredRequest, theirs: Json | undefined): ConflictDetails {
   return { entry: toMeta(entry), ours: oursOf(request), theirs, ...(request.base === undefined ? {} : { base: request.base }), contentType: contentTypeOf(request) };
-}
-
-/**
- * The answer to a write that was neither kept nor sent: 507 with a problem+json (or, for
- * a form post, a page) and `Outbox-Not-Stored: ?1`, so that no app mistakes it for queued.
- */
-function notStored(error: string, request: Request): Response {
-  const headers = { [NOT_STORED_HEADER]: '?1' };
-  const detail = `This device would not keep the change (${error}), and it could not be sent now. Nothing of it was saved: make it again once there is room or a connection.`;
-  if (request.mode === 'navigate') {
-    const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not saved</title>
-<h1>Not saved</h1><p>${escapeHtml(detail)}</p>`;
-    return new Response(html, { status: 507, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
-  }
-  const problem = { type: NOT_STORED_PROBLEM_TYPE, title: 'Not saved on this device, and not sent', status: 507, detail };
-  return new Response(JSON.stringify(problem), { status: 507, headers: { ...headers, 'Content-Type': 'application/problem+json' } });
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 function isQuotaError(error: unknown): boolean {
@@ -1156,9 +1108,4 @@ function toWaitingWrite(write: PendingWrite): WaitingWrite {
     }
   }
   return { method: write.method, url: write.url, json, contentType: write.contentType, ...(write.provisional ? { provisional: write.provisional } : {}) };
-}
-
-/** Frees the connection of an answer nobody will read. */
-function cancelBody(response: Response | undefined): void {
-  response?.body?.cancel().catch(() => {});
 }
