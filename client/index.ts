@@ -5,8 +5,13 @@ export type { Listener, TableRow } from './outbox-client.js';
 export { OutboxError } from '../sw/outbox-error.js';
 export type { OutboxErrorCode } from '../sw/outbox-error.js';
 export type { OutboxOptions, OutboxOptionsInput } from '../sw/options.js';
-export * from '../sw/protocol.js';
-export * from '../contract/http.js';
+// The page↔worker protocol's names and message types, and the HTTP contract: what an app
+// reads in status messages, snapshots and answers. Its internals (message guards, the
+// command shapes) are not part of the API.
+export { CHANNEL_NAME, DEFAULT_LANE, DEFAULT_SNAPSHOT_LIMIT, PROTOCOL_NAME, PROTOCOL_VERSION, SYNC_TAG } from '../sw/protocol.js';
+export type { ChannelMessage, ConfigErrorMessage, ConflictAnswer, ConflictDetails, ConflictPolicy, Counts, CredentialsRequest, DeadReasonCode, EntryMeta, EntryState, LaneMeta, PendingWrite, Problem, QueuedBody, Resolution, SignOutPending, SignOutResult, Snapshot, StatusEvent, StatusMessage, StorageState } from '../sw/protocol.js';
+export { APPLIED_HEADER, CACHED_AT_HEADER, CHANGED_PROBLEM_TYPE, ENTRY_ID_HEADER, FROM_CACHE_HEADER, HEADERS, IN_FLIGHT_PROBLEM_TYPE, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, USER_MISMATCH_PROBLEM_TYPE, WITHDRAWN_HEADER, WRITE_METHODS } from '../contract/http.js';
+export type { WriteMethod } from '../contract/http.js';
 export { OUTBOX_NOT_READY, watchOutbox } from './outbox-state.js';
 export type { OutboxState, OutboxWatch } from './outbox-state.js';
 export { defineOutboxStatus } from './outbox-status.js';
