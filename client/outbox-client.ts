@@ -1,5 +1,27 @@
 import { OutboxError, type OutboxErrorCode } from '../sw/outbox-error.js';
-import { CHANNEL_NAME, DEFAULT_SNAPSHOT_LIMIT, isChannelMessage, PROTOCOL_NAME, PROTOCOL_VERSION, protocolMismatch, protocolVersionOf, type ChannelMessage, type Command, type CommandAck, type ConflictDetails, type CredentialsReply, type CredentialsRequest, type EntryMeta, type Resolution, type SignOutPending, type SignOutResult, type PendingWrite, type CommandReply, type Snapshot, type StatusMessage } from '../sw/protocol.js';
+import {
+  CHANNEL_NAME,
+  DEFAULT_SNAPSHOT_LIMIT,
+  isChannelMessage,
+  PROTOCOL_NAME,
+  PROTOCOL_VERSION,
+  protocolMismatch,
+  protocolVersionOf,
+  type ChannelMessage,
+  type Command,
+  type CommandAck,
+  type ConflictDetails,
+  type CredentialsReply,
+  type CredentialsRequest,
+  type EntryMeta,
+  type Resolution,
+  type SignOutPending,
+  type SignOutResult,
+  type PendingWrite,
+  type CommandReply,
+  type Snapshot,
+  type StatusMessage,
+} from '../sw/protocol.js';
 
 /** How long past an attempt's due answer a page waits before it asks the worker to replay. */
 const WATCHDOG_MARGIN_MS = 2_000;

@@ -72,3 +72,11 @@ export const QUEUED_HEADER = 'Outbox-Queued';
  */
 export const NOT_STORED_HEADER = 'Outbox-Not-Stored';
 export const NOT_STORED_PROBLEM_TYPE = 'tag:sw-outbox,2026:not-stored';
+
+/**
+ * The response header a server sets on a stored reply it sends again for a key it has
+ * answered (`?1`), as sw-outbox/server and Stripe do: the outbox reads such a 409 as the
+ * earlier attempt's final answer, never "still in flight". Lower case, as Node gives
+ * header names; header names match whatever their case.
+ */
+export const REPLAYED_HEADER = 'idempotent-replayed';

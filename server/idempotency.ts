@@ -3,7 +3,7 @@ import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
 import { MemoryIdempotencyStore, type IdempotencyStore, type InFlightRecord } from './idempotency-store.js';
 import { checkOutboxUser } from './outbox-user.js';
 import { htmlProblem, problem, type Reply } from './problem.js';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE, REPLAYED_HEADER } from '../contract/http.js';
 
 export interface IdempotencyOptions {
   /** Where keys and replies are kept. @default a new MemoryIdempotencyStore (one process) */
@@ -67,8 +67,7 @@ export interface KeyedRequest {
   user?: { session: string | undefined; outbox: string | undefined };
 }
 
-/** The reply header that marks a stored reply sent again. */
-export const REPLAYED_HEADER = 'idempotent-replayed';
+export { REPLAYED_HEADER };
 
 const DAY = 24 * 60 * 60 * 1000;
 

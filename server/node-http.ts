@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { WRITE_METHODS as CONTRACT_WRITE_METHODS } from '../contract/http.js';
 import { Idempotency, type IdempotencyOptions } from './idempotency.js';
 import { whoIs } from './outbox-user.js';
 import { problem, type Reply } from './problem.js';
-import { HEADERS } from '../contract/http.js';
+import { HEADERS, WRITE_METHODS as CONTRACT_WRITE_METHODS } from '../contract/http.js';
 
 /** The methods whose requests change data, and so carry a key. */
 export const WRITE_METHODS: readonly string[] = CONTRACT_WRITE_METHODS;

@@ -1,5 +1,5 @@
 import { type DeadReasonCode, type Problem } from './protocol.js';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE, REPLAYED_HEADER } from '../contract/http.js';
 import { toPathTest } from './route-matcher.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -71,8 +71,6 @@ export const MIN_IN_FLIGHT_DELAY_MS = 500;
 // The draft's example title is "A request is outstanding for this Idempotency-Key";
 // servers word it in a few ways.
 const IN_FLIGHT_WORDING = /outstanding|being processed|in progress|in flight/i;
-/** The response header a server sets on a stored reply it sends again for a key it has answered. */
-const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
  * Exponential backoff with full jitter: a uniform delay between 0 and
