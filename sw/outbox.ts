@@ -38,6 +38,9 @@ export type WriteResult =
   /** The browser would not store it, and sending it at once failed too: neither kept nor sent. */
   | { kind: 'not-stored'; error: string };
 
+/** What a page waiting for its write is handed: the server's answer, or none (kept), with the sign-in page it met if the session ended. */
+type WaiterAnswer = { response?: Response | undefined; signIn?: string | undefined };
+
 /** Functions the app gives the outbox, for what a query string cannot say. */
 export interface OutboxHooks {
   /** A write's lane, when its request has no `Outbox-Lane` header. @default every write in one lane */
@@ -152,7 +155,7 @@ export class Outbox {
   /** Provisional identities for creates on `collections` paths (decision 0022). */
   readonly #identities: ProvisionalIdentities | undefined;
   /** Pages waiting for their own write's answer. */
-  readonly #waiters = new Map<number, { lane: string; resolve: (answer: { response?: Response | undefined; signIn?: string | undefined }) => void }>();
+  readonly #waiters = new Map<number, { lane: string; resolve: (answer: WaiterAnswer) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
   #changes: Change[] = [];
   /** A trigger asked for a claim since the last commit; #force: one that may skip waits for the network. */
@@ -283,7 +286,7 @@ export class Outbox {
     if (claim) this.#claimingLanes.delete(lane);
     this.#counts = counts;
     this.#credentials.hold(entry.id, secrets);
-    const answer = new Promise<{ response?: Response | undefined; signIn?: string | undefined }>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
+    const answer = new Promise<WaiterAnswer>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
       this.#inFlight.set(entry.id, lane);
       // The transaction gave the client id, so the request goes out before anything below.
