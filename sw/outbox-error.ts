@@ -30,3 +30,8 @@ export class OutboxError extends Error {
     super(message);
   }
 }
+
+/** Any thrown value, as one line for a log or a status message. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,24 +1,26 @@
-import { isSealed, type ConflictEntry, type Draft, type Entry, type LiveEntry, type SealedRequest, type SendingEntry, type StoredRequest } from './entry.js';
-import { DeviceKey, KeyUnavailable } from './device-key.js';
-import { checkUser, laneOf, userLane, type LaneHook } from './lanes.js';
+import { isSealed, type ConflictEntry, type Draft, type Entry, type LiveEntry, type PendingEntry, type SendingEntry } from './entry.js';
+import { adopt } from './adoption.js';
+import { AtRest } from './at-rest.js';
+import { Conflicts } from './conflicts.js';
+import { Credentials } from './credentials.js';
+import type { IdentityRecord } from './identities.js';
+import { laneOf, userLane, type LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxOptions } from './options.js';
-import type { Added, Change, Claimed, ClaimRules, OutboxStore } from './outbox-store.js';
-import { OutboxError } from './outbox-error.js';
-import { SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
-import { APPLIED_HEADER, FROM_CACHE_HEADER, WITHDRAWN_HEADER } from '../contract/http.js';
+import type { Added, Claimed, OutboxStore } from './outbox-store.js';
+import { describe, OutboxError } from './outbox-error.js';
+import { withWaitingWrites } from './own-writes.js';
 import { cancelBody, formSaved, invalidLane, notStored, queued, toNavigation } from './page-answers.js';
-import type { Json } from '../contract/json-merge.js';
-import { encode, fetchCurrent, mergeConflict, oursOf, readResolution } from './conflict-sides.js';
-import { Credentials } from './credentials.js';
-import { sendAttempt } from './send-attempt.js';
-import type { AttemptResult } from './retry-policy.js';
-import { contentTypeOf, takeCredentials, toDraft, toRequest } from './stored-request.js';
-import { answered, renewed, resolved, toMeta, unsendable, type Transition } from './transitions.js';
-import { toPathTest } from './route-matcher.js';
+import { SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
-import type { IdentityRecord } from './identities.js';
-import { overlay, type WaitingWrite } from './read-overlay.js';
+import { toPathTest } from './route-matcher.js';
+import type { AttemptResult } from './retry-policy.js';
+import { sendAttempt } from './send-attempt.js';
+import type { Change, Committed } from './store-changes.js';
+import { takeCredentials, toDraft, toRequest } from './stored-request.js';
+import { answered, cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type ClaimRules, type Transition } from './transitions.js';
+import { DEFAULT_FLUSH_MS, Users } from './users.js';
+import { WITHDRAWN_HEADER } from '../contract/http.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an
@@ -100,44 +102,35 @@ const FAILING_ALONE_WINDOW_MS = 60_000;
  * meantime sends that write again with its key, and the server answers from its store.
  */
 const SETTLE_WINDOW_MS = 25;
-/** How long signOut('flush') waits for the user's writes by default, and how often it looks again meanwhile. */
-const DEFAULT_FLUSH_MS = 10_000;
-const FLUSH_POLL_MS = 250;
-/** How many representations `merge` paths keep, and the largest kept (in characters of JSON). */
-const MAX_REPRESENTATIONS = 200;
-const MAX_REPRESENTATION_CHARS = 64 * 1024;
 /** A page opening sends the writes waiting for a session again at most this often. */
 const PAGE_OPENED_INTERVAL_MS = 1_000;
 /** At most this many of a page's earlier reads are fetched into the cache at once. */
 const MAX_KEPT_READS = 100;
-/** At most this many waiting writes are applied to a read (the first, in the order they will be sent). */
-const MAX_OVERLAID_WRITES = 1_000;
 /** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
 const OWNER_LOCK = 'sw-outbox-owner:';
 /** Without Web Locks, a `sending` entry of another worker counts as abandoned this long after its timeout. */
 const ABANDONED_MARGIN_MS = 5_000;
+/** Events by which an entry leaves the queue: when none is left after one, the outbox is drained. */
+const LEAVING: ReadonlySet<StatusEvent['type']> = new Set(['sent', 'dead-lettered', 'conflict', 'discarded']);
 
 /**
  * The outbox: keeps each write in IndexedDB before it is sent, sends each lane's writes
  * one at a time in sequence order and up to `concurrency` lanes at once, and decides after
  * each answer whether the write is settled, retried later, or a dead letter. Entry changes
- * come from sw/transitions.ts; this class runs them and says what they imply.
+ * come from sw/transitions.ts, are persisted by the store, and take effect in this worker
+ * in one place, #dispatch. Conflicts, users, encryption at rest, provisional identities,
+ * reads with the user's own writes and adoption are modules of their own, called from here.
  */
 export class Outbox {
   readonly #options: OutboxOptions;
   /** The `fold` paths, as tests. */
   readonly #foldPaths: ((pathname: string) => boolean)[];
-  /** Each path policy's paths, as tests. */
-  readonly #policyPaths: readonly (readonly [ConflictPolicy, (pathname: string) => boolean])[];
   readonly #hooks: OutboxHooks;
   readonly #deps: OutboxDeps;
   /** This worker instance; it owns the entries it claims. */
   readonly #owner = crypto.randomUUID();
 
   #counts: Counts = { pending: 0, deadLetters: 0, conflicts: 0 };
-  /** The signed-in user (outbox.signIn), read from the store once. */
-  #user: string | undefined;
-  #userKnown: Promise<unknown> | undefined;
   #verified: Promise<unknown> | undefined;
   /** Attempts under way in this worker: entry id to lane. */
   readonly #inFlight = new Map<number, string>();
@@ -151,9 +144,11 @@ export class Outbox {
   /** The credential headers of writes: held in memory, else asked for; never stored (decision 0019). */
   readonly #credentials: Credentials;
   /** Encryption at rest (option encryptionKeyUrl): seals what is stored, opens what is sent. */
-  readonly #keys: DeviceKey | undefined;
+  readonly #atRest: AtRest | undefined;
   /** Provisional identities for creates on `collections` paths (decision 0022). */
   readonly #identities: ProvisionalIdentities | undefined;
+  readonly #conflicts: Conflicts;
+  readonly #users: Users;
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (answer: WaiterAnswer) => void }>();
   /** Transitions waiting for the next commit, which persists them in one transaction. */
@@ -182,24 +177,26 @@ export class Outbox {
   constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
     this.#foldPaths = options.fold.map(toPathTest);
-    this.#policyPaths = [
-      ...options.merge.map((path) => ['merge', toPathTest(path)] as const),
-      ...options.keepTheirs.map((path) => ['theirs', toPathTest(path)] as const),
-      ...options.keepMine.map((path) => ['mine', toPathTest(path)] as const),
-    ];
     this.#hooks = hooks;
     this.#deps = deps;
-    this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log: deps.log });
-    this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, deps.store) : undefined;
+    const { store, fetch, now, log } = deps;
+    this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log });
+    this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, store) : undefined;
     const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
-    this.#keys = keyUrl === undefined ? undefined : new DeviceKey({
-      url: keyUrl,
-      fetch: deps.fetch,
-      clientId: () => deps.store.clientId(),
-      credentials: () => this.#credentials.forKeyRequest(keyUrl),
-      keptKey: (user) => deps.store.keptKey(user),
-      keepKey: (key) => deps.store.keepKey(key),
-      dropKey: (user) => deps.store.dropKey(user),
+    this.#atRest = keyUrl === undefined ? undefined : new AtRest({ url: keyUrl, fetch, log, db: () => store.db(), clientId: () => store.clientId(), credentials: () => this.#credentials.forKeyRequest(keyUrl) });
+    const dispatch = (committed: Committed, ...events: StatusEvent[]) => this.#dispatch(committed, ...events);
+    this.#users = new Users({ store, now, timer: deps.timer, atRest: this.#atRest, dispatch, replay: () => this.replay('page'), flush: () => this.#flush(), inFlight: () => this.#inFlight.size });
+    this.#conflicts = new Conflicts({
+      options,
+      hook: hooks.resolve,
+      store,
+      fetch,
+      credentials: this.#credentials,
+      atRest: this.#atRest,
+      now,
+      log,
+      user: () => this.#users.current,
+      settle: (seen, transition) => this.#settleConflict(seen, transition),
     });
     // Held while this worker lives, released by the browser when it dies: another worker
     // finding an entry this one was sending can then tell a live attempt from a dead one.
@@ -239,8 +236,8 @@ export class Outbox {
    */
   async write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy?: string): Promise<WriteResult> {
     const { store, now, online } = this.#deps;
-    await this.#knowUser();
-    const user = this.#user;
+    await this.#users.known();
+    const user = this.#users.current;
     let lane = userLane(laneOf(request, this.#hooks.lane, this.#deps.origin), user);
     const draft = await toDraft(request, lane, madeBy);
     if (user !== undefined) draft.user = user;
@@ -255,7 +252,7 @@ export class Outbox {
       if (withdrawn) return { kind: 'answered', response: withdrawn };
     }
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
-    if (this.#policyOf(draft.url) === 'merge') await this.#attachBase(draft);
+    await this.#conflicts.attachBase(draft);
     const offline = !online();
     const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && !this.#sendingIn(lane);
     if (claim) this.#claimingLanes.add(lane);
@@ -264,7 +261,7 @@ export class Outbox {
     let added: Added;
     try {
       // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
-      if (this.#keys) draft.sealed = await this.#keys.sealRequest(draft.request, user);
+      if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
       added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled, this.#folds(draft));
     } catch (error) {
       if (claim) this.#claimingLanes.delete(lane);
@@ -274,17 +271,15 @@ export class Outbox {
       // readable. Nothing of it was stored: one transaction. If that send fails too, the
       // page is told, never that it was queued.
       console.error('[sw-outbox] could not keep this write on this device, so it is sent once without the outbox:', draft.method, draft.url, error);
-      this.#publish({ type: 'storage-full', kept: false, error: describe(error) }, this.#counts);
+      this.#dispatch({ applied: [], counts: this.#counts }, storageFull(false, describe(error)));
       try {
         return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
       } catch (failed) {
         return { kind: 'not-stored', error: `${describe(error)}; sent at once instead, which failed: ${describe(failed)}` };
       }
     }
-    const { transition, counts } = added;
-    const entry = transition.entry;
+    const entry = added.transition.entry;
     if (claim) this.#claimingLanes.delete(lane);
-    this.#counts = counts;
     this.#credentials.hold(entry.id, secrets);
     const answer = new Promise<WaiterAnswer>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
@@ -293,14 +288,7 @@ export class Outbox {
       waitUntil(this.#run({ entry, request: draft.request }, added.clientId));
     }
     // After the request is on its way: nothing but the write-ahead record stands before it.
-    for (const change of settled) this.#publishAll(change.transition.events, counts);
-    this.#publishAll(transition.events, counts);
-    if (added.folded) {
-      // Its page, if one still waits, gets the queued answer: the write lives on in this one.
-      this.#answer(added.folded.id, undefined);
-      this.#credentials.drop(added.folded.id);
-      this.#publish({ type: 'folded', entry: toMeta(added.folded), into: entry.id }, counts);
-    }
+    this.#dispatch(added);
     this.#deps.log('queued', entry.method, entry.url, `#${entry.id}`, lane);
     if (entry.state === 'pending') {
       if (offline) {
@@ -323,12 +311,14 @@ export class Outbox {
    * this worker has nothing more to send now (its timers and triggers take it from there).
    */
   replay(trigger: Trigger): Promise<void> {
-    // A new worker fetches the device's public key, if it has none yet, while it may be online.
-    if (trigger === 'start' && this.#keys) void this.#prepareKey();
-    // Provisional identities are kept as long as a write may wait (maxAgeMs), then forgotten.
-    if (trigger === 'start' && this.#identities) void this.#deps.store.forgetIdentities(this.#deps.now() - this.#options.maxAgeMs).catch(() => {});
-    // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
-    if (trigger === 'start' && this.#hooks.credentials) return this.credentialsChanged();
+    if (trigger === 'start') {
+      // A new worker fetches the device's public key, if it has none yet, while it may be online.
+      if (this.#atRest) void this.#users.known().then(() => this.#atRest?.prepare(this.#users.current));
+      // Provisional identities are kept as long as a write may wait (maxAgeMs), then forgotten.
+      void this.#identities?.forget(this.#deps.now() - this.#options.maxAgeMs).catch(() => {});
+      // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
+      if (this.#hooks.credentials) return this.credentialsChanged();
+    }
     if (FORCING.has(trigger)) {
       this.#force = true;
       this.#forcedAt = this.#deps.now();
@@ -358,15 +348,15 @@ export class Outbox {
   async snapshot(limit: number): Promise<Snapshot> {
     await this.#flush();
     const [snapshot, storage] = await Promise.all([this.#deps.store.snapshot(limit, this.#deps.now()), this.#deps.storage?.().catch(() => null) ?? null]);
-    this.#counts = snapshot.counts;
+    this.#dispatch({ applied: [], counts: snapshot.counts });
     return { ...snapshot, storage };
   }
 
   /** The first `limit` waiting writes in order, with their bodies if asked; `mine` says which `page` made. */
   async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
     await this.#flush();
-    const keys = this.#keys;
-    return this.#deps.store.pending(limit, bodies, page, keys && ((record) => keys.openRequest(record).catch(() => undefined)));
+    const atRest = this.#atRest;
+    return this.#deps.store.pending(limit, bodies, page, atRest && ((record) => atRest.read(record)));
   }
 
   /**
@@ -374,20 +364,14 @@ export class Outbox {
    * Resolves with the entry once that replay is over, as a page's replay does.
    */
   async retry(id: number): Promise<EntryMeta> {
-    await this.#flush();
-    const { transition, counts } = await this.#deps.store.retry(id, this.#deps.now());
-    this.#counts = counts;
-    this.#publishAll(transition.events, counts);
+    const { transition } = await this.#update(id, (entry, nextSeq) => retried(deadLetter(id, entry), nextSeq, this.#deps.now()));
     await this.replay('page');
     return toMeta(transition.entry);
   }
 
   /** Deletes a dead letter for good. */
   async discard(id: number): Promise<void> {
-    await this.#flush();
-    const { transition, counts } = await this.#deps.store.discard(id);
-    this.#counts = counts;
-    this.#publishAll(transition.events, counts);
+    await this.#update(id, (entry) => discarded(deadLetter(id, entry)));
   }
 
   /**
@@ -396,192 +380,36 @@ export class Outbox {
    * behind it in its lane go on.
    */
   async cancel(id: number): Promise<void> {
-    await this.#flush();
-    const { transition, counts } = await this.#deps.store.cancel(id, this.#deps.now());
-    this.#credentials.drop(id);
-    this.#counts = counts;
-    this.#answer(id, undefined);
-    this.#publishAll(transition.events, counts);
-    if (counts.pending === 0) this.#publish({ type: 'drained' }, counts);
+    await this.#update(id, (entry) => cancelled(id, entry, this.#deps.now()));
     void this.replay('timer');
   }
 
-  /**
-   * A conflict as a page shows it: the entry, the write's body ("ours") and the server's
-   * current representation ("theirs"): from the conflict's answer, else a GET of the URL.
-   */
+  /** A conflict as a page shows it: the entry, "ours" and "theirs" (see conflicts.ts). */
   async conflict(id: number): Promise<ConflictDetails> {
     await this.#flush();
-    const { entry, request } = await this.#readConflict(id);
-    return details(entry, request, (await this.#current(entry, request)).theirs);
+    return this.#conflicts.details(id);
   }
 
-  /**
-   * Settles a conflict as the app chose. `{ keep: 'theirs' }` drops the write (reported as
-   * superseded); `{ keep: 'mine' }`, `{ body }` and `{ json }` send it again, in its place
-   * at the head of its lane, with a new key and If-Match on the current version: the
-   * conflict's ETag, else a GET's. Resolves with the entry once that replay is over
-   * (undefined when dropped), as retry does.
-   */
+  /** Settles a conflict as the app chose (see conflicts.ts); resolves once the replay that follows is over. */
   async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
-    const { how, body } = readResolution(resolution);
     await this.#flush();
-    const { entry, request } = await this.#readConflict(id);
-    const etag = how === 'theirs' ? undefined : (await this.#current(entry, request)).etag;
-    return this.#resolveAs(entry, request, how, etag, body);
+    return this.#conflicts.resolve(id, resolution);
   }
 
-  /**
-   * Keeps a GET's or a write's JSON answer with its ETag, on a `merge` path, as a version
-   * a later conflict may be merged from. Reads a copy; never fails the answer.
-   */
-  async keepRepresentation(url: string, response: Response): Promise<void> {
-    const etag = response.headers.get('ETag');
-    if (!response.ok || !etag || this.#policyOf(url) !== 'merge' || !/json/i.test(response.headers.get('Content-Type') ?? '')) return;
-    try {
-      const text = await response.clone().text();
-      if (text.length > MAX_REPRESENTATION_CHARS) return;
-      const body = JSON.parse(text) as Json;
-      const kept = this.#keys ? { sealed: await this.#keys.seal(new TextEncoder().encode(text), this.#user) } : { body };
-      await this.#deps.store.keepRepresentation({ url, etag, at: this.#deps.now(), ...kept }, MAX_REPRESENTATIONS);
-    } catch (error) {
-      this.#deps.log('could not keep a representation of', url, error);
-    }
+  /** Keeps a JSON answer with its ETag on a `merge` path, as a version a later conflict may be merged from. */
+  keepRepresentation(url: string, response: Response): Promise<void> {
+    return this.#conflicts.keepRepresentation(url, response);
   }
 
-  async #resolveAs(entry: ConflictEntry, request: StoredRequest, how: 'mine' | 'theirs' | 'body' | 'merged', etag: string | undefined, body?: ArrayBuffer): Promise<EntryMeta | undefined> {
-    const { transition, counts } = await this.#deps.store.resolve(entry, await this.#sealed(resolved(entry, request, how, this.#deps.now(), etag, body), entry.user));
-    if (!transition.entry) this.#credentials.drop(entry.id);
-    this.#counts = counts;
-    this.#publishAll(transition.events, counts);
-    await this.replay('page');
-    return transition.entry ? toMeta(transition.entry) : undefined;
-  }
-
-  /**
-   * The current version: the conflict's answer when it gave both the representation and
-   * its ETag, else a GET of the URL (whose two go together).
-   */
-  async #current(entry: ConflictEntry, request: StoredRequest): Promise<{ theirs?: Json; etag?: string }> {
-    if (request.theirs !== undefined && entry.answer.etag !== undefined) return { theirs: request.theirs, etag: entry.answer.etag };
-    const current = await fetchCurrent(this.#deps.fetch, entry.url, await this.#credentials.addTo(entry, request));
-    const theirs = current.body ?? request.theirs;
-    const etag = current.etag ?? entry.answer.etag;
-    return { ...(theirs === undefined ? {} : { theirs }), ...(etag === undefined ? {} : { etag }) };
-  }
-
-  /** The policy of a path: the first of merge, keepTheirs, keepMine that lists it, else ask. */
-  #policyOf(url: string): ConflictPolicy {
-    if (this.#policyPaths.length === 0) return 'ask'; // no URL parsed on the write path
-    const { pathname } = new URL(url);
-    return this.#policyPaths.find(([, test]) => test(pathname))?.[0] ?? 'ask';
-  }
-
-  /** On a `merge` path, the representation a write's If-Match names goes with it, if the outbox kept one. */
-  async #attachBase(draft: Draft): Promise<void> {
-    const ifMatch = draft.request.headers.find(([name]) => name === 'if-match')?.[1];
-    if (!ifMatch) return;
-    const base = await this.#deps.store.representation(draft.url, ifMatch).catch(() => undefined);
-    if (!base) return;
-    if ('body' in base) draft.request.base = base.body;
-    // Sealed: opened only with a private key this worker holds already (no network on the write path).
-    else if (this.#keys) {
-      const text = await this.#keys.openIfHeld(base.sealed);
-      if (text) draft.request.base = JSON.parse(new TextDecoder().decode(text)) as Json;
-    }
-  }
-
-  /**
-   * A conflict just came: the `resolve` hook, else its path's policy, may settle it at
-   * once. What they cannot (ask, a merge with clashes or no base) waits for the page.
-   */
-  async #settleConflict(seen: ConflictEntry): Promise<void> {
-    try {
-      const { entry, request } = await this.#readConflict(seen.id);
-      // The current version is asked for (a GET, when the answer lacked it) once, and only if needed.
-      let current: Promise<{ theirs?: Json; etag?: string }> | undefined;
-      const currentVersion = () => (current ??= this.#current(entry, request));
-      const hook = this.#hooks.resolve;
-      const decided = (hook ? await hook(details(entry, request, (await currentVersion()).theirs)) : undefined) ?? this.#policyOf(entry.url);
-      if (decided === 'ask') return;
-      if (decided === 'merge') return await this.#merge(entry, request, await currentVersion());
-      const { how, body } = readResolution(decided === 'mine' || decided === 'theirs' ? { keep: decided } : decided);
-      await this.#resolveAs(entry, request, how, how === 'theirs' ? undefined : (await currentVersion()).etag, body);
-    } catch (error) {
-      this.#deps.log(`#${seen.id} conflict left to the app:`, error);
-    }
-  }
-
-  /** The `merge` policy: a clean three-way merge is sent in the write's place; anything else is left to the page. */
-  async #merge(entry: ConflictEntry, request: StoredRequest, { theirs, etag }: { theirs?: Json; etag?: string }): Promise<void> {
-    const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs, this.#options.mergeIdKey);
-    if (merged === undefined || 'clashes' in merged) {
-      this.#deps.log(`#${entry.id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
-      return;
-    }
-    await this.#resolveAs(entry, request, 'merged', etag, encode(JSON.stringify(merged.body)));
-  }
-
-  /**
-   * From now on, writes are `user`'s: they go in lanes of that user's own, carry
-   * `Outbox-User`, and are sent only while that user is signed in. Writes the user left
-   * at an earlier sign-out are sent now. Signing in another user signs the first out,
-   * keeping their writes.
-   */
+  /** Signs `user` in (see users.ts); writes the user left at an earlier sign-out are sent now. */
   async signIn(user: string): Promise<void> {
-    checkUser(user);
-    await this.#flush();
-    await this.#knowUser();
-    this.#user = user;
-    this.#counts = await this.#deps.store.setUser(user);
-    // Awaited, so that the key is on the device before the page goes on (and the worker lives until it is).
-    if (this.#keys) await this.#prepareKey();
-    this.#publish({ type: 'user-changed', user }, this.#counts);
+    await this.#users.signIn(user);
     await this.replay('page');
   }
 
-  /**
-   * Signs the user out. Their waiting writes are kept for their next sign-in (`keep`,
-   * the default), sent first (`flush`: as many as can be within timeoutMs, the rest kept),
-   * or erased, bodies and all (`purge`). Either way no one else sends or sees them.
-   */
-  async signOut(pending: SignOutPending = 'keep', timeoutMs = DEFAULT_FLUSH_MS): Promise<SignOutResult> {
-    await this.#flush();
-    await this.#knowUser();
-    const user = this.#user;
-    const result: SignOutResult = { sent: 0, kept: 0, purged: 0 };
-    if (user === undefined) return result;
-    const { store, now } = this.#deps;
-    if (pending === 'flush') {
-      const before = await store.waitingFor(user);
-      const deadline = now() + timeoutMs;
-      // Each replay sends what is due; what waits for the network or the server is asked again until the deadline.
-      let left = before;
-      while (left > 0 && now() < deadline) {
-        await this.replay('page');
-        await this.#flush();
-        left = await store.waitingFor(user);
-        if (left > 0) await new Promise<void>((resolve) => this.#deps.timer(resolve, Math.min(FLUSH_POLL_MS, Math.max(0, deadline - now()))));
-      }
-      result.sent = before - left;
-    }
-    // From here on nothing of theirs is claimed.
-    this.#user = undefined;
-    if (pending === 'purge') {
-      // Nothing of theirs may be mid-send: let attempts under way end, then delete all.
-      while (this.#inFlight.size > 0) await this.replay('timer');
-      const purged = await store.purge(user);
-      for (const id of purged) this.#credentials.drop(id);
-      result.purged = purged.length;
-      // Crypto-erase as well: the key is revoked, so no copy of these writes can be read anywhere.
-      await this.#keys?.revoke(user);
-    }
-    // The next user must not read this one's writes with a key fetched in their session.
-    this.#keys?.forgetPrivateKeys();
-    result.kept = await store.waitingFor(user);
-    this.#counts = await store.setUser(undefined);
-    this.#publish({ type: 'user-changed', user: null }, this.#counts);
-    return result;
+  /** Signs the user out, keeping, sending or erasing their waiting writes (see users.ts). */
+  signOut(pending: SignOutPending = 'keep', timeoutMs = DEFAULT_FLUSH_MS): Promise<SignOutResult> {
+    return this.#users.signOut(pending, timeoutMs);
   }
 
   /**
@@ -594,15 +422,6 @@ export class Outbox {
     this.#credentials.forgetAll();
     this.#offeredAt = this.#deps.now();
     await this.#renewNeedsAuth();
-  }
-
-  /** Every write waiting for credentials (`needs-auth`) is due again, and the outbox replays. */
-  async #renewNeedsAuth(): Promise<void> {
-    await this.#flush();
-    const { transitions, counts } = await this.#deps.store.renewCredentials((entry) => renewed(entry, this.#deps.now()));
-    this.#counts = counts;
-    for (const transition of transitions) this.#publishAll(transition.events, counts);
-    await this.replay('page');
   }
 
   /**
@@ -640,40 +459,10 @@ export class Outbox {
       .catch((error: unknown) => this.#deps.log('could not send the writes waiting for credentials:', error));
   }
 
-  /**
-   * Refused with the credentials this worker held since the write was made: they may be
-   * stale (a token the app refreshed without saying so). The hook or the pages are asked at
-   * once, and if they give others, the writes waiting for credentials go again, with no
-   * wait for a trigger. Those they give are not held, so a refusal of them waits for one.
-   */
-  async #askAgain(entry: Entry, names: string[], refused: [string, string][]): Promise<void> {
-    if (await this.#credentials.othersThan(entry, names, refused)) await this.#renewNeedsAuth();
-  }
-
-  /**
-   * Takes over writes another queue kept (a Workbox queue's: see workbox-migration.ts):
-   * each goes at the tail of its lane in the order given, with `createdAt` its own time
-   * (so maxAgeMs counts from then), and is sent by the next replay. A write whose key is
-   * already in the outbox is skipped: a migration cut short can run again.
-   */
+  /** Takes over writes another queue kept (see adoption.ts). */
   async adopt(writes: { draft: Draft; createdAt: number }[]): Promise<EntryMeta[]> {
     await this.#flush();
-    const { store } = this.#deps;
-    const kept = new Map<string, Set<string>>();
-    const adopted: EntryMeta[] = [];
-    for (const { draft, createdAt } of writes) {
-      if (!kept.has(draft.lane)) kept.set(draft.lane, await store.liveKeys(draft.lane));
-      if (kept.get(draft.lane)!.has(draft.idempotencyKey)) continue;
-      // Workbox kept them on disk; the outbox does not: held in memory while this worker lives.
-      const secrets = takeCredentials(draft, this.#options.credentialHeaders);
-      if (this.#keys) draft.sealed = await this.#keys.sealRequest(draft.request, draft.user);
-      const { transition, counts } = await store.add(draft, createdAt, undefined);
-      this.#credentials.hold(transition.entry.id, secrets);
-      this.#counts = counts;
-      this.#publishAll(transition.events, counts);
-      adopted.push(toMeta(transition.entry));
-    }
-    return adopted;
+    return adopt(writes, { store: this.#deps.store, credentials: this.#credentials, credentialHeaders: this.#options.credentialHeaders, atRest: this.#atRest, dispatch: (committed) => this.#dispatch(committed) });
   }
 
   /**
@@ -686,41 +475,15 @@ export class Outbox {
       const kept = await this.#deps.store.request(id);
       if (!kept) return undefined;
       if (!isSealed(kept)) return kept.body;
-      return this.#keys ? (await this.#keys.openRequest(kept).catch(() => undefined))?.body : undefined;
+      return (await this.#atRest?.read(kept))?.body;
     });
   }
 
-  /**
-   * A JSON read under `reads` with this user's waiting writes applied, as the server will
-   * apply them (decision 0023). A read from the cache takes every waiting write; one from
-   * the network all but those being sent, which it may already contain. Says how many it
-   * applied in `Outbox-Applied`; a read no waiting write touches is returned as it came.
-   */
+  /** A JSON read under `reads` with this user's waiting writes applied (see own-writes.ts); as it came while none waits. */
   async withWaitingWrites(request: Request, response: Response): Promise<Response> {
-    if (!response.ok || !/json/i.test(response.headers.get('Content-Type') ?? '')) return response;
     await this.#verifyCounts();
     if (this.#counts.pending === 0) return response;
-    const fromCache = response.headers.has(FROM_CACHE_HEADER);
-    try {
-      const listed = (await this.pending(MAX_OVERLAID_WRITES, true)).filter((write) => fromCache || write.state !== 'sending').map(toWaitingWrite);
-      const waiting = this.#identities ? await this.#identities.known(listed) : listed;
-      const read = JSON.parse(await response.clone().text()) as Json;
-      const collection = this.#identities?.isCollection(request.url) || Array.isArray(read);
-      const { body, applied, deleted } = overlay(read, request.url, waiting, collection, this.#options);
-      if (applied === 0) return response;
-      cancelBody(response);
-      const headers = new Headers(response.headers);
-      headers.set(APPLIED_HEADER, String(applied));
-      headers.delete('Content-Length');
-      headers.delete('ETag'); // the representation is no longer the server's
-      if (!deleted) return new Response(JSON.stringify(body), { status: response.status, headers });
-      const problem = { type: 'about:blank', title: 'Deleted on this device', status: 404, detail: `${request.url} is deleted by a write waiting in the outbox; the server will delete it once the write is sent.` };
-      headers.set('Content-Type', 'application/problem+json');
-      return new Response(JSON.stringify(problem), { status: 404, headers });
-    } catch (error) {
-      this.#deps.log('could not apply the waiting writes to', request.url, error);
-      return response;
-    }
+    return withWaitingWrites(request, response, { pending: (limit) => this.pending(limit, true), identities: this.#identities, options: this.#options, log: this.#deps.log });
   }
 
   /** Reads a page made before this worker controlled it: those under `reads` are cached now (a first visit). */
@@ -733,10 +496,77 @@ export class Outbox {
     return this.#deps.store.clientId();
   }
 
+  /**
+   * The one place a change of entries takes effect in this worker: the counts it left,
+   * each change's events, the page and the credentials of an entry that left the queue let
+   * go, a conflict handed to what settles it, and `drained` once a change leaves nothing
+   * waiting. Every store change comes through here; `events` are the outbox's own.
+   */
+  #dispatch({ applied, counts }: Committed, ...events: StatusEvent[]): void {
+    this.#counts = counts;
+    let left = false;
+    for (const { id, transition } of applied) {
+      const entry = transition.entry;
+      if (entry === null || entry.state === 'dead') {
+        this.#answer(id, undefined);
+        this.#credentials.drop(id);
+      }
+      for (const event of transition.events) {
+        this.#publish(event, counts);
+        left ||= LEAVING.has(event.type);
+      }
+      if (entry?.state === 'conflict' && this.#conflicts.settlesAlone) void this.#conflicts.settle(entry);
+    }
+    for (const event of events) this.#publish(event, counts);
+    if (left && counts.pending === 0) {
+      this.#cancelWake?.();
+      this.#publish({ type: 'drained' }, counts);
+    }
+  }
+
+  /** One entry changed as `decide` says (it throws when the entry cannot be), persisted and dispatched. */
+  async #update<T extends Transition>(id: number, decide: (entry: Entry | undefined, nextSeq: number) => T): Promise<{ transition: T }> {
+    await this.#flush();
+    const committed = await this.#deps.store.update(id, decide);
+    this.#dispatch(committed);
+    return committed;
+  }
+
+  /** A conflict's resolution, persisted if it is still that conflict, dispatched, and replayed. */
+  async #settleConflict(seen: ConflictEntry, transition: Transition<PendingEntry | null>): Promise<EntryMeta | undefined> {
+    await this.#update(seen.id, (entry) => {
+      stillConflict(seen.id, entry, seen.conflictAt);
+      return transition;
+    });
+    await this.replay('page');
+    return transition.entry ? toMeta(transition.entry) : undefined;
+  }
+
+  /** Every write waiting for credentials (`needs-auth`) is due again, and the outbox replays. */
+  async #renewNeedsAuth(): Promise<void> {
+    await this.#flush();
+    this.#dispatch(await this.#deps.store.renewCredentials((entry) => renewed(entry, this.#deps.now())));
+    await this.replay('page');
+  }
+
+  /**
+   * Withdraws a create never tried, and the untried writes to it, for a DELETE of it: the
+   * page gets 204, as the server would have answered; undefined when the create is on its
+   * way after all (the DELETE is then kept, and sent after it).
+   */
+  async #withdrawCreate(identity: IdentityRecord): Promise<Response | undefined> {
+    await this.#flush();
+    const committed = await this.#identities!.withdraw(identity, 'deleted on this device before it was sent');
+    if (!committed) return undefined;
+    this.#dispatch(committed);
+    this.#deps.log('withdrew', committed.applied.map(({ id }) => `#${id}`).join(' '), 'for a DELETE of', identity.url);
+    return new Response(null, { status: 204, headers: { [WITHDRAWN_HEADER]: '?1' } });
+  }
+
   /** Whether a write may replace the last waiting write of its lane (option `fold`): the store decides if it does. */
   #folds(draft: Draft): boolean {
     // A sealed write cannot be read inside the store's transaction, where folding happens.
-    if (this.#keys) return false;
+    if (this.#atRest) return false;
     return (draft.method === 'PUT' || draft.method === 'PATCH' || draft.method === 'DELETE') && this.#foldPaths.some((test) => test(new URL(draft.url).pathname));
   }
 
@@ -745,25 +575,25 @@ export class Outbox {
     const { store, now, random, fetch, log } = this.#deps;
     const clientId = knownClientId ?? (await store.clientId());
     // Only a sealed request costs an await more on the way out.
-    const opened = isSealed(request) ? await this.#openSealed(request) : { request };
-    if (opened.revoked) return this.#settleUnsent(entry, 'undecryptable', opened.revoked);
-    const plain = opened.request;
+    const opened = !isSealed(request) ? { request } : this.#atRest ? await this.#atRest.open(request) : { revoked: 'it was sealed at rest, and this worker has no encryptionKeyUrl to open it with' };
+    if ('revoked' in opened) return this.#settleUnsent(entry, 'undecryptable', opened.revoked);
+    const plain = 'request' in opened ? opened.request : undefined;
     const held = this.#credentials.held(entry.id);
     // A write naming provisional identities goes to the real ones, or waits for them, or, if they never come, nowhere.
     const resolved = plain && this.#identities ? await this.#identities.resolve(entry, plain) : plain && { kind: 'send' as const, url: entry.url, request: plain };
     if (resolved?.kind === 'never') return this.#settleUnsent(entry, 'no-identity', resolved.why);
-    const result: AttemptResult = !resolved
-      ? opened.result!
-      : resolved.kind === 'wait'
+    const result: AttemptResult = 'result' in opened
+      ? opened.result
+      : resolved?.kind === 'wait'
         ? { kind: 'network-error', message: `not sent yet: ${resolved.why}` }
-        : await sendAttempt(fetch, { ...entry, url: resolved.url }, await this.#credentials.addTo(entry, resolved.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs, this.#deps.timer);
+        : await sendAttempt(fetch, { ...entry, url: resolved!.url }, await this.#credentials.addTo(entry, resolved!.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs, this.#deps.timer);
     const at = now();
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
     if (result.kind === 'response' && plain) this.#answeredAt.set(origin, at);
     const answer = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
     // A conflict's "theirs" is kept beside the write: sealed too.
-    let transition = answer.request && this.#keys ? await this.#sealed(answer, entry.user) : answer;
+    let transition = answer.request && this.#atRest ? await this.#atRest.sealed(answer, entry.user) : answer;
     const { verdict } = transition;
     // A create's answer names its real identity: stored as it settles, before anything behind it is claimed.
     const created = verdict.kind === 'settle' && entry.provisional ? verdict.response.clone() : undefined;
@@ -774,7 +604,7 @@ export class Outbox {
     log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
     // The page first: should the worker die before the commit, the write goes again with
     // the same key, and the server answers it from its store.
-    if (verdict.kind === 'settle' && this.#policyPaths.length > 0) void this.keepRepresentation(entry.url, verdict.response);
+    if (verdict.kind === 'settle' && this.#conflicts.keepsVersions) void this.#conflicts.keepRepresentation(entry.url, verdict.response);
     if (verdict.kind === 'settle' && verdict.response.ok && resolved?.kind === 'send') this.#deps.delivered?.(resolved.url);
     if (transition.entry === null) this.#answer(entry.id, verdict.response);
     else {
@@ -798,7 +628,14 @@ export class Outbox {
       // offered them, as it asked): that sign is not lost, and the write goes again.
       void this.#renewNeedsAuth().catch((error: unknown) => log('could not send the writes waiting for credentials:', error));
     } else if (verdict.kind === 'needs-auth' && verdict.signIn !== true && held && plain?.credentialNames) {
-      void this.#askAgain(entry, plain.credentialNames, held).catch((error: unknown) => log('could not ask again for credentials:', error));
+      // Refused with the credentials held since the write was made: they may be stale (a
+      // token the app refreshed without saying so). The hook or the pages are asked at once;
+      // those they give are not held, so a refusal of them waits for a trigger.
+      const names = plain.credentialNames;
+      void this.#credentials
+        .othersThan(entry, names, held)
+        .then((others) => (others ? this.#renewNeedsAuth() : undefined))
+        .catch((error: unknown) => log('could not ask again for credentials:', error));
     }
     // A settled write with nothing behind it (the store counts it as the only live one):
     // its bookkeeping may wait a moment for the next write, whose transaction carries it.
@@ -812,26 +649,6 @@ export class Outbox {
     await this.#pump();
   }
 
-  /**
-   * Withdraws a create never tried, and the untried writes to it, for a DELETE of it: the
-   * page gets 204, as the server would have answered; undefined when the create is on its
-   * way after all (the DELETE is then kept, and sent after it).
-   */
-  async #withdrawCreate(identity: IdentityRecord): Promise<Response | undefined> {
-    await this.#flush();
-    const result = await this.#deps.store.withdrawCreate(identity.createdBy, identity.url, 'deleted on this device before it was sent');
-    if (!result) return undefined;
-    this.#counts = result.counts;
-    for (const entry of result.withdrawn) {
-      this.#answer(entry.id, undefined);
-      this.#credentials.drop(entry.id);
-      this.#publish({ type: 'discarded', entry: toMeta(entry) }, result.counts);
-    }
-    if (result.counts.pending === 0) this.#publish({ type: 'drained' }, result.counts);
-    this.#deps.log('withdrew', result.withdrawn.map((entry) => `#${entry.id}`).join(' '), 'for a DELETE of', identity.url);
-    return new Response(null, { status: 204, headers: { [WITHDRAWN_HEADER]: '?1' } });
-  }
-
   /** A settled create's transition, with its identity record and, when the answer named one, the `identified` event. */
   async #identified<T extends Transition>(transition: T, entry: SendingEntry, response: Response, now: number): Promise<T> {
     const identity = await this.#identities!.identify(entry, response, now);
@@ -839,23 +656,6 @@ export class Outbox {
     this.#deps.log(`#${entry.id}`, entry.provisional!.id, '->', identity.real?.url ?? `no identity: ${identity.lost}`);
     const events: StatusEvent[] = identity.real ? [{ type: 'identified', entry: toMeta(entry), provisional: entry.provisional!, real: identity.real }] : [];
     return { ...transition, identity, events: [...transition.events, ...events] };
-  }
-
-  /**
-   * A claimed sealed request, opened to be sent. Without its key it is not sent: the key
-   * endpoint's refusal (401, 403) stands as the attempt's answer, so the write waits for
-   * credentials; no answer is an attempt without one; revoked, it can never be read.
-   */
-  async #openSealed(record: SealedRequest): Promise<{ request?: StoredRequest; result?: AttemptResult; revoked?: string }> {
-    if (!this.#keys) return { revoked: 'it was sealed at rest, and this worker has no encryptionKeyUrl to open it with' };
-    try {
-      return { request: await this.#keys.openRequest(record) };
-    } catch (error) {
-      if (!(error instanceof KeyUnavailable)) return { revoked: `it could not be decrypted (${describe(error)})` };
-      if (error.why === 'revoked') return { revoked: error.message };
-      if (error.why === 'refused' && error.response) return { result: { kind: 'response', response: error.response } };
-      return { result: { kind: 'network-error', message: `its device key could not be had: ${error.message}` } };
-    }
   }
 
   /** A write that can never be read (its device key revoked), or never sent where it meant, becomes a dead letter, unsent; its lane goes on. */
@@ -868,41 +668,6 @@ export class Outbox {
     this.#changes.push({ id: entry.id, transition, was: entry });
     this.#wanted = true;
     await this.#pump();
-  }
-
-  /** A transition whose request is to be stored, with that request sealed when the outbox encrypts at rest. Unsealable: it is stored without the request change. */
-  async #sealed<T extends Transition>(transition: T, user: string | undefined): Promise<T> {
-    const request = transition.request;
-    if (!this.#keys || !request || isSealed(request)) return transition;
-    try {
-      return { ...transition, request: await this.#keys.sealRequest(request, user) };
-    } catch (error) {
-      this.#deps.log('could not seal; the request is kept as it was:', error);
-      const { request: _dropped, ...rest } = transition;
-      return rest as T;
-    }
-  }
-
-  /** A conflict with its request read (opened, if sealed: the page must see "ours"). */
-  async #readConflict(id: number): Promise<{ entry: ConflictEntry; request: StoredRequest }> {
-    const { entry, request } = await this.#deps.store.conflict(id);
-    if (!isSealed(request)) return { entry, request };
-    if (!this.#keys) throw new OutboxError('undecryptable', `sw-outbox entry ${id} is sealed at rest, and this worker has no encryptionKeyUrl: give it the option it was stored with.`);
-    try {
-      return { entry, request: await this.#keys.openRequest(request) };
-    } catch (error) {
-      throw new OutboxError('undecryptable', `sw-outbox entry ${id} is sealed at rest and cannot be read now: ${describe(error)}. Try again online and signed in as its user.`);
-    }
-  }
-
-  /** Fetches the signed-in user's public device key now, if the device has none, so that writes made offline later can be sealed. */
-  async #prepareKey(): Promise<void> {
-    try {
-      await this.#knowUser();
-      await this.#keys?.prepare(this.#user);
-    } catch (error) {
-      this.#deps.log('no device key yet (writes are sealed once one is had):', error);
-    }
   }
 
   /** Persists the transitions waiting for a commit (the settle window's), so that what follows reads them. */
@@ -929,7 +694,7 @@ export class Outbox {
         return;
       }
       const changes = this.#changes.splice(0);
-      const rules: ClaimRules = { user: this.#user, now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, timeoutMs: this.#options.timeoutMs, goneOwners: this.#goneOwners };
+      const rules: ClaimRules = { user: this.#users.current, now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, timeoutMs: this.#options.timeoutMs, goneOwners: this.#goneOwners };
       this.#wanted = false;
       this.#force = false;
       let result: Awaited<ReturnType<OutboxStore['commit']>>;
@@ -952,25 +717,14 @@ export class Outbox {
         return;
       }
       this.#claimingSlots = 0;
-      this.#counts = result.counts;
-      let settled = false;
-      for (const transition of result.applied) {
-        this.#publishAll(transition.events, result.counts);
-        if (transition.events.some((event) => event.type === 'sent' || event.type === 'dead-lettered' || event.type === 'conflict')) settled = true;
-        if (transition.entry?.state === 'conflict' && (this.#hooks.resolve || this.#policyPaths.length > 0)) void this.#settleConflict(transition.entry);
-      }
+      this.#dispatch(result);
       for (const claimed of result.claimed) {
         this.#inFlight.set(claimed.entry.id, claimed.entry.lane);
         void this.#run(claimed);
       }
       for (const lane of result.blockedLanes) this.#releaseLane(lane);
       if (result.foreign.length > 0) await this.#checkOwners(result.foreign);
-      if (settled && result.counts.pending === 0) {
-        this.#cancelWake?.();
-        this.#publish({ type: 'drained' }, result.counts);
-      } else if (result.nextDueAt !== undefined) {
-        this.#wakeAt(result.nextDueAt);
-      }
+      if (result.counts.pending > 0 && result.nextDueAt !== undefined) this.#wakeAt(result.nextDueAt);
     }
   }
 
@@ -981,24 +735,20 @@ export class Outbox {
    */
   async #sendWithoutRoom(changes: Change[], rules: ClaimRules, error: unknown): Promise<void> {
     const { store, log } = this.#deps;
-    this.#publish({ type: 'storage-full', kept: true, error: describe(error) }, this.#counts);
+    this.#dispatch({ applied: [], counts: this.#counts }, storageFull(true, describe(error)));
     try {
-      if (changes.length > 0) {
-        const result = await store.commit(changes);
-        this.#counts = result.counts;
-        for (const transition of result.applied) this.#publishAll(transition.events, result.counts);
-      }
+      if (changes.length > 0) this.#dispatch(await store.commit(changes));
     } catch (again) {
       log('could not persist answers either; they wait in memory:', again);
       this.#changes.unshift(...changes);
       this.#wakeAt(rules.now + this.#options.retryBaseMs);
     }
     const due = await store.peekDue({ ...rules, slots: this.#freeSlots() }).catch(() => []);
-    for (const claimed of due.filter(({ entry }) => !this.#inFlight.has(entry.id))) {
-      this.#inFlight.set(claimed.entry.id, claimed.entry.lane);
-      this.#publishAll([{ type: 'sending', entry: toMeta(claimed.entry), answerBy: claimed.entry.attemptAt + this.#options.timeoutMs }], this.#counts);
-      void this.#run(claimed);
-    }
+    const unrecorded = due.filter(({ entry }) => !this.#inFlight.has(entry.id));
+    for (const { entry } of unrecorded) this.#inFlight.set(entry.id, entry.lane);
+    // Not persisted, but under way: pages hear of each attempt as they would of a recorded one.
+    this.#dispatch({ applied: unrecorded.map(({ entry, transition }) => ({ id: entry.id, transition })), counts: this.#counts });
+    for (const claimed of unrecorded) void this.#run(claimed);
   }
 
   /**
@@ -1065,50 +815,19 @@ export class Outbox {
     });
   }
 
-  #publishAll(events: StatusEvent[], counts: Counts): void {
-    for (const event of events) this.#publish(event, counts);
-  }
-
   #publish(event: StatusEvent, counts: Counts): void {
     // Another user's writes are theirs alone: their pages see them once they sign in.
-    if ('entry' in event && event.entry.user !== undefined && event.entry.user !== this.#user) return;
+    if ('entry' in event && event.entry.user !== undefined && event.entry.user !== this.#users.current) return;
     this.#deps.publish(counts, event);
   }
 
   /** The counts as the store holds them, checked once per worker (see OutboxStore.verifyCounts). */
   #verifyCounts(): Promise<unknown> {
-    this.#verified ??= Promise.all([this.#deps.store.verifyCounts(), this.#knowUser()]).then(([counts]) => (this.#counts = counts));
+    this.#verified ??= Promise.all([this.#deps.store.verifyCounts(), this.#users.known()]).then(([counts]) => this.#dispatch({ applied: [], counts }));
     return this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
   }
-
-  #knowUser(): Promise<unknown> {
-    this.#userKnown ??= this.#deps.store.user().then((user) => (this.#user = user));
-    return this.#userKnown;
-  }
-}
-
-/** A conflict as pages are shown it (see Outbox.conflict). */
-function details(entry: ConflictEntry, request: StoredRequest, theirs: Json | undefined): ConflictDetails {
-  return { entry: toMeta(entry), ours: oursOf(request), theirs, ...(request.base === undefined ? {} : { base: request.base }), contentType: contentTypeOf(request) };
 }
 
 function isQuotaError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'QuotaExceededError';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/** A waiting write as the overlay reads it: its JSON body, if it has one. */
-function toWaitingWrite(write: PendingWrite): WaitingWrite {
-  let json: Json | undefined;
-  if (write.body && /json/i.test(write.contentType ?? '')) {
-    try {
-      json = JSON.parse(new TextDecoder().decode(write.body)) as Json;
-    } catch {
-      json = undefined;
-    }
-  }
-  return { method: write.method, url: write.url, json, contentType: write.contentType, ...(write.provisional ? { provisional: write.provisional } : {}) };
 }

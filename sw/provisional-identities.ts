@@ -3,9 +3,11 @@
  * writes are creates, what a kept write's page is answered, which lane a write naming a
  * provisional identity goes in, and what it is sent as. The vocabulary is identities.ts.
  */
-import type { Draft, LiveEntry, StoredRequest } from './entry.js';
+import type { Draft, Entry, LiveEntry, StoredRequest } from './entry.js';
 import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityOptions, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
 import type { OutboxStore } from './outbox-store.js';
+import { bump, countsOf, DURABILITY, laneRange, type Change, type Committed } from './store-changes.js';
+import { withdrawn } from './transitions.js';
 import type { Json } from '../contract/json-merge.js';
 import { contentTypeOf } from './stored-request.js';
 
@@ -23,9 +25,9 @@ type Known = Map<string, { provisional: Provisional; real: RealIdentity }>;
 export class ProvisionalIdentities {
   readonly #options: IdentityOptions;
   readonly #collections: ((pathname: string) => boolean)[];
-  readonly #store: Pick<OutboxStore, 'identities'>;
+  readonly #store: OutboxStore;
 
-  constructor(options: IdentityOptions, store: Pick<OutboxStore, 'identities'>) {
+  constructor(options: IdentityOptions, store: OutboxStore) {
     this.#options = options;
     this.#collections = collectionTests(options.collections);
     this.#store = store;
@@ -45,7 +47,7 @@ export class ProvisionalIdentities {
   async laneFor(draft: Draft): Promise<string | undefined> {
     const ids = this.#mentions(draft.url, draft.request);
     if (ids.length === 0) return undefined;
-    const found = await this.#store.identities(ids);
+    const found = await this.#lookup(ids);
     return found.find(({ record, createState }) => record && !record.real && createState !== undefined && createState !== 'dead')?.record?.lane;
   }
 
@@ -54,7 +56,7 @@ export class ProvisionalIdentities {
     if (draft.method !== 'DELETE') return undefined;
     const [id, ...more] = provisionalIdsIn(draft.url);
     if (id === undefined || more.length > 0) return undefined;
-    const [found] = await this.#store.identities([id]);
+    const [found] = await this.#lookup([id]);
     const record = found?.record;
     return record && !record.real && !record.lost && found.createState === 'pending' && record.url === draft.url.replace(/[?#].*$/, '') ? record : undefined;
   }
@@ -71,7 +73,7 @@ export class ProvisionalIdentities {
     const ids = this.#mentions(entry.url, request);
     if (ids.length === 0) return { kind: 'send', url: entry.url, request };
     const known: Known = new Map();
-    for (const [index, { record, createState }] of (await this.#store.identities(ids)).entries()) {
+    for (const [index, { record, createState }] of (await this.#lookup(ids)).entries()) {
       const id = ids[index]!;
       if (record?.real) known.set(id, { provisional: { id, url: record.url }, real: record.real });
       else if (record?.lost) return { kind: 'never', why: `it names ${id}, whose create #${record.createdBy} was answered with no identity (${record.lost})` };
@@ -113,7 +115,7 @@ export class ProvisionalIdentities {
   async read(request: Request, fetch: (request: Request) => Promise<Response>, createBody: (id: number) => Promise<ArrayBuffer | null | undefined>): Promise<Response | undefined> {
     const ids = provisionalIdsIn(request.url);
     if (ids.length === 0) return undefined;
-    const found = await this.#store.identities(ids);
+    const found = await this.#lookup(ids);
     const known: Known = new Map();
     for (const [index, { record }] of found.entries()) if (record?.real) known.set(ids[index]!, { provisional: { id: ids[index]!, url: record.url }, real: record.real });
     if (known.size === ids.length) return fetch(new Request(rewriteUrl(request.url, known), { headers: request.headers, credentials: request.credentials }));
@@ -133,7 +135,7 @@ export class ProvisionalIdentities {
     const ids = provisionalIdsIn(writes.map((write) => `${write.url}\n${JSON.stringify(write.json ?? null)}`).join('\n'));
     if (ids.length === 0) return writes;
     const known: Known = new Map();
-    for (const [index, { record }] of (await this.#store.identities(ids)).entries()) if (record?.real) known.set(ids[index]!, { provisional: { id: ids[index]!, url: record.url }, real: record.real });
+    for (const [index, { record }] of (await this.#lookup(ids)).entries()) if (record?.real) known.set(ids[index]!, { provisional: { id: ids[index]!, url: record.url }, real: record.real });
     if (known.size === 0) return writes;
     return writes.map((write) => ({ ...write, url: rewriteUrl(write.url, known), json: write.json === undefined ? undefined : (rewriteJson(write.json, known) as Json) }));
   }
@@ -152,6 +154,66 @@ export class ProvisionalIdentities {
   #mentions(url: string, request: StoredRequest): string[] {
     const text = bodyText(request.body, contentTypeOf(request));
     return provisionalIdsIn(text === undefined ? url : `${url}\n${text}`);
+  }
+
+  /**
+   * Withdraws a create that was never attempted, with the never-attempted writes to its
+   * URL and under it: a DELETE of it made them moot, and nothing of it is sent. Its
+   * identity is marked lost, so that a write naming it elsewhere is never sent. Undefined
+   * when the create is no longer waiting untried (it may be on its way): the DELETE is then
+   * kept and sent after it.
+   */
+  async withdraw(identity: IdentityRecord, why: string): Promise<Committed | undefined> {
+    const { createdBy, url } = identity;
+    return this.#store.change(async (tx, meta) => {
+      const create = await tx.objectStore('entries').get(createdBy);
+      const kept = create?.provisional && (await tx.objectStore('identities').get(create.provisional.id));
+      if (!create || create.state !== 'pending' || create.attempts > 0 || !kept) return undefined;
+      const moot: Entry[] = [create];
+      let cursor = await tx.objectStore('entries').index('queue').openCursor(laneRange(create.lane));
+      while (cursor) {
+        const entry = cursor.value;
+        const under = entry.url === url || entry.url.startsWith(`${url}/`) || entry.url.startsWith(`${url}?`);
+        if (entry.id !== createdBy && entry.state === 'pending' && entry.attempts === 0 && under) moot.push(entry);
+        cursor = await cursor.continue();
+      }
+      const applied: Change[] = moot.map((entry) => {
+        void tx.objectStore('entries').delete(entry.id);
+        void tx.objectStore('requests').delete(entry.id);
+        bump(meta, entry, -1);
+        return { id: entry.id, transition: withdrawn(entry), was: entry };
+      });
+      void tx.objectStore('identities').put({ ...kept, lost: why });
+      return { applied, counts: countsOf(meta) };
+    });
+  }
+
+  /** Drops the provisional identities made before `before` whose creates are no longer waiting. */
+  async forget(before: number): Promise<number> {
+    const tx = (await this.#store.db()).transaction(['identities', 'entries'], 'readwrite', DURABILITY);
+    let dropped = 0;
+    let cursor = await tx.objectStore('identities').index('at').openCursor(IDBKeyRange.upperBound(before, true));
+    while (cursor) {
+      if (!(await tx.objectStore('entries').getKey(cursor.value.createdBy))) {
+        void cursor.delete();
+        dropped += 1;
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return dropped;
+  }
+
+  /**
+   * The records of these provisional identities, each with the state of its create's
+   * entry (undefined once it is gone): what a write naming them may do.
+   */
+  async #lookup(ids: readonly string[]): Promise<{ record: IdentityRecord | undefined; createState: Entry['state'] | undefined }[]> {
+    if (ids.length === 0) return [];
+    const tx = (await this.#store.db()).transaction(['identities', 'entries'], 'readonly');
+    const records = await Promise.all(ids.map((id) => tx.objectStore('identities').get(id)));
+    const creates = await Promise.all(records.map((record) => (record ? tx.objectStore('entries').get(record.createdBy) : undefined)));
+    return records.map((record, index) => ({ record, createState: creates[index]?.state }));
   }
 }
 

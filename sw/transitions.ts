@@ -5,7 +5,8 @@
  * publishes their events, so no path can change an entry and forget to say so.
  */
 import type { Json } from '../contract/json-merge.js';
-import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
+import { OutboxError } from './outbox-error.js';
 import { newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
 import { CHANGED_PROBLEM_TYPE } from '../contract/http.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
@@ -148,6 +149,50 @@ export function answered(entry: SendingEntry, result: AttemptResult, context: An
   return { verdict, entry: pending, events: [{ type: 'retry-scheduled', entry: toMeta(pending), retryAt: pending.nextAttemptAt, error, failingAlone }] };
 }
 
+/** Which lane heads a commit may claim. */
+export interface ClaimRules {
+  now: number;
+  maxAgeMs: number;
+  /** At most this many. */
+  slots: number;
+  /** There is reason to think the network is back: waits for it end now. */
+  force: boolean;
+  /** This worker's id: it owns what it claims. */
+  owner: string;
+  /** How long an attempt may take: said in each `sending` event. */
+  timeoutMs: number;
+  /** Workers known to be gone: their `sending` entries were interrupted and may be claimed. */
+  goneOwners: ReadonlySet<string>;
+  /** The signed-in user: other users' writes are not claimed. */
+  user: string | undefined;
+}
+
+/** What becomes of a lane's head when a commit looks at it (see headOf). */
+export type HeadFate =
+  /** Past maxAgeMs: a dead letter, and the next write of its lane is the head. */
+  | { kind: 'expire'; transition: Transition<DeadEntry> }
+  /** Due: claimed for an attempt, if a slot is free. */
+  | { kind: 'claim' }
+  /** It holds its lane: until a user signs in, the app resolves it, credentials come, or `dueAt`. */
+  | { kind: 'blocked'; dueAt?: number }
+  /** Being sent: by another worker (`foreign`, which may be gone) or by this one. */
+  | { kind: 'sending'; foreign: boolean };
+
+/** What a commit does with a lane's head, by the claim rules. */
+export function headOf(head: QueuedEntry, rules: ClaimRules): HeadFate {
+  if (head.state === 'pending' && isExpired(head, rules.now, rules.maxAgeMs)) return { kind: 'expire', transition: expired(head, rules.now, rules.maxAgeMs) };
+  // Another user's waits for them to sign in; a conflict or a write waiting for credentials, for the app: no time makes them due.
+  if (!visibleTo(head, rules.user) || head.state === 'conflict' || head.state === 'needs-auth') return { kind: 'blocked' };
+  if (head.state === 'sending' && !rules.goneOwners.has(head.owner)) return { kind: 'sending', foreign: head.owner !== rules.owner };
+  if (head.state === 'pending' && !isDue(head, rules.now, rules.force)) return { kind: 'blocked', dueAt: head.nextAttemptAt };
+  return { kind: 'claim' };
+}
+
+/** Whether the signed-in user (`user`) may see an entry: one of theirs, or one made with no user signed in. */
+export function visibleTo(entry: Pick<Entry, 'user'>, user: string | undefined): boolean {
+  return entry.user === undefined || entry.user === user;
+}
+
 /** Whether a pending entry may be sent now. `force`: there is reason to think the network is back. */
 export function isDue(entry: PendingEntry, now: number, force: boolean): boolean {
   return entry.nextAttemptAt <= now || (force && entry.waitsFor === 'network');
@@ -162,9 +207,57 @@ export function expired(entry: PendingEntry, now: number, maxAgeMs: number): Tra
   return toDead(entry, now, { code: 'expired', detail: `not delivered within maxAgeMs (${maxAgeMs} ms)` });
 }
 
-/** The app gave up on a write that is waiting (not one being sent). */
-export function cancelled(entry: PendingEntry, now: number): Transition<DeadEntry> {
+/** The app gave up on a write that is waiting (not one being sent, nor a dead letter already). */
+export function cancelled(id: number, entry: Entry | undefined, now: number): Transition<DeadEntry> {
+  if (!entry) throw notFound(id);
+  if (entry.state === 'dead') throw new OutboxError('not-pending', `sw-outbox entry ${id} is already a dead letter: discard it instead.`);
+  if (entry.state !== 'pending') throw new OutboxError('sending', `sw-outbox entry ${id} is being sent right now, so it cannot be cancelled; its answer is on its way.`);
   return toDead(entry, now, { code: 'cancelled', detail: 'cancelled by the app' });
+}
+
+/** A dead letter, for the app to retry or discard; anything else cannot be. */
+export function deadLetter(id: number, entry: Entry | undefined): DeadEntry {
+  if (!entry) throw notFound(id);
+  if (entry.state !== 'dead') throw new OutboxError('not-a-dead-letter', `sw-outbox entry ${id} is still waiting; only dead letters can be retried or discarded (cancel it first).`);
+  return entry;
+}
+
+/** The conflict `seen` as it still is (conflictAt tells), for the app to resolve: another page may have resolved it meanwhile. */
+export function stillConflict(id: number, entry: Entry | undefined, seenAt?: number): ConflictEntry {
+  if (!entry) throw notFound(id);
+  if (entry.state !== 'conflict' || (seenAt !== undefined && entry.conflictAt !== seenAt)) {
+    throw new OutboxError('not-a-conflict', `sw-outbox entry ${id} is not in conflict (any more): only a conflict can be resolved. Take ids from the snapshot's conflicts.`);
+  }
+  return entry;
+}
+
+function notFound(id: number): OutboxError {
+  return new OutboxError('not-found', `sw-outbox has no entry ${id}. Take ids from a snapshot or a status message.`);
+}
+
+/** A waiting write replaced by a later one of its lane (option `fold`): it lives on in `into`. */
+export function folded(entry: PendingEntry, into: number): Transition<null> {
+  return { entry: null, events: [{ type: 'folded', entry: toMeta(entry), into }] };
+}
+
+/** A create never tried, or a write to it never tried, withdrawn by a DELETE of it made on this device (decision 0022). */
+export function withdrawn(entry: Entry): Transition<null> {
+  return { entry: null, events: [{ type: 'discarded', entry: toMeta(entry) }] };
+}
+
+/** A user's write erased at sign-out (`purge`): pages, theirs or not, are told nothing of it. */
+export function purged(): Transition<null> {
+  return { entry: null, events: [] };
+}
+
+/** Another user signed in, or the user signed out (null): not an entry's change, but the outbox's. */
+export function userChanged(user: string | null): StatusEvent {
+  return { type: 'user-changed', user };
+}
+
+/** The browser refused to store: a write sent at once without being kept (`kept: false`), or a claim's bookkeeping left unrecorded. */
+export function storageFull(kept: boolean, error: string): StatusEvent {
+  return { type: 'storage-full', kept, error };
 }
 
 /**

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Draft } from '../../sw/entry.js';
-import { OutboxStore } from '../../sw/outbox-store.js';
+import { OutboxStore, type Added } from '../../sw/outbox-store.js';
 
 // Folding on the store itself (fake-indexeddb): what a later write may replace, and what not.
 const ORIGIN = 'https://app.test';
@@ -20,6 +20,8 @@ function write(method: string, path: string, body?: unknown, headers: [string, s
 }
 const patch = (body: unknown, ifMatch?: string) => write('PATCH', '/api/items/1', body, [['content-type', 'application/merge-patch+json'], ...(ifMatch ? [['if-match', ifMatch] as [string, string]] : [])]);
 const add = (store: OutboxStore, draft: Draft) => store.add(draft, 1_000, undefined, [], true);
+/** The waiting write a stored one replaced, as the store reports it: a `folded` change. */
+const foldedIn = (added: Added) => added.applied.find(({ transition }) => transition.events[0]?.type === 'folded')?.was;
 const waiting = async (store: OutboxStore) =>
   (await store.pending(100, true)).map(({ method, url, body }) => `${method} ${new URL(url).pathname} ${body ? new TextDecoder().decode(body) : ''}`.trim());
 
@@ -28,7 +30,7 @@ test('merge patches to one URL compose into one write, which keeps the first one
   const first = await add(store, patch({ name: 'T' }, '"3"'));
   await add(store, patch({ name: 'Te', done: true }, '"4"'));
   const last = await add(store, patch({ name: 'Tea', done: null }, '"5"'));
-  assert.equal(last.folded?.idempotencyKey, '"key-2"');
+  assert.equal(foldedIn(last)?.idempotencyKey, '"key-2"');
   assert.deepEqual(await waiting(store), ['PATCH /api/items/1 {"name":"Tea","done":null}']);
   const [kept] = await store.pending(1, false);
   assert.equal(kept!.id, last.transition.entry.id);

@@ -3,13 +3,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Draft, LiveEntry, PendingEntry, StoredRequest } from '../../sw/entry.js';
 import { OutboxError } from '../../sw/outbox-error.js';
-import { OutboxStore, type ClaimRules } from '../../sw/outbox-store.js';
-import { answered } from '../../sw/transitions.js';
+import { OutboxStore } from '../../sw/outbox-store.js';
+import { answered, cancelled, deadLetter, discarded, retried, type ClaimRules } from '../../sw/transitions.js';
 
 const ORIGIN = 'https://app.test';
 let dbCount = 0;
 const freshName = () => `test-${++dbCount}`;
 const freshStore = () => new OutboxStore(ORIGIN, freshName());
+/** The app's three say-sos, as the outbox makes them: the transition decides (and refuses), the store persists. */
+const cancel = (store: OutboxStore, id: number, now: number) => store.update(id, (entry) => cancelled(id, entry, now));
+const retry = (store: OutboxStore, id: number, now: number) => store.update(id, (entry, nextSeq) => retried(deadLetter(id, entry), nextSeq, now));
+const discard = (store: OutboxStore, id: number) => store.update(id, (entry) => discarded(deadLetter(id, entry)));
 /** A record of the `requests` store of database `name`, read straight from IndexedDB as DevTools would. */
 async function storedRequest(name: string, id: number): Promise<StoredRequest | undefined> {
   const db = await new Promise<IDBDatabase>((resolve) => (indexedDB.open(name).onsuccess = (event) => resolve((event.target as IDBOpenDBRequest).result)));
@@ -131,7 +135,7 @@ test('commit: heads past maxAgeMs become dead letters on the way, and the next o
   await store.add(draft(1), 0, undefined);
   await store.add(draft(2), 900, undefined);
   const result = await store.commit([], rules({ maxAgeMs: 500 }));
-  assert.deepEqual(result.applied.map((change) => change.events[0]?.type), ['dead-lettered', 'sending']);
+  assert.deepEqual(result.applied.map((change) => change.transition.events[0]?.type), ['dead-lettered', 'sending']);
   assert.deepEqual(result.claimed.map(({ entry }) => entry.id), [2]);
   assert.deepEqual(result.counts, { pending: 1, deadLetters: 1, conflicts: 0 });
 });
@@ -141,21 +145,21 @@ test('cancel, retry, discard: by the app’s say-so only, with errors that say w
   const store = new OutboxStore(ORIGIN, name);
   await store.add(draft(1), 0, ME); // sending
   await store.add(draft(2), 0, ME); // pending behind it
-  await assert.rejects(store.cancel(1, 5), (error: unknown) => error instanceof OutboxError && error.code === 'sending');
-  await assert.rejects(store.retry(2, 5), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
-  await assert.rejects(store.discard(99), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
+  await assert.rejects(cancel(store, 1, 5), (error: unknown) => error instanceof OutboxError && error.code === 'sending');
+  await assert.rejects(retry(store, 2, 5), (error: unknown) => error instanceof OutboxError && error.code === 'not-a-dead-letter');
+  await assert.rejects(discard(store, 99), (error: unknown) => error instanceof OutboxError && error.code === 'not-found');
 
-  const cancel = await store.cancel(2, 5);
-  assert.deepEqual([cancel.transition.entry.reason.code, cancel.counts], ['cancelled', { pending: 1, deadLetters: 1, conflicts: 0 }]);
-  const retry = await store.retry(2, 6);
-  const { id, seq, idempotencyKey } = retry.transition.entry;
-  assert.deepEqual([id, seq, idempotencyKey, retry.counts], [2, 3, '"key-2"', { pending: 2, deadLetters: 0, conflicts: 0 }]);
+  const cancelling = await cancel(store, 2, 5);
+  assert.deepEqual([cancelling.transition.entry.reason.code, cancelling.counts], ['cancelled', { pending: 1, deadLetters: 1, conflicts: 0 }]);
+  const retrying = await retry(store, 2, 6);
+  const { id, seq, idempotencyKey } = retrying.transition.entry;
+  assert.deepEqual([id, seq, idempotencyKey, retrying.counts], [2, 3, '"key-2"', { pending: 2, deadLetters: 0, conflicts: 0 }]);
   assert.equal(new TextDecoder().decode((await storedRequest(name, 2))!.body!), '{"n":2}', 'the request stays under the id');
   const next = await store.add(draft(4), 7, undefined);
   assert.deepEqual([next.transition.entry.id, next.transition.entry.seq], [4, 4], 'ids and sequence numbers are never given twice');
-  await store.cancel(2, 7);
-  const discard = await store.discard(2);
-  assert.deepEqual([discard.transition.entry, discard.counts], [null, { pending: 2, deadLetters: 0, conflicts: 0 }]);
+  await cancel(store, 2, 7);
+  const discarding = await discard(store, 2);
+  assert.deepEqual([discarding.transition.entry, discarding.counts], [null, { pending: 2, deadLetters: 0, conflicts: 0 }]);
   assert.equal(await storedRequest(name, 2), undefined);
 });
 
@@ -164,7 +168,7 @@ test('pending: live writes in order, with their content type, bodies when asked,
   await store.add({ ...draft(1), madeBy: 'page-a' }, 0, ME);
   await store.add({ ...draft(2, 'photos'), madeBy: 'page-b' }, 0, undefined);
   await store.add(draft(3), 0, undefined);
-  await store.cancel(3, 1);
+  await cancel(store, 3, 1);
   const withBodies = await store.pending(10, true, 'page-a');
   assert.deepEqual(withBodies.map(({ id, state, mine, contentType }) => [id, state, mine, contentType]), [
     [1, 'sending', true, 'application/json'],
@@ -179,7 +183,7 @@ test('snapshot: exact counts, the first N entries and dead letters, and each lan
   const store = freshStore();
   for (let n = 1; n <= 5; n++) await store.add(draft(n), 0, undefined);
   for (let n = 6; n <= 7; n++) await store.add(draft(n, 'photos'), 0, undefined);
-  await store.cancel(3, 1);
+  await cancel(store, 3, 1);
   const snapshot = await store.snapshot(2, 1_000);
   assert.deepEqual(snapshot.counts, { pending: 6, deadLetters: 1, conflicts: 0 });
   assert.deepEqual(snapshot.entries.map((entry) => entry.id), [1, 2]);

@@ -49,6 +49,25 @@ test('a write behind one in flight waits its turn in its lane, then gets its own
   assert.deepEqual(h.sent.map((request) => request.headers.get('Outbox-Sequence')), ['1', '2']);
 });
 
+test('a waiting write folded into a later one: its page is answered queued at once, not when the write ahead of it is', async () => {
+  const h = harness({ fold: ['/api/items/*'] });
+  let releaseFirst: (response: Response) => void = () => {};
+  h.state.server = (request) => (request.url.endsWith('/first') ? new Promise((resolve) => (releaseFirst = resolve)) : answer(200, {}, request.url));
+  const first = h.write('/api/first');
+  await until(() => h.sent.length === 1, 'the first write sent');
+  let replacedAnswered = false;
+  const replaced = h.write('/api/items/1', { name: 'T' }, {}, 'PUT').then((response) => ((replacedAnswered = true), response));
+  await until(() => h.types().filter((type) => type === 'queued').length === 2, 'the first PUT stored');
+  void h.write('/api/items/1', { name: 'Tea' }, {}, 'PUT');
+  await until(() => replacedAnswered, 'the replaced write’s page answered');
+  assert.equal((await replaced).status, 202);
+  assert.deepEqual(h.types().filter((type) => type === 'folded').length, 1);
+  releaseFirst(new Response('first', { status: 201 }));
+  await first;
+  await h.settle();
+  assert.deepEqual(h.sent.map((request) => `${request.method} ${new URL(request.url).pathname}`), ['POST /api/first', 'PUT /api/items/1']);
+});
+
 test('offline (navigator.onLine false): a write costs one transaction and no attempt, and is answered queued at once', async () => {
   const h = harness();
   h.state.online = false;

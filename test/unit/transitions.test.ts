@@ -167,9 +167,9 @@ test('expired, cancelled: dead letters with a code; they keep their key', () => 
   assert.equal(isExpired(pending, 1_000, 1_000), false);
   const old = expired(pending, 1_001, 1_000).entry;
   assert.deepEqual([old.state, old.reason.code, old.reason.detail], ['dead', 'expired', 'not delivered within maxAgeMs (1000 ms)']);
-  const gone = cancelled(pending, 5).entry;
+  const gone = cancelled(pending.id, pending, 5).entry;
   assert.deepEqual([gone.reason.code, keySpent(gone), 'queue' in gone, 'nextAttemptAt' in gone], ['cancelled', false, false, false]);
-  assert.deepEqual(types(cancelled(pending, 5).events), ['dead-lettered']);
+  assert.deepEqual(types(cancelled(pending.id, pending, 5).events), ['dead-lettered']);
 });
 
 test('retried: a dead letter keeps its id and goes to the tail with a new sequence number; a refused one gets a new key, others keep theirs', () => {
@@ -188,7 +188,7 @@ test('retried: a dead letter keeps its id and goes to the tail with a new sequen
 });
 
 test('discarded: deleted, with a discarded event', () => {
-  const dead = cancelled(stored(draft, 1, 0).entry as PendingEntry, 1).entry;
+  const dead = cancelled(1, stored(draft, 1, 0).entry, 1).entry;
   const result = discarded(dead);
   assert.equal(result.entry, null);
   assert.deepEqual(types(result.events), ['discarded']);
