@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { expect, openApp, test, write } from '../support/fixtures.js';
 import { goOnline } from '../support/online.js';
 
-/** The page helper's snippet, exactly as the README shows it. */
-function readmeSnippet(): string {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### The page helper'));
+/** The page helper's snippet, exactly as the status guide shows it. */
+function guideSnippet(): string {
+  const guide = readFileSync(new URL('../../docs/guide/status.md', import.meta.url), 'utf8');
+  const section = guide.slice(guide.indexOf('## The page helper'));
   const snippet = /```js\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!snippet) throw new Error('no js block under "### The page helper" in the README');
+  if (!snippet) throw new Error('no js block under "## The page helper" in docs/guide/status.md');
   return snippet;
 }
 
-test('the README’s page-helper snippet runs as written, on an outbox with two dead letters, a conflict and a write waiting', async ({ context, server }) => {
+test('the status guide’s page-helper snippet runs as written, on an outbox with two dead letters, a conflict and a write waiting', async ({ context, server }) => {
   // The snippet's own options, so that its registerOutbox() finds this worker.
   const page = await openApp(context, server, { include: ['/api/'] });
   await context.setOffline(true);
@@ -33,7 +33,7 @@ test('the README’s page-helper snippet runs as written, on an outbox with two 
   expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);
 
   // As an app runs it: its module imports the helper by the package's name.
-  const code = readmeSnippet().replace("from 'sw-outbox/client'", `from '${server.url}/dist/client/index.js'`);
+  const code = guideSnippet().replace("from 'sw-outbox/client'", `from '${server.url}/dist/client/index.js'`);
   const result = await page.evaluate(async (source) => {
     const url = URL.createObjectURL(new Blob([`const render = () => {};\nconst token = () => 'a-token';\n${source}\nexport { counts, unsent, entry };`], { type: 'text/javascript' }));
     const { counts, unsent, entry } = await import(url);
