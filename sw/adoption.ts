@@ -7,9 +7,8 @@ import type { Credentials } from './credentials.js';
 import type { Draft } from './entry.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { EntryMeta, StatusEvent } from './protocol.js';
-import type { Committed } from './store-changes.js';
 import { takeCredentials } from './stored-request.js';
-import { toMeta } from './transitions.js';
+import { toMeta, type Committed } from './transitions.js';
 
 export interface AdoptionContext {
   store: OutboxStore;

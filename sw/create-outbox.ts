@@ -1,6 +1,7 @@
 import { createLogger } from './logger.js';
 import { resolveOptions, type OutboxOptionsInput } from './options.js';
-import { Outbox, type OutboxDeps, type OutboxHooks, type SyncManagerLike } from './outbox.js';
+import { Outbox } from './outbox.js';
+import type { OutboxDeps, OutboxHooks, SyncManagerLike } from './outbox-deps.js';
 import { OutboxStore } from './outbox-store.js';
 import { StatusChannel } from './status-channel.js';
 import { askPages } from './ask-pages.js';

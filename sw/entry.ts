@@ -144,8 +144,8 @@ export interface StoredRequest {
 /** A `requests` record: the request itself, or, with encryption at rest, sealed (decision 0021). */
 export type KeptRequest = StoredRequest | SealedRequest;
 
-/** A write as the fetch handler reads it, before the store gives it an id. */
-export interface Draft {
+/** What a new entry is made of, before the store gives it its sequence number. */
+export interface NewEntry {
   method: string;
   url: string;
   lane: string;
@@ -153,6 +153,10 @@ export interface Draft {
   madeBy?: string;
   user?: string;
   provisional?: Provisional;
+}
+
+/** A write as the fetch handler reads it, before the store gives it an id. */
+export interface Draft extends NewEntry {
   request: StoredRequest;
   /** The request sealed, when the outbox encrypts at rest: the store keeps this instead. */
   sealed?: SealedRequest;
@@ -186,3 +190,6 @@ export interface SealedRequest {
 export function isSealed(record: StoredRequest | SealedRequest): record is SealedRequest {
   return 'sealed' in record;
 }
+
+/** Reads a kept request that may be sealed; undefined: it cannot be read now (the write then says `sealed`). */
+export type OpenRequest = (record: KeptRequest) => Promise<StoredRequest | undefined>;

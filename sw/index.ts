@@ -5,7 +5,7 @@ export type { OutboxPluginOptions } from './outbox-plugin.js';
 export { migrateQueue, QUEUE_DATABASES } from './workbox-migration.js';
 export { createOutbox } from './create-outbox.js';
 export { Outbox } from './outbox.js';
-export type { OutboxDeps, OutboxHooks, SyncManagerLike, Trigger, WriteResult } from './outbox.js';
+export type { OutboxDeps, OutboxHooks, SyncManagerLike, Trigger, WriteResult } from './outbox-deps.js';
 export type { LaneHook } from './lanes.js';
 export { OutboxError } from './outbox-error.js';
 export type { OutboxErrorCode } from './outbox-error.js';

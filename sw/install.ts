@@ -1,6 +1,7 @@
 import { createOutbox } from './create-outbox.js';
 import { resolveOptions, type OutboxOptionsInput } from './options.js';
-import type { Outbox, OutboxHooks } from './outbox.js';
+import type { Outbox } from './outbox.js';
+import type { OutboxHooks } from './outbox-deps.js';
 import { createOfflineReads } from './offline-reads.js';
 import { createRouteMatcher, toPathTest } from './route-matcher.js';
 import { listenForOutbox } from './listen-for-outbox.js';

@@ -1,12 +1,12 @@
 import type { IDBPCursorWithValue } from 'idb';
-import { isSealed, type ConflictEntry, type Draft, type Entry, type KeptRequest, type LiveEntry, type NeedsAuthEntry, type PendingEntry, type QueuedEntry, type SendingEntry } from './entry.js';
+import { isSealed, type ConflictEntry, type Draft, type Entry, type KeptRequest, type LiveEntry, type NeedsAuthEntry, type OpenRequest, type PendingEntry, type QueuedEntry, type SendingEntry } from './entry.js';
 import { META_KEY, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
 import type { Counts, PendingWrite, Snapshot } from './protocol.js';
 import { fold } from './folding.js';
 import type { IdentityRecord } from './identities.js';
-import { ALL, DURABILITY, abort, applyLater, applyTo, bump, bumpCounts, countsOf, laneRange, readMeta, sameMeta, write, type Change, type Committed, type Tx } from './store-changes.js';
-import { readPending, readSnapshot, type OpenRequest } from './store-views.js';
-import { claimed, folded, headOf, stillConflict, stored, type ClaimRules, type Transition } from './transitions.js';
+import { ALL, DURABILITY, abort, applyLater, applyTo, bump, bumpCounts, countsOf, laneRange, readMeta, sameMeta, write, type Tx } from './store-changes.js';
+import { readPending, readSnapshot } from './store-views.js';
+import { claimed, folded, headOf, stillConflict, stored, type ClaimRules, type Transition, type Change, type Committed } from './transitions.js';
 
 type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta' | 'identities')[], 'entries', 'queue', 'readwrite'>;
 
@@ -56,7 +56,7 @@ export class OutboxStore {
     this.#open = () => openOutboxDb(origin, () => (this.#db = undefined), name);
   }
 
-  /** The database, opened once (again after the browser closed it). */
+  /** The database, opened once (again after the browser closed it). For the store's parts beside their concepts. @internal */
   db(): Promise<OutboxDb> {
     this.#db ??= this.#open().catch((error: unknown) => {
       this.#db = undefined;
@@ -97,7 +97,7 @@ export class OutboxStore {
   /**
    * One read-write transaction over the entries and the meta record: `change` persists
    * what it decides (through store-changes.ts) and moves the counts in `meta`, which is
-   * then written. If it throws, nothing is changed and the error is passed on.
+   * then written. If it throws, nothing is changed and the error is passed on. @internal
    */
   async change<T>(change: (tx: Tx, meta: Meta) => Promise<T>): Promise<T> {
     const { tx, done } = await this.#tx();

@@ -1,99 +1,32 @@
-import { isSealed, type ConflictEntry, type Draft, type Entry, type LiveEntry, type PendingEntry, type SendingEntry } from './entry.js';
+import { WITHDRAWN_HEADER } from '../contract/http.js';
 import { adopt } from './adoption.js';
 import { AtRest } from './at-rest.js';
+import { BackgroundSync } from './background-sync.js';
 import { Conflicts } from './conflicts.js';
 import { Credentials } from './credentials.js';
+import { isSealed, type ConflictEntry, type Draft, type Entry, type PendingEntry, type SendingEntry } from './entry.js';
 import type { IdentityRecord } from './identities.js';
-import { laneOf, userLane, type LaneHook } from './lanes.js';
-import type { Logger } from './logger.js';
+import { laneOf, userLane } from './lanes.js';
+import { NeedsAuth } from './needs-auth.js';
 import type { OutboxOptions } from './options.js';
-import type { Added, Claimed, OutboxStore } from './outbox-store.js';
+import type { OutboxDeps, OutboxHooks, Trigger, WaiterAnswer, WriteResult } from './outbox-deps.js';
 import { describe, OutboxError } from './outbox-error.js';
+import type { Added, Claimed } from './outbox-store.js';
 import { withWaitingWrites } from './own-writes.js';
+import { Owners } from './owners.js';
 import { cancelBody, formSaved, invalidLane, notStored, queued, toNavigation } from './page-answers.js';
-import { SYNC_TAG, type ConflictDetails, type ConflictPolicy, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StorageState, type StatusEvent } from './protocol.js';
+import { type ConflictDetails, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StatusEvent } from './protocol.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
-import { toPathTest } from './route-matcher.js';
 import type { AttemptResult } from './retry-policy.js';
+import { toPathTest } from './route-matcher.js';
+import { Scheduler } from './scheduler.js';
 import { sendAttempt } from './send-attempt.js';
-import type { Change, Committed } from './store-changes.js';
 import { takeCredentials, toDraft, toRequest } from './stored-request.js';
-import { answered, cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type ClaimRules, type Transition } from './transitions.js';
+import { answered, cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type Change, type Committed, type Dispatched, type Transition } from './transitions.js';
 import { DEFAULT_FLUSH_MS, Users } from './users.js';
-import { WITHDRAWN_HEADER } from '../contract/http.js';
 
-/**
- * What starts a replay. The forcing ones give reason to think the network is back, so an
- * entry waiting only for the network is tried at once.
- */
-export type Trigger = 'write' | 'sync' | 'page' | 'timer' | 'start';
+/** The triggers that give reason to think the network is back: an entry waiting only for the network is tried at once. */
 const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
-
-/**
- * The outcome of a page's write, as its fetch handler needs it: the server's final answer
- * when it came while the page waited, else the entry that keeps the write for later.
- */
-export type WriteResult =
-  | { kind: 'answered'; response: Response }
-  /** Kept for later; `signIn`: its attempt met this sign-in page (the session ended). */
-  | { kind: 'kept'; entry: LiveEntry; body: ArrayBuffer | null; signIn?: string }
-  /** The browser would not store it, and sending it at once failed too: neither kept nor sent. */
-  | { kind: 'not-stored'; error: string };
-
-/** What a page waiting for its write is handed: the server's answer, or none (kept), with the sign-in page it met if the session ended. */
-type WaiterAnswer = { response?: Response | undefined; signIn?: string | undefined };
-
-/** Functions the app gives the outbox, for what a query string cannot say. */
-export interface OutboxHooks {
-  /** A write's lane, when its request has no `Outbox-Lane` header. @default every write in one lane */
-  lane?: LaneHook;
-  /**
-   * Decides each conflict as it comes: a policy (`ask` leaves it to the page), or a
-   * resolution (`{ body }`, `{ json }`, `{ keep }`). Undefined: the path's policy decides
-   * (options `merge`, `keepTheirs`, `keepMine`). @default the paths' policies, else ask
-   */
-  resolve?: (conflict: ConflictDetails) => ConflictPolicy | Resolution | undefined | Promise<ConflictPolicy | Resolution | undefined>;
-  /**
-   * The credential headers for an attempt of a write that was made with some (option
-   * `credentialHeaders`), when this worker does not hold them: after a restart, or after a
-   * 401 or 403. Undefined: an open page is asked. @default ask the pages
-   */
-  credentials?: (write: { url: string; method: string; lane: string }) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
-}
-
-/** Background Sync's SyncManager; not in TypeScript's lib because only Chromium has it. */
-export interface SyncManagerLike {
-  register(tag: string): Promise<void>;
-}
-
-/** What the outbox runs on: the worker's own by default (see createOutbox); tests pass theirs. */
-export interface OutboxDeps {
-  store: OutboxStore;
-  publish: (counts: Counts, event: StatusEvent) => void;
-  fetch: (request: Request) => Promise<Response>;
-  now: () => number;
-  random: () => number;
-  /** Calls `callback` after `delayMs`; returns what cancels it. */
-  timer: (callback: () => void, delayMs: number) => () => void;
-  log: Logger;
-  /** The worker's origin: writes elsewhere get lanes of their own. */
-  origin: string;
-  /** False when the device is surely offline (navigator.onLine). */
-  online: () => boolean;
-  sync?: SyncManagerLike | undefined;
-  locks?: LockManager | undefined;
-  /** Asks the open pages for a write's credential headers (see ask-pages.ts); null when none gives them. */
-  askPages?: ((write: { url: string; method: string; lane: string; names: string[] }) => Promise<Record<string, string> | null>) | undefined;
-  /** Fetches these reads into the worker's cache, those of them it keeps (option `reads`). */
-  keepReads?: ((urls: string[]) => Promise<void>) | undefined;
-  /** A write to this URL was delivered (2xx): the worker's cached reads it changed may be refreshed. */
-  delivered?: ((url: string) => void) | undefined;
-  /** The origin's storage use and persistence, for snapshots; none where the browser has no StorageManager. */
-  storage?: (() => Promise<StorageState | null>) | undefined;
-}
-
-// setTimeout takes a signed 32-bit delay; a longer one fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A write that fails unanswered while its origin answered others this recently is flagged. */
 const FAILING_ALONE_WINDOW_MS = 60_000;
 /**
@@ -102,14 +35,8 @@ const FAILING_ALONE_WINDOW_MS = 60_000;
  * meantime sends that write again with its key, and the server answers from its store.
  */
 const SETTLE_WINDOW_MS = 25;
-/** A page opening sends the writes waiting for a session again at most this often. */
-const PAGE_OPENED_INTERVAL_MS = 1_000;
 /** At most this many of a page's earlier reads are fetched into the cache at once. */
 const MAX_KEPT_READS = 100;
-/** Each worker holds a lock of this name prefix while it lives (see #checkOwners). */
-const OWNER_LOCK = 'sw-outbox-owner:';
-/** Without Web Locks, a `sending` entry of another worker counts as abandoned this long after its timeout. */
-const ABANDONED_MARGIN_MS = 5_000;
 /** Events by which an entry leaves the queue: when none is left after one, the outbox is drained. */
 const LEAVING: ReadonlySet<StatusEvent['type']> = new Set(['sent', 'dead-lettered', 'conflict', 'discarded']);
 
@@ -127,20 +54,12 @@ export class Outbox {
   readonly #foldPaths: ((pathname: string) => boolean)[];
   readonly #hooks: OutboxHooks;
   readonly #deps: OutboxDeps;
-  /** This worker instance; it owns the entries it claims. */
-  readonly #owner = crypto.randomUUID();
+  /** This worker and the others of the origin: whose attempt an entry being sent is. */
+  readonly #owners: Owners;
+  readonly #scheduler: Scheduler;
 
   #counts: Counts = { pending: 0, deadLetters: 0, conflicts: 0 };
   #verified: Promise<unknown> | undefined;
-  /** Attempts under way in this worker: entry id to lane. */
-  readonly #inFlight = new Map<number, string>();
-  /**
-   * Slots taken by claims not yet back from IndexedDB: lanes of writes being stored with a
-   * claim, and the slots a running commit may fill. Counted with #inFlight, so that
-   * writes arriving together cannot all see a free slot and exceed `concurrency`.
-   */
-  readonly #claimingLanes = new Set<string>();
-  #claimingSlots = 0;
   /** The credential headers of writes: held in memory, else asked for; never stored (decision 0019). */
   readonly #credentials: Credentials;
   /** Encryption at rest (option encryptionKeyUrl): seals what is stored, opens what is sent. */
@@ -148,31 +67,15 @@ export class Outbox {
   /** Provisional identities for creates on `collections` paths (decision 0022). */
   readonly #identities: ProvisionalIdentities | undefined;
   readonly #conflicts: Conflicts;
+  readonly #needsAuth: NeedsAuth;
   readonly #users: Users;
   /** Pages waiting for their own write's answer. */
   readonly #waiters = new Map<number, { lane: string; resolve: (answer: WaiterAnswer) => void }>();
-  /** Transitions waiting for the next commit, which persists them in one transaction. */
-  #changes: Change[] = [];
-  /** A trigger asked for a claim since the last commit; #force: one that may skip waits for the network. */
-  #wanted = false;
-  #force = false;
-  /** When a page last opened (see pageOpened). */
-  #pageOpenedAt = -Infinity;
-  /** A page opened within the interval: its trigger is put off to the interval's end. */
-  #pageOpenedLater = false;
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
-  /** When credentials last could have changed (a page opening or offering them, credentialsChanged). */
-  #offeredAt = -Infinity;
-  #committing: Promise<void> | undefined;
-  #idle: (() => void)[] = [];
-  #cancelWake: (() => void) | undefined;
-  readonly #goneOwners = new Set<string>();
   /** When a write to each origin last got an answer, whatever it was. */
   readonly #answeredAt = new Map<string, number>();
-  #syncEvents = 0;
-  /** A sync is registered and has not fired since: registering again would cost an IPC for nothing. */
-  #syncRegistered = false;
+  readonly #backgroundSync: BackgroundSync;
 
   constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
@@ -185,7 +88,7 @@ export class Outbox {
     const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
     this.#atRest = keyUrl === undefined ? undefined : new AtRest({ url: keyUrl, fetch, log, db: () => store.db(), clientId: () => store.clientId(), credentials: () => this.#credentials.forKeyRequest(keyUrl) });
     const dispatch = (committed: Committed, ...events: StatusEvent[]) => this.#dispatch(committed, ...events);
-    this.#users = new Users({ store, now, timer: deps.timer, atRest: this.#atRest, dispatch, replay: () => this.replay('page'), flush: () => this.#flush(), inFlight: () => this.#inFlight.size });
+    this.#users = new Users({ store, now, timer: deps.timer, atRest: this.#atRest, dispatch, replay: () => this.replay('page'), flush: () => this.#scheduler.flush(), inFlight: () => this.#scheduler.inFlight.size });
     this.#conflicts = new Conflicts({
       options,
       hook: hooks.resolve,
@@ -198,9 +101,34 @@ export class Outbox {
       user: () => this.#users.current,
       settle: (seen, transition) => this.#settleConflict(seen, transition),
     });
-    // Held while this worker lives, released by the browser when it dies: another worker
-    // finding an entry this one was sending can then tell a live attempt from a dead one.
-    deps.locks?.request(OWNER_LOCK + this.#owner, () => new Promise<never>(() => {})).catch(() => {});
+    this.#needsAuth = new NeedsAuth({
+      credentials: this.#credentials,
+      now,
+      timer: deps.timer,
+      log,
+      anyWaiting: async () => {
+        await this.#verifyCounts();
+        return this.#counts.pending > 0;
+      },
+      renew: () => this.#renewNeedsAuth(),
+    });
+    this.#backgroundSync = new BackgroundSync(deps.sync, log);
+    this.#owners = new Owners(deps.locks, now, options.timeoutMs);
+    this.#scheduler = new Scheduler({
+      store,
+      now,
+      log,
+      timer: deps.timer,
+      concurrency: options.concurrency,
+      retryBaseMs: options.retryBaseMs,
+      rules: (slots, force) => ({ user: this.#users.current, now: now(), maxAgeMs: options.maxAgeMs, slots, force, owner: this.#owners.me, timeoutMs: options.timeoutMs, goneOwners: this.#owners.gone }),
+      ready: () => this.#verifyCounts(),
+      dispatch: (changes, ...events) => this.#dispatch(changes, ...events),
+      start: (claimed) => void this.#run(claimed),
+      blocked: (lane) => this.#releaseLane(lane),
+      foreign: (heads) => this.#owners.check(heads),
+      wake: () => void this.replay('timer'),
+    });
   }
 
   /**
@@ -254,24 +182,25 @@ export class Outbox {
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     await this.#conflicts.attachBase(draft);
     const offline = !online();
-    const claim = !offline && this.#freeSlots() > 0 && !this.#claimingLanes.has(lane) && !this.#sendingIn(lane);
-    if (claim) this.#claimingLanes.add(lane);
+    const scheduler = this.#scheduler;
+    const claim = !offline && scheduler.freeSlots() > 0 && !scheduler.claimingLanes.has(lane) && !scheduler.sendingIn(lane);
+    if (claim) scheduler.claimingLanes.add(lane);
     // Answers not yet persisted ride along in this write's transaction.
-    const settled = this.#committing ? [] : this.#changes.splice(0);
+    const settled = scheduler.take();
     let added: Added;
     try {
       // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
       if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
-      added = await store.add(draft, now(), claim ? { owner: this.#owner, timeoutMs: this.#options.timeoutMs } : undefined, settled, this.#folds(draft));
+      added = await store.add(draft, now(), claim ? { owner: this.#owners.me, timeoutMs: this.#options.timeoutMs } : undefined, settled, this.#folds(draft));
     } catch (error) {
-      if (claim) this.#claimingLanes.delete(lane);
-      this.#changes.unshift(...settled);
+      if (claim) scheduler.claimingLanes.delete(lane);
+      scheduler.giveBack(settled);
       // Storage refused (quota, private mode, blocked), or no key to seal it with: send the
       // write as the app would have, and say so loudly, rather than lose it or keep it
       // readable. Nothing of it was stored: one transaction. If that send fails too, the
       // page is told, never that it was queued.
       console.error('[sw-outbox] could not keep this write on this device, so it is sent once without the outbox:', draft.method, draft.url, error);
-      this.#dispatch({ applied: [], counts: this.#counts }, storageFull(false, describe(error)));
+      this.#dispatch({ applied: [] }, storageFull(false, describe(error)));
       try {
         return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
       } catch (failed) {
@@ -279,11 +208,11 @@ export class Outbox {
       }
     }
     const entry = added.transition.entry;
-    if (claim) this.#claimingLanes.delete(lane);
+    if (claim) scheduler.claimingLanes.delete(lane);
     this.#credentials.hold(entry.id, secrets);
     const answer = new Promise<WaiterAnswer>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
     if (entry.state === 'sending') {
-      this.#inFlight.set(entry.id, lane);
+      scheduler.inFlight.set(entry.id, lane);
       // The transaction gave the client id, so the request goes out before anything below.
       waitUntil(this.#run({ entry, request: draft.request }, added.clientId));
     }
@@ -295,7 +224,7 @@ export class Outbox {
         // The device says it is offline: no attempt, no wait. The sync event, the page's
         // online event or the next write after reconnecting will send it.
         this.#answer(entry.id, undefined);
-        this.#registerSync();
+        this.#backgroundSync.register();
       } else {
         waitUntil(this.replay('write'));
       }
@@ -319,14 +248,11 @@ export class Outbox {
       // A new worker with a credentials hook can get fresh ones itself: what waited for them goes again.
       if (this.#hooks.credentials) return this.credentialsChanged();
     }
-    if (FORCING.has(trigger)) {
-      this.#force = true;
-      this.#forcedAt = this.#deps.now();
-    }
-    this.#wanted = true;
-    void this.#pump();
-    if (!this.#committing && this.#inFlight.size === 0 && this.#changes.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    const force = FORCING.has(trigger);
+    if (force) this.#forcedAt = this.#deps.now();
+    this.#scheduler.want(force);
+    void this.#scheduler.pump();
+    return this.#scheduler.idle();
   }
 
   /**
@@ -334,19 +260,13 @@ export class Outbox {
    * schedules another sync event later (Chromium: 5 and then 15 minutes).
    */
   async sync(): Promise<void> {
-    this.#syncEvents += 1;
-    this.#syncRegistered = false; // the browser fired it: a later wait needs a new one
-    try {
-      await this.replay('sync');
-    } finally {
-      this.#syncEvents -= 1;
-    }
+    await this.#backgroundSync.during(() => this.replay('sync'));
     if (this.#counts.pending > 0) throw new Error(`sw-outbox: ${this.#counts.pending} writes still wait`);
   }
 
   /** Counts, the first `limit` entries, dead letters and lanes: metadata only. */
   async snapshot(limit: number): Promise<Snapshot> {
-    await this.#flush();
+    await this.#scheduler.flush();
     const [snapshot, storage] = await Promise.all([this.#deps.store.snapshot(limit, this.#deps.now()), this.#deps.storage?.().catch(() => null) ?? null]);
     this.#dispatch({ applied: [], counts: snapshot.counts });
     return { ...snapshot, storage };
@@ -354,7 +274,7 @@ export class Outbox {
 
   /** The first `limit` waiting writes in order, with their bodies if asked; `mine` says which `page` made. */
   async pending(limit: number, bodies: boolean, page?: string): Promise<PendingWrite[]> {
-    await this.#flush();
+    await this.#scheduler.flush();
     const atRest = this.#atRest;
     return this.#deps.store.pending(limit, bodies, page, atRest && ((record) => atRest.read(record)));
   }
@@ -386,13 +306,13 @@ export class Outbox {
 
   /** A conflict as a page shows it: the entry, "ours" and "theirs" (see conflicts.ts). */
   async conflict(id: number): Promise<ConflictDetails> {
-    await this.#flush();
+    await this.#scheduler.flush();
     return this.#conflicts.details(id);
   }
 
   /** Settles a conflict as the app chose (see conflicts.ts); resolves once the replay that follows is over. */
   async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
-    await this.#flush();
+    await this.#scheduler.flush();
     return this.#conflicts.resolve(id, resolution);
   }
 
@@ -412,56 +332,24 @@ export class Outbox {
     return this.#users.signOut(pending, timeoutMs);
   }
 
-  /**
-   * Credentials changed (a sign-in, a refreshed token): every write waiting for them
-   * (`needs-auth`) is due again, and the outbox replays.
-   */
-  async credentialsChanged(): Promise<void> {
-    // Forget what this worker holds: the credentials changed, so those held may be stale
-    // (a token refreshed while offline), and each write's next attempt asks again.
-    this.#credentials.forgetAll();
-    this.#offeredAt = this.#deps.now();
-    await this.#renewNeedsAuth();
+  /** Credentials changed (a sign-in, a refreshed token): every write waiting for them goes again (see needs-auth.ts). */
+  credentialsChanged(): Promise<void> {
+    return this.#needsAuth.changed();
   }
 
-  /**
-   * A page of the app is opening (a navigation through the worker): the person may have
-   * signed in again, so the writes waiting for a session or credentials (`needs-auth`) go
-   * again, with no app code. At most once a second (a navigation to the sign-in page itself
-   * costs one attempt, refused as before); one within the second is put off to its end.
-   */
+  /** A page of the app is opening (a navigation through the worker): the writes waiting for a session go again, at most once a second. */
   pageOpened(): void {
-    const wait = this.#pageOpenedAt + PAGE_OPENED_INTERVAL_MS - this.#deps.now();
-    if (wait <= 0) {
-      this.#pageOpenedAt = this.#deps.now();
-      this.credentialsOffered();
-    } else if (!this.#pageOpenedLater) {
-      // Put off, not dropped: the page opening after a quick sign-in is the one that counts.
-      this.#pageOpenedLater = true;
-      this.#deps.timer(() => {
-        this.#pageOpenedLater = false;
-        this.pageOpened();
-      }, wait);
-    }
+    this.#needsAuth.pageOpened();
   }
 
-  /**
-   * A page can give credentials now (its page helper registered `onCredentials`, or took
-   * control after a hard reload): the writes waiting for them (`needs-auth`) go again. The
-   * credentials this worker holds stay: a page appearing says nothing about a token, and
-   * those refused were forgotten already.
-   */
+  /** A page can give credentials now: the writes waiting for them go again. */
   credentialsOffered(): void {
-    this.#offeredAt = this.#deps.now();
-    // Nothing is read or written while nothing waits.
-    this.#verifyCounts()
-      .then(() => (this.#counts.pending > 0 ? this.#renewNeedsAuth() : undefined))
-      .catch((error: unknown) => this.#deps.log('could not send the writes waiting for credentials:', error));
+    this.#needsAuth.offered();
   }
 
   /** Takes over writes another queue kept (see adoption.ts). */
   async adopt(writes: { draft: Draft; createdAt: number }[]): Promise<EntryMeta[]> {
-    await this.#flush();
+    await this.#scheduler.flush();
     return adopt(writes, { store: this.#deps.store, credentials: this.#credentials, credentialHeaders: this.#options.credentialHeaders, atRest: this.#atRest, dispatch: (committed) => this.#dispatch(committed) });
   }
 
@@ -500,9 +388,10 @@ export class Outbox {
    * The one place a change of entries takes effect in this worker: the counts it left,
    * each change's events, the page and the credentials of an entry that left the queue let
    * go, a conflict handed to what settles it, and `drained` once a change leaves nothing
-   * waiting. Every store change comes through here; `events` are the outbox's own.
+   * waiting. Every store change comes through here; `events` are the outbox's own. Changes
+   * not persisted (`counts` undefined) leave the counts as they are.
    */
-  #dispatch({ applied, counts }: Committed, ...events: StatusEvent[]): void {
+  #dispatch({ applied, counts = this.#counts }: Dispatched, ...events: StatusEvent[]): void {
     this.#counts = counts;
     let left = false;
     for (const { id, transition } of applied) {
@@ -519,14 +408,14 @@ export class Outbox {
     }
     for (const event of events) this.#publish(event, counts);
     if (left && counts.pending === 0) {
-      this.#cancelWake?.();
+      this.#scheduler.cancelWake();
       this.#publish({ type: 'drained' }, counts);
     }
   }
 
   /** One entry changed as `decide` says (it throws when the entry cannot be), persisted and dispatched. */
   async #update<T extends Transition>(id: number, decide: (entry: Entry | undefined, nextSeq: number) => T): Promise<{ transition: T }> {
-    await this.#flush();
+    await this.#scheduler.flush();
     const committed = await this.#deps.store.update(id, decide);
     this.#dispatch(committed);
     return committed;
@@ -544,7 +433,7 @@ export class Outbox {
 
   /** Every write waiting for credentials (`needs-auth`) is due again, and the outbox replays. */
   async #renewNeedsAuth(): Promise<void> {
-    await this.#flush();
+    await this.#scheduler.flush();
     this.#dispatch(await this.#deps.store.renewCredentials((entry) => renewed(entry, this.#deps.now())));
     await this.replay('page');
   }
@@ -555,7 +444,7 @@ export class Outbox {
    * way after all (the DELETE is then kept, and sent after it).
    */
   async #withdrawCreate(identity: IdentityRecord): Promise<Response | undefined> {
-    await this.#flush();
+    await this.#scheduler.flush();
     const committed = await this.#identities!.withdraw(identity, 'deleted on this device before it was sent');
     if (!committed) return undefined;
     this.#dispatch(committed);
@@ -612,41 +501,28 @@ export class Outbox {
       this.#answer(entry.id, undefined, verdict.kind === 'needs-auth' && verdict.signIn ? verdict.response.url : undefined);
     }
     if (created && this.#identities) transition = await this.#identified(transition, entry, created, at);
-    this.#inFlight.delete(entry.id);
+    this.#scheduler.inFlight.delete(entry.id);
     if (verdict.kind === 'retry') {
       // Order holds: nothing behind this entry goes before it, so its lane's pages are told now.
       this.#releaseLane(entry.lane);
-      this.#registerSync();
+      this.#backgroundSync.register();
       // A sign that the network is back came while this attempt was failing for want of it
       // (the browser's online event races its network coming up): that sign is not lost.
-      if (result.kind === 'network-error' && this.#forcedAt > entry.attemptAt) this.#force = true;
+      if (result.kind === 'network-error' && this.#forcedAt > entry.attemptAt) this.#scheduler.want(true);
     }
     const change: Change = { id: entry.id, transition, was: entry };
-    this.#changes.push(change);
-    if (verdict.kind === 'needs-auth' && this.#offeredAt > entry.attemptAt) {
-      // Credentials could have changed while this attempt was out (a page opened, or
-      // offered them, as it asked): that sign is not lost, and the write goes again.
-      void this.#renewNeedsAuth().catch((error: unknown) => log('could not send the writes waiting for credentials:', error));
-    } else if (verdict.kind === 'needs-auth' && verdict.signIn !== true && held && plain?.credentialNames) {
-      // Refused with the credentials held since the write was made: they may be stale (a
-      // token the app refreshed without saying so). The hook or the pages are asked at once;
-      // those they give are not held, so a refusal of them waits for a trigger.
-      const names = plain.credentialNames;
-      void this.#credentials
-        .othersThan(entry, names, held)
-        .then((others) => (others ? this.#renewNeedsAuth() : undefined))
-        .catch((error: unknown) => log('could not ask again for credentials:', error));
-    }
+    this.#scheduler.queue(change);
+    if (verdict.kind === 'needs-auth') this.#needsAuth.refused(entry, plain, held, verdict.signIn === true);
     // A settled write with nothing behind it (the store counts it as the only live one):
     // its bookkeeping may wait a moment for the next write, whose transaction carries it.
     // That write had the lane to itself, so nothing is left to claim: a commit now would
     // only hold up the write after it (transactions on one store run one at a time).
-    if (transition.entry === null && this.#counts.pending <= 1 && this.#waiters.size === 0 && this.#inFlight.size === 0) {
+    if (transition.entry === null && this.#counts.pending <= 1 && this.#waiters.size === 0 && this.#scheduler.inFlight.size === 0) {
       await new Promise<void>((resolve) => this.#deps.timer(resolve, SETTLE_WINDOW_MS));
-      if (!this.#changes.includes(change)) return;
+      if (!this.#scheduler.queued(change)) return;
     }
-    this.#wanted = true;
-    await this.#pump();
+    this.#scheduler.want();
+    await this.#scheduler.pump();
   }
 
   /** A settled create's transition, with its identity record and, when the answer named one, the `identified` event. */
@@ -664,120 +540,10 @@ export class Outbox {
     this.#deps.log(`#${entry.id}`, entry.method, entry.url, '->', code);
     this.#credentials.drop(entry.id);
     this.#answer(entry.id, undefined);
-    this.#inFlight.delete(entry.id);
-    this.#changes.push({ id: entry.id, transition, was: entry });
-    this.#wanted = true;
-    await this.#pump();
-  }
-
-  /** Persists the transitions waiting for a commit (the settle window's), so that what follows reads them. */
-  async #flush(): Promise<void> {
-    if (this.#changes.length > 0 || this.#committing) await this.#pump();
-  }
-
-  /** Commits what waits and claims what is due, one transaction at a time, until neither is left. */
-  #pump(): Promise<void> {
-    this.#committing ??= this.#commitLoop();
-    return this.#committing;
-  }
-
-  async #commitLoop(): Promise<void> {
-    const { store, now } = this.#deps;
-    await this.#verifyCounts();
-    for (;;) {
-      const slots = this.#freeSlots();
-      const claim = this.#wanted && slots > 0;
-      if (this.#changes.length === 0 && !claim) {
-        // Checked and cleared in one step: a change queued after this starts a new loop.
-        this.#committing = undefined;
-        if (this.#inFlight.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
-        return;
-      }
-      const changes = this.#changes.splice(0);
-      const rules: ClaimRules = { user: this.#users.current, now: now(), maxAgeMs: this.#options.maxAgeMs, slots, force: this.#force, owner: this.#owner, timeoutMs: this.#options.timeoutMs, goneOwners: this.#goneOwners };
-      this.#wanted = false;
-      this.#force = false;
-      let result: Awaited<ReturnType<OutboxStore['commit']>>;
-      if (claim) this.#claimingSlots = slots;
-      try {
-        result = await store.commit(changes, claim ? rules : undefined);
-      } catch (error) {
-        this.#claimingSlots = 0;
-        if (isQuotaError(error) && claim) {
-          await this.#sendWithoutRoom(changes, rules, error);
-          continue;
-        }
-        // Kept in memory and tried again: the entries stay as they were on disk, so
-        // nothing is lost if this worker dies meanwhile (each is sent again, same key).
-        console.error('[sw-outbox] could not update the outbox in IndexedDB; trying again shortly:', error);
-        this.#changes.unshift(...changes);
-        this.#committing = undefined;
-        this.#wakeAt(now() + this.#options.retryBaseMs);
-        for (const resolve of this.#idle.splice(0)) resolve();
-        return;
-      }
-      this.#claimingSlots = 0;
-      this.#dispatch(result);
-      for (const claimed of result.claimed) {
-        this.#inFlight.set(claimed.entry.id, claimed.entry.lane);
-        void this.#run(claimed);
-      }
-      for (const lane of result.blockedLanes) this.#releaseLane(lane);
-      if (result.foreign.length > 0) await this.#checkOwners(result.foreign);
-      if (result.counts.pending > 0 && result.nextDueAt !== undefined) this.#wakeAt(result.nextDueAt);
-    }
-  }
-
-  /**
-   * The disk has no room for a claim's bookkeeping: what can be persisted is (a settle
-   * deletes, which needs no room), and the due heads are sent anyway, their attempts
-   * unrecorded. A write the outbox accepted is delivered even when storage is full.
-   */
-  async #sendWithoutRoom(changes: Change[], rules: ClaimRules, error: unknown): Promise<void> {
-    const { store, log } = this.#deps;
-    this.#dispatch({ applied: [], counts: this.#counts }, storageFull(true, describe(error)));
-    try {
-      if (changes.length > 0) this.#dispatch(await store.commit(changes));
-    } catch (again) {
-      log('could not persist answers either; they wait in memory:', again);
-      this.#changes.unshift(...changes);
-      this.#wakeAt(rules.now + this.#options.retryBaseMs);
-    }
-    const due = await store.peekDue({ ...rules, slots: this.#freeSlots() }).catch(() => []);
-    const unrecorded = due.filter(({ entry }) => !this.#inFlight.has(entry.id));
-    for (const { entry } of unrecorded) this.#inFlight.set(entry.id, entry.lane);
-    // Not persisted, but under way: pages hear of each attempt as they would of a recorded one.
-    this.#dispatch({ applied: unrecorded.map(({ entry, transition }) => ({ id: entry.id, transition })), counts: this.#counts });
-    for (const claimed of unrecorded) void this.#run(claimed);
-  }
-
-  /**
-   * Heads that another worker of the origin is sending hold their lanes while it lives:
-   * it holds a Web Lock named after it. One whose lock is gone died mid-send, and its
-   * entries are claimed again (the same key, so the server applies it once).
-   */
-  async #checkOwners(foreign: { owner: string; attemptAt: number }[]): Promise<void> {
-    const { locks, now } = this.#deps;
-    const before = this.#goneOwners.size;
-    if (locks) {
-      const { held = [] } = await locks.query();
-      const alive = new Set(held.map((lock) => lock.name));
-      for (const { owner } of foreign) if (!alive.has(OWNER_LOCK + owner)) this.#goneOwners.add(owner);
-    } else {
-      for (const { owner, attemptAt } of foreign) if (attemptAt + this.#options.timeoutMs + ABANDONED_MARGIN_MS < now()) this.#goneOwners.add(owner);
-    }
-    if (this.#goneOwners.size > before) this.#wanted = true;
-    else this.#wakeAt(Math.min(...foreign.map(({ attemptAt }) => attemptAt)) + this.#options.timeoutMs + ABANDONED_MARGIN_MS);
-  }
-
-  /** An attempt of this lane is under way in this worker (an answer pending). */
-  #sendingIn(lane: string): boolean {
-    for (const busy of this.#inFlight.values()) if (busy === lane) return true;
-    return false;
-  }
-
-  #freeSlots(): number {
-    return this.#options.concurrency - this.#inFlight.size - this.#claimingLanes.size - this.#claimingSlots;
+    this.#scheduler.inFlight.delete(entry.id);
+    this.#scheduler.queue({ id: entry.id, transition, was: entry });
+    this.#scheduler.want();
+    await this.#scheduler.pump();
   }
 
   /** Hands a waiting page its answer; an answer nobody waits for any more is dropped unread. */
@@ -790,29 +556,7 @@ export class Outbox {
 
   /** Every page waiting on a write of this lane gets the queued answer: its write waits behind others. */
   #releaseLane(lane: string): void {
-    for (const [id, waiter] of this.#waiters) if (waiter.lane === lane && !this.#inFlight.has(id)) this.#answer(id, undefined);
-  }
-
-  /** A timer for the next due entry, while this worker lives; other triggers cover the rest. */
-  #wakeAt(at: number): void {
-    this.#cancelWake?.();
-    const delay = Math.min(Math.max(0, at - this.#deps.now()), MAX_TIMER_MS);
-    this.#cancelWake = this.#deps.timer(() => void this.replay('timer'), delay);
-  }
-
-  /**
-   * Asks for a sync event when the network is back, where Background Sync exists. Not
-   * from inside a sync event: Chromium would fire the same tag again at once, a loop
-   * while the server is down; the failed event is rescheduled by the browser instead.
-   */
-  #registerSync(): void {
-    const { sync, log } = this.#deps;
-    if (!sync || this.#syncEvents > 0 || this.#syncRegistered) return;
-    this.#syncRegistered = true;
-    sync.register(SYNC_TAG).catch((error: unknown) => {
-      this.#syncRegistered = false;
-      log('sync registration refused:', error);
-    });
+    for (const [id, waiter] of this.#waiters) if (waiter.lane === lane && !this.#scheduler.inFlight.has(id)) this.#answer(id, undefined);
   }
 
   #publish(event: StatusEvent, counts: Counts): void {
@@ -826,8 +570,4 @@ export class Outbox {
     this.#verified ??= Promise.all([this.#deps.store.verifyCounts(), this.#users.known()]).then(([counts]) => this.#dispatch({ applied: [], counts }));
     return this.#verified.catch((error: unknown) => this.#deps.log('could not check the counts:', error));
   }
-}
-
-function isQuotaError(error: unknown): boolean {
-  return error instanceof DOMException && error.name === 'QuotaExceededError';
 }

@@ -6,8 +6,8 @@
 import type { Draft, Entry, LiveEntry, StoredRequest } from './entry.js';
 import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityOptions, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
 import type { OutboxStore } from './outbox-store.js';
-import { bump, countsOf, DURABILITY, laneRange, type Change, type Committed } from './store-changes.js';
-import { withdrawn } from './transitions.js';
+import { bump, countsOf, DURABILITY, laneRange } from './store-changes.js';
+import { withdrawn, type Change, type Committed } from './transitions.js';
 import type { Json } from '../contract/json-merge.js';
 import { contentTypeOf } from './stored-request.js';
 

@@ -16,20 +16,6 @@ export const ALL = ['entries', 'requests', 'meta', 'identities'] as const;
 // of the tab, the worker or the browser; only a power cut may lose the latest ones.
 export const DURABILITY = { durability: 'relaxed' } as const;
 
-/** A transition of the entry with this id, to persist. */
-export interface Change {
-  id: number;
-  transition: Transition;
-  /** The entry as the transition found it, when the caller holds it: a write's transaction then need not read it. */
-  was?: Entry;
-}
-
-/** What a store operation changed, in order, and the counts it left: what the outbox dispatches. */
-export interface Committed {
-  applied: Change[];
-  counts: Counts;
-}
-
 export async function readMeta(tx: Tx): Promise<Meta> {
   return (await tx.objectStore('meta').get(META_KEY)) ?? newMeta();
 }

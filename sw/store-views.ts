@@ -2,15 +2,12 @@
  * The store's read-only views, for pages: snapshots and the list of waiting writes. Each
  * is one read-only transaction that never changes a count.
  */
-import { isSealed, type Entry, type KeptRequest, type QueuedEntry, type StoredRequest } from './entry.js';
+import { isSealed, type Entry, type OpenRequest, type QueuedEntry } from './entry.js';
 import { META_KEY, newMeta, type OutboxDb } from './outbox-db.js';
 import type { LaneMeta, PendingWrite, Snapshot } from './protocol.js';
 import { contentTypeOf } from './stored-request.js';
 import { countsOf } from './store-changes.js';
 import { toMeta, visibleTo } from './transitions.js';
-
-/** Reads a kept request that may be sealed; undefined: it cannot be read now (the write then says `sealed`). */
-export type OpenRequest = (record: KeptRequest) => Promise<StoredRequest | undefined>;
 
 /**
  * What pages may see: exact counts, the first `limit` waiting entries and dead letters,

@@ -5,13 +5,13 @@
  * publishes their events, so no path can change an entry and forget to say so.
  */
 import type { Json } from '../contract/json-merge.js';
-import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
+import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, NewEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
 import { OutboxError } from './outbox-error.js';
-import { newIdempotencyKey, type ConflictAnswer, type EntryMeta, type StatusEvent } from './protocol.js';
+import { newIdempotencyKey, type ConflictAnswer, type Counts, type EntryMeta, type StatusEvent } from './protocol.js';
 import { CHANGED_PROBLEM_TYPE } from '../contract/http.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 import { PRECONDITIONS } from './stored-request.js';
-import type { IdentityRecord, Provisional } from './identities.js';
+import type { IdentityRecord } from './identities.js';
 
 export interface Transition<E extends Entry | null = Entry | null> {
   /** The entry as it is to be stored; null when it is to be deleted. */
@@ -23,16 +23,22 @@ export interface Transition<E extends Entry | null = Entry | null> {
   events: StatusEvent[];
 }
 
-/** What a new entry is made of, before the store gives it its sequence number. */
-export interface NewEntry {
-  method: string;
-  url: string;
-  lane: string;
-  idempotencyKey: string;
-  madeBy?: string;
-  user?: string;
-  provisional?: Provisional;
+/** A transition of the entry with this id, to persist. */
+export interface Change {
+  id: number;
+  transition: Transition;
+  /** The entry as the transition found it, when the caller holds it: a write's transaction then need not read it. */
+  was?: Entry;
 }
+
+/** What a store operation changed, in order, and the counts it left: what the outbox dispatches. */
+export interface Committed {
+  applied: Change[];
+  counts: Counts;
+}
+
+/** Changes to take effect in the worker: persisted ones with the counts they left, or (no counts) ones that could not be. */
+export type Dispatched = Pick<Committed, 'applied'> & Partial<Pick<Committed, 'counts'>>;
 
 /**
  * A write is stored. With `owner`, it is claimed for its first attempt in the same step

@@ -8,8 +8,8 @@ import { checkUser } from './lanes.js';
 import { META_KEY, type Meta } from './outbox-db.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { SignOutPending, SignOutResult, StatusEvent } from './protocol.js';
-import { bump, countsOf, type Change, type Committed } from './store-changes.js';
-import { purged, userChanged } from './transitions.js';
+import { bump, countsOf } from './store-changes.js';
+import { purged, userChanged, type Change, type Committed } from './transitions.js';
 
 /** How long signOut('flush') waits for the user's writes by default, and how often it looks again meanwhile. */
 export const DEFAULT_FLUSH_MS = 10_000;

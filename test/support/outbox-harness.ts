@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
-import { Outbox, type OutboxDeps, type OutboxHooks } from '../../sw/outbox.js';
+import { Outbox } from '../../sw/outbox.js';
+import type { OutboxDeps, OutboxHooks } from '../../sw/outbox-deps.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
 import type { Counts, StatusEvent } from '../../sw/protocol.js';
 
