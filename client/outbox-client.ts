@@ -8,8 +8,9 @@ import {
   protocolMismatch,
   protocolVersionOf,
   type ChannelMessage,
-  type Command,
   type CommandAck,
+  type Commands,
+  type CommandType,
   type ConflictDetails,
   type CredentialsReply,
   type CredentialsRequest,
@@ -26,7 +27,6 @@ import {
 /** How long past an attempt's due answer a page waits before it asks the worker to replay. */
 const WATCHDOG_MARGIN_MS = 2_000;
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type Listener = (message: StatusMessage) => void;
 
 /** One row of {@link OutboxClient.table}. */
@@ -108,7 +108,7 @@ export class OutboxClient {
    * takes control of a page it made; call it for reads made some other way.
    */
   async keepReads(urls: string[]): Promise<void> {
-    await this.#send({ type: 'keep-reads', urls });
+    await this.#send('keep-reads', { urls });
   }
 
   /**
@@ -139,9 +139,7 @@ export class OutboxClient {
    */
   async snapshot({ limit = DEFAULT_SNAPSHOT_LIMIT }: { limit?: number } = {}): Promise<Snapshot> {
     if (!Number.isInteger(limit) || limit < 1) throw new OutboxError('invalid-option', `sw-outbox: snapshot limit ${String(limit)} is not a whole number of 1 or more.`);
-    const reply = await this.#send({ type: 'snapshot', limit });
-    if (!reply.snapshot) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a snapshot request without one.');
-    return reply.snapshot;
+    return this.#send('snapshot', { limit });
   }
 
   /**
@@ -151,9 +149,7 @@ export class OutboxClient {
    */
   async pending({ limit = DEFAULT_SNAPSHOT_LIMIT, bodies = false }: { limit?: number; bodies?: boolean } = {}): Promise<PendingWrite[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new OutboxError('invalid-option', `sw-outbox: pending limit ${String(limit)} is not a whole number of 1 or more.`);
-    const reply = await this.#send({ type: 'pending', limit, bodies });
-    if (!reply.pending) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a pending request without the writes.');
-    return reply.pending;
+    return this.#send('pending', { limit, bodies });
   }
 
   /**
@@ -162,7 +158,7 @@ export class OutboxClient {
    * (Retry-After, 5xx) still hold. Resolves when that replay is over.
    */
   async replay(force = true): Promise<void> {
-    await this.#send({ type: 'replay', force });
+    await this.#send('replay', { force });
   }
 
   /**
@@ -193,9 +189,7 @@ export class OutboxClient {
    * that sends it is over.
    */
   async retry(id: number): Promise<EntryMeta> {
-    const reply = await this.#send({ type: 'retry', id });
-    if (reply.entry === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered a retry without the entry.');
-    return reply.entry;
+    return this.#send('retry', { id });
   }
 
   /**
@@ -203,15 +197,12 @@ export class OutboxClient {
    * reason `cancelled`, to discard or retry. The writes behind it in its lane go on.
    */
   async cancel(id: number): Promise<void> {
-    await this.#send({ type: 'cancel', id });
+    await this.#send('cancel', { id });
   }
 
   /** This page's client id, as entries' `madeBy` names the page that made them. */
   async pageId(): Promise<string> {
-    this.#pageId ??= this.#send({ type: 'whoami' }).then((reply) => {
-      if (reply.page === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered whoami without the id.');
-      return reply.page;
-    });
+    this.#pageId ??= this.#send('whoami', {});
     return this.#pageId.catch((error: unknown) => {
       this.#pageId = undefined;
       throw error;
@@ -220,7 +211,7 @@ export class OutboxClient {
 
   /** Asks the worker to take control of the pages in its scope that have none (see registerOutbox). */
   async claim(): Promise<void> {
-    await this.#send({ type: 'claim' });
+    await this.#send('claim', {});
   }
 
   /**
@@ -229,9 +220,7 @@ export class OutboxClient {
    * the URL) and the entry.
    */
   async conflict(id: number): Promise<ConflictDetails> {
-    const reply = await this.#send({ type: 'conflict', id });
-    if (reply.conflict === undefined) throw new OutboxError('worker-error', 'sw-outbox: the worker answered without the conflict.');
-    return reply.conflict;
+    return this.#send('conflict', { id });
   }
 
   /**
@@ -242,7 +231,7 @@ export class OutboxClient {
    * that sends it is over.
    */
   async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
-    return (await this.#send({ type: 'resolve', id, resolution })).entry;
+    return this.#send('resolve', { id, resolution });
   }
 
   /**
@@ -285,7 +274,7 @@ export class OutboxClient {
     };
     navigator.serviceWorker.addEventListener('message', listener);
     // Writes refused for want of credentials can have them now: the worker sends them again.
-    this.#send({ type: 'credentials-offered' }).catch(() => {});
+    this.#send('credentials-offered', {}).catch(() => {});
     return () => navigator.serviceWorker.removeEventListener('message', listener);
   }
 
@@ -294,7 +283,7 @@ export class OutboxClient {
    * that got 401 or 403 (`needs-auth`) are sent again, asking `onCredentials` for them.
    */
   async credentialsChanged(): Promise<void> {
-    await this.#send({ type: 'credentials-changed' });
+    await this.#send('credentials-changed', {});
   }
 
   /**
@@ -303,7 +292,7 @@ export class OutboxClient {
    * with the id the server knows them by (it arrives as `Outbox-User`).
    */
   async signIn(user: string): Promise<void> {
-    await this.#send({ type: 'sign-in', user });
+    await this.#send('sign-in', { user });
   }
 
   /**
@@ -313,14 +302,12 @@ export class OutboxClient {
    */
   async signOut({ pending = 'keep', timeoutMs = 10_000 }: { pending?: SignOutPending; timeoutMs?: number } = {}): Promise<SignOutResult> {
     if (!['keep', 'flush', 'purge'].includes(pending)) throw new OutboxError('invalid-option', `sw-outbox: signOut({ pending: ${JSON.stringify(pending)} }): use "keep", "flush" or "purge".`);
-    const reply = await this.#send({ type: 'sign-out', pending, timeoutMs });
-    if (!reply.signedOut) throw new OutboxError('worker-error', 'sw-outbox: the worker answered sign-out without its result.');
-    return reply.signedOut;
+    return this.#send('sign-out', { pending, timeoutMs });
   }
 
   /** Deletes a dead letter for good. */
   async discard(id: number): Promise<void> {
-    await this.#send({ type: 'discard', id });
+    await this.#send('discard', { id });
   }
 
   /** Stops listening and triggering. */
@@ -378,25 +365,25 @@ export class OutboxClient {
    * command at once, then replies when it is done (a replay may take long): a worker that
    * does not acknowledge within `ackTimeoutMs` is not there or speaks no protocol of ours.
    */
-  async #send(command: DistributiveOmit<Command, 'protocol' | 'version'>): Promise<CommandReply & { ok: true }> {
+  async #send<T extends CommandType>(type: T, args: Commands[T]['args']): Promise<Commands[T]['value']> {
     if (this.#workerVersion !== undefined) throw mismatch(this.#workerVersion);
-    const worker = await this.#worker(command.type);
+    const worker = await this.#worker(type);
     const { port1, port2 } = new MessageChannel();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const answer = await new Promise<CommandReply>((resolve, reject) => {
+      const answer = await new Promise<CommandReply<T>>((resolve, reject) => {
         timer = setTimeout(
-          () => reject(new OutboxError('timeout', `sw-outbox: the worker did not acknowledge "${command.type}" within ${this.#ackTimeoutMs} ms. It may be stopped in DevTools, or be a worker that is not sw-outbox's.`)),
+          () => reject(new OutboxError('timeout', `sw-outbox: the worker did not acknowledge "${type}" within ${this.#ackTimeoutMs} ms. It may be stopped in DevTools, or be a worker that is not sw-outbox's.`)),
           this.#ackTimeoutMs,
         );
-        port1.onmessage = (event: MessageEvent<CommandReply | CommandAck>) => {
+        port1.onmessage = (event: MessageEvent<CommandReply<T> | CommandAck>) => {
           clearTimeout(timer);
           if (!('ack' in event.data)) resolve(event.data);
         };
-        worker.postMessage({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, ...command }, [port2]);
+        worker.postMessage({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, type, ...args }, [port2]);
       });
-      if (!answer.ok) throw new OutboxError(answer.error.code as OutboxErrorCode, answer.error.message);
-      return answer;
+      if (!answer.ok) throw new OutboxError(answer.error.code, answer.error.message);
+      return answer.value;
     } finally {
       clearTimeout(timer);
       port1.close();

@@ -1,6 +1,6 @@
 import type { Outbox } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
-import { DEFAULT_SNAPSHOT_LIMIT, isCommand, PROTOCOL_VERSION, protocolMismatch, protocolVersionOf, SYNC_TAG, type Command, type CommandAck, type CommandReply } from './protocol.js';
+import { DEFAULT_SNAPSHOT_LIMIT, isCommand, PROTOCOL_VERSION, protocolMismatch, protocolVersionOf, SYNC_TAG, type Command, type CommandAck, type CommandReply, type Commands, type CommandType } from './protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -35,53 +35,38 @@ export function listenForOutbox(outbox: Outbox): void {
   });
 }
 
+/** What each command does: typed by the command map, so that a reply carries what its command promises. */
+const HANDLERS: { [T in CommandType]: (outbox: Outbox, command: Command<T>, page: string | undefined) => Promise<Commands[T]['value']> | Commands[T]['value'] } = {
+  replay: (outbox, { force }) => outbox.replay(force ? 'page' : 'timer'),
+  snapshot: (outbox, { limit }) => outbox.snapshot(limit ?? DEFAULT_SNAPSHOT_LIMIT),
+  pending: (outbox, { limit, bodies }, page) => outbox.pending(limit, bodies, page),
+  retry: (outbox, { id }) => outbox.retry(id),
+  discard: (outbox, { id }) => outbox.discard(id),
+  cancel: (outbox, { id }) => outbox.cancel(id),
+  conflict: (outbox, { id }) => outbox.conflict(id),
+  resolve: (outbox, { id, resolution }) => outbox.resolve(id, resolution),
+  'sign-in': (outbox, { user }) => outbox.signIn(user),
+  'sign-out': (outbox, { pending, timeoutMs }) => outbox.signOut(pending, timeoutMs),
+  'credentials-changed': (outbox) => outbox.credentialsChanged(),
+  'credentials-offered': (outbox) => outbox.credentialsOffered(),
+  'keep-reads': (outbox, { urls }) => outbox.keepReads(urls),
+  claim: async (outbox) => {
+    await self.clients.claim();
+    // A page the worker did not see open (a hard reload): as for any page opening.
+    outbox.pageOpened();
+  },
+  whoami: (_outbox, _command, page) => {
+    if (page === undefined) throw new OutboxError('worker-error', 'sw-outbox: the message came from no window client.');
+    return page;
+  },
+};
+
 /** Carries out a page's command; every failure comes back as a code and a message. */
-export async function runCommand(outbox: Outbox, command: Command, page?: string): Promise<CommandReply> {
+export async function runCommand<T extends CommandType>(outbox: Outbox, command: Command<T>, page?: string): Promise<CommandReply<T>> {
   try {
-    switch (command.type) {
-      case 'replay':
-        await outbox.replay(command.force ? 'page' : 'timer');
-        return { ok: true };
-      case 'snapshot':
-        return { ok: true, snapshot: await outbox.snapshot(command.limit ?? DEFAULT_SNAPSHOT_LIMIT) };
-      case 'pending':
-        return { ok: true, pending: await outbox.pending(command.limit, command.bodies, page) };
-      case 'retry':
-        return { ok: true, entry: await outbox.retry(command.id) };
-      case 'discard':
-        await outbox.discard(command.id);
-        return { ok: true };
-      case 'cancel':
-        await outbox.cancel(command.id);
-        return { ok: true };
-      case 'conflict':
-        return { ok: true, conflict: await outbox.conflict(command.id) };
-      case 'resolve': {
-        const entry = await outbox.resolve(command.id, command.resolution);
-        return entry ? { ok: true, entry } : { ok: true };
-      }
-      case 'sign-in':
-        await outbox.signIn(command.user);
-        return { ok: true };
-      case 'sign-out':
-        return { ok: true, signedOut: await outbox.signOut(command.pending, command.timeoutMs) };
-      case 'credentials-changed':
-        await outbox.credentialsChanged();
-        return { ok: true };
-      case 'credentials-offered':
-        outbox.credentialsOffered();
-        return { ok: true };
-      case 'keep-reads':
-        await outbox.keepReads(command.urls);
-        return { ok: true };
-      case 'claim':
-        await self.clients.claim();
-        // A page the worker did not see open (a hard reload): as for any page opening.
-        outbox.pageOpened();
-        return { ok: true };
-      case 'whoami':
-        return page === undefined ? { ok: false, error: { code: 'worker-error', message: 'sw-outbox: the message came from no window client.' } } : { ok: true, page };
-    }
+    const handler = HANDLERS[command.type] as ((outbox: Outbox, command: Command<T>, page: string | undefined) => Promise<Commands[T]['value']> | Commands[T]['value']) | undefined;
+    if (!handler) throw new OutboxError('worker-error', `sw-outbox: no command "${String(command.type)}" in this worker's protocol version.`);
+    return { ok: true, value: await handler(outbox, command, page) };
   } catch (error) {
     const code = error instanceof OutboxError ? error.code : 'worker-error';
     return { ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } };

@@ -3,6 +3,7 @@
  * versioned messages. Both sides import this file, so it uses no worker-only or
  * page-only types.
  */
+import type { OutboxErrorCode } from './outbox-error.js';
 
 /** BroadcastChannel on which the worker publishes every state change. */
 export const CHANNEL_NAME = 'sw-outbox';
@@ -288,37 +289,47 @@ export interface PendingWrite extends EntryMeta {
 /** How many entries, dead letters and lanes a snapshot lists unless asked for another number. */
 export const DEFAULT_SNAPSHOT_LIMIT = 50;
 
-/** Commands a page posts to the worker (with a MessagePort for the answer). */
-export type Command = { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL_VERSION } & (
-  | {
-      type: 'replay';
-      /** True when the page has reason to think the network is back (online, visible, user). */
-      force: boolean;
-    }
-  | { type: 'snapshot'; limit: number }
+/**
+ * The commands a page may send the worker: each one's arguments, and the value its reply
+ * carries. The page helper's sender and the worker's dispatcher are both typed by it.
+ */
+export interface Commands {
+  /** `force`: the page has reason to think the network is back (online, visible, user). */
+  replay: { args: { force: boolean }; value: void };
+  snapshot: { args: { limit: number }; value: Snapshot };
   /** The first `limit` waiting writes in order, with their bodies if asked. */
-  | { type: 'pending'; limit: number; bodies: boolean }
-  | { type: 'retry'; id: number }
-  | { type: 'discard'; id: number }
-  | { type: 'cancel'; id: number }
+  pending: { args: { limit: number; bodies: boolean }; value: PendingWrite[] };
+  /** A dead letter sent again: the entry, waiting again. */
+  retry: { args: { id: number }; value: EntryMeta };
+  discard: { args: { id: number }; value: void };
+  cancel: { args: { id: number }; value: void };
   /** A conflict's mine, theirs and entry, for the page to show. */
-  | { type: 'conflict'; id: number }
-  | { type: 'resolve'; id: number; resolution: Resolution }
+  conflict: { args: { id: number }; value: ConflictDetails };
+  /** The entry, waiting again; undefined when the resolution dropped it (`keep: 'theirs'`). */
+  resolve: { args: { id: number; resolution: Resolution }; value: EntryMeta | undefined };
   /** Credentials changed (a sign-in, a refreshed token): writes waiting for them are sent again. */
-  | { type: 'credentials-changed' }
+  'credentials-changed': { args: object; value: void };
   /** This page can give credentials now (it registered onCredentials): writes waiting for them are sent again, asking it. */
-  | { type: 'credentials-offered' }
+  'credentials-offered': { args: object; value: void };
   /** From now on, writes are this user's, and only this user's waiting writes are sent and shown. */
-  | { type: 'sign-in'; user: string }
+  'sign-in': { args: { user: string }; value: void };
   /** No user from now on; the signed-out user's waiting writes are kept, sent first, or erased. */
-  | { type: 'sign-out'; pending: SignOutPending; timeoutMs: number }
+  'sign-out': { args: { pending: SignOutPending; timeoutMs: number }; value: SignOutResult };
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
-  | { type: 'claim' }
+  claim: { args: object; value: void };
   /** Reads the page made before the worker controlled it: those under `reads` are fetched into the cache (a first visit). */
-  | { type: 'keep-reads'; urls: string[] }
+  'keep-reads': { args: { urls: string[] }; value: void };
   /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
-  | { type: 'whoami' }
-);
+  whoami: { args: object; value: string };
+}
+
+export type CommandType = keyof Commands;
+
+/** A command as posted (with a MessagePort for the reply). */
+export type Command<T extends CommandType = CommandType> = T extends CommandType ? { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL_VERSION; type: T } & Commands[T]['args'] : never;
+
+/** A command's reply: its value, or an error with one of the codes apps branch on. */
+export type CommandReply<T extends CommandType = CommandType> = { ok: true; value: Commands[T]['value'] } | { ok: false; error: { code: OutboxErrorCode; message: string } };
 
 /**
  * The worker's request to a page for the credential headers of a write about to be sent
@@ -362,19 +373,6 @@ export interface SignOutResult {
 export interface CommandAck {
   ack: true;
 }
-
-export type CommandReply =
-  | {
-      ok: true;
-      snapshot?: Snapshot;
-      pending?: PendingWrite[];
-      page?: string;
-      /** A retried dead letter or a resolved conflict, waiting again. */
-      entry?: EntryMeta;
-      conflict?: ConflictDetails;
-      signedOut?: SignOutResult;
-    }
-  | { ok: false; error: { code: string; message: string } };
 
 export function isChannelMessage(data: unknown): data is ChannelMessage {
   return isOurs(data);
