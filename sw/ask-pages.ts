@@ -10,7 +10,7 @@ const ANSWER_WITHIN_MS = 3_000;
  * write's credential headers, and takes the first answer that has some. Null when no page
  * is open, none has an `onCredentials` callback, or none answers in time.
  */
-export async function askPages(write: { url: string; method: string; lane: string; names: string[] }): Promise<Record<string, string> | null> {
+export async function askPages(write: { url: string; method: string; lane: string; names: string[] }, timer: (callback: () => void, delayMs: number) => () => void): Promise<Record<string, string> | null> {
   const windows = await self.clients.matchAll({ type: 'window' });
   if (windows.length === 0) return null;
   const request: CredentialsRequest = { protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, type: 'credentials-request', ...write };
@@ -18,17 +18,17 @@ export async function askPages(write: { url: string; method: string; lane: strin
   try {
     return await new Promise<Record<string, string> | null>((resolve) => {
       let unanswered = windows.length;
-      const timer = setTimeout(() => resolve(null), ANSWER_WITHIN_MS);
+      const cancel = timer(() => resolve(null), ANSWER_WITHIN_MS);
       for (const page of windows) {
         const channel = new MessageChannel();
         channels.push(channel);
         channel.port1.onmessage = ({ data }: MessageEvent<CredentialsReply>) => {
           unanswered -= 1;
           if (data?.headers) {
-            clearTimeout(timer);
+            cancel();
             resolve(data.headers);
           } else if (unanswered === 0) {
-            clearTimeout(timer);
+            cancel();
             resolve(null);
           }
         };

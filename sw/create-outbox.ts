@@ -35,16 +35,17 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
     throw new TypeError("sw-outbox: hooks.resolve must be a function (conflict) => 'ask' | 'merge' | 'theirs' | 'mine' | a resolution | undefined.");
   }
   const channel = new StatusChannel();
+  const timer = (callback: () => void, delayMs: number) => {
+    const handle = setTimeout(callback, delayMs);
+    return () => clearTimeout(handle);
+  };
   return new Outbox(options, hooks, {
     store: new OutboxStore(self.location.origin),
     publish: (counts, event) => channel.publish(counts, event),
     fetch: (request) => fetch(request),
     now: Date.now,
     random: Math.random,
-    timer: (callback, delayMs) => {
-      const handle = setTimeout(callback, delayMs);
-      return () => clearTimeout(handle);
-    },
+    timer,
     log: createLogger(options.debug),
     origin: self.location.origin,
     online: () => self.navigator.onLine !== false,
@@ -52,7 +53,7 @@ export function createOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks 
     sync: (self.registration as { sync?: SyncManagerLike }).sync,
     locks: (self.navigator as { locks?: LockManager }).locks,
     storage: storageState,
-    askPages,
+    askPages: (write) => askPages(write, timer),
     ...deps,
   });
 }

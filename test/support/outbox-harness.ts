@@ -20,9 +20,9 @@ export class FakeClock {
     this.#timers.push(timer);
     return () => void (this.#timers = this.#timers.filter((t) => t !== timer));
   };
-  /** When the next timer is due, if any. */
+  /** When the next timer is due; undefined when none is set (never Infinity, which would move the clock there). */
   get next(): number | undefined {
-    return Math.min(...this.#timers.map((t) => t.at).filter(Number.isFinite)) ?? undefined;
+    return this.#timers.length === 0 ? undefined : Math.min(...this.#timers.map((t) => t.at));
   }
   /** Moves the clock on and fires every timer that falls due, in order. */
   advance(ms: number): void {
