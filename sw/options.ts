@@ -24,7 +24,7 @@ export interface OutboxOptions {
   include: string[];
   /** Paths left alone even when `include` matches them; same syntax. @default [] */
   exclude: string[];
-  /** Methods handled: any of POST, PUT, PATCH, DELETE. @default all four */
+  /** Methods handled: any of POST, PUT, PATCH, DELETE; no others are allowed. @default all four */
   methods: WriteMethod[];
   /**
    * Other origins whose writes also go through the outbox, as `scheme://host[:port]`
@@ -50,7 +50,10 @@ export interface OutboxOptions {
    * so far. The delay is drawn uniformly below it (full jitter). @default 1_000 (ms)
    */
   retryBaseMs: number;
-  /** Largest retry delay ceiling, unless the server's Retry-After asks for more. @default 60_000 (ms) */
+  /**
+   * Largest retry delay ceiling. A server's `Retry-After` (in seconds or as an HTTP-date)
+   * replaces the backoff, even when it asks for longer. @default 60_000 (ms)
+   */
   retryMaxMs: number;
   /**
    * How many retryable answers (408, 425, 429, 5xx) a write may get before it becomes a
@@ -59,11 +62,11 @@ export interface OutboxOptions {
    * @default 10
    */
   maxAttempts: number;
-  /** Age after which an undelivered write becomes a dead letter. @default 604_800_000 (7 days) */
+  /** Age after which an undelivered write becomes a dead letter (checked when it reaches the head of its lane). @default 604_800_000 (7 days) */
   maxAgeMs: number;
   /**
-   * How many lanes may send at once. Writes of one lane always go one at a time, in
-   * order; writes say which lane they are in with an `Outbox-Lane` header (or the
+   * How many lanes may send at once (6 is what HTTP/1.1 browsers allow one host). Writes
+   * of one lane always go one at a time, in order; writes say which lane they are in with an `Outbox-Lane` header (or the
    * `lane` hook of createOutbox). @default 6
    */
   concurrency: number;
@@ -76,7 +79,8 @@ export interface OutboxOptions {
   shell: string[];
   /**
    * GET paths whose answers are kept as they pass and served from the cache when the
-   * network fails (same syntax as `include`), so that the app shows its data offline.
+   * network fails (same syntax as `include`), so that the app shows its data offline, with
+   * this user's waiting writes applied to JSON answers.
    * Such an answer has the header `Outbox-From-Cache: ?1`; every cached copy has
    * `Outbox-Cached-At`. @default [] (no read is ever cached)
    */
@@ -95,7 +99,8 @@ export interface OutboxOptions {
    */
   readsMaxAgeMs: number;
   /**
-   * HTML form posts (POST navigations to `include`d paths) go through the outbox too: kept,
+   * HTML form posts (POST navigations to `include`d paths, urlencoded or multipart, files
+   * included) go through the outbox too: kept,
    * stamped and sent like any write. Online the form's own answer is shown; when it cannot
    * be sent, the person gets a page saying the form was saved on this device. @default false
    */
@@ -182,7 +187,7 @@ export interface OutboxOptions {
    * URL. The real URL is read from `Location` first. @default undefined (none)
    */
   urlMember: string | undefined;
-  /** Logs every step to the console, prefixed `[sw-outbox]`. @default false */
+  /** Logs every step to the worker's console, prefixed `[sw-outbox]`; nothing is printed otherwise. @default false */
   debug: boolean;
 }
 

@@ -1,0 +1,55 @@
+/**
+ * Writes the options table of docs/guide/options.md from the one place options are
+ * documented: the JSDoc of `OutboxOptions` in sw/options.ts, each with its `@default`.
+ * `--check` only compares, and fails when the guide is out of date (npm test runs it), so
+ * the reference cannot drift from the code. Why not TypeDoc: decision 0028.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import ts from 'typescript';
+
+const SOURCE = new URL('../sw/options.ts', import.meta.url);
+const GUIDE = new URL('../docs/guide/options.md', import.meta.url);
+const START = '<!-- options table: generated from sw/options.ts by `npm run docs:options`; edit the JSDoc there -->';
+const END = '<!-- end of the options table -->';
+
+/** One row per option, in the order the interface declares them. */
+export function optionsTable(code: string): string {
+  const file = ts.createSourceFile('options.ts', code, ts.ScriptTarget.Latest, true);
+  const options = file.statements.find((node): node is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(node) && node.name.text === 'OutboxOptions');
+  if (!options) throw new Error('sw/options.ts has no interface OutboxOptions');
+  const rows = options.members.filter(ts.isPropertySignature).map((member) => {
+    const name = member.name.getText(file);
+    const doc = ts.getJSDocCommentsAndTags(member).find(ts.isJSDoc);
+    const fallback = doc?.tags?.find((tag) => tag.tagName.text === 'default');
+    if (!doc?.comment || !fallback) throw new Error(`sw/options.ts: option "${name}" needs a JSDoc comment with a @default`);
+    return `| \`${name}\` | ${cell(ts.getTextOfJSDocComment(fallback.comment) ?? '')} | ${cell(ts.getTextOfJSDocComment(doc.comment) ?? '')} |`;
+  });
+  return ['| option | default | what it does |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+function cell(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
+}
+
+/** The guide with its table replaced by `table`. */
+export function withTable(guide: string, table: string): string {
+  const start = guide.indexOf(START);
+  const end = guide.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`docs/guide/options.md lacks the markers around its table:\n${START}\n${END}`);
+  return `${guide.slice(0, start + START.length)}\n\n${table}\n\n${guide.slice(end)}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const guide = readFileSync(GUIDE, 'utf8');
+  const updated = withTable(guide, optionsTable(readFileSync(SOURCE, 'utf8')));
+  if (process.argv.includes('--check')) {
+    if (updated !== guide) {
+      console.error('docs/guide/options.md is out of date with the JSDoc of sw/options.ts: run npm run docs:options, and commit the guide.');
+      process.exit(1);
+    }
+    console.log('docs/guide/options.md matches sw/options.ts');
+  } else {
+    writeFileSync(GUIDE, updated);
+    console.log('wrote the options table of docs/guide/options.md');
+  }
+}
