@@ -139,7 +139,7 @@ export class OutboxClient {
    */
   async snapshot({ limit = DEFAULT_SNAPSHOT_LIMIT }: { limit?: number } = {}): Promise<Snapshot> {
     if (!Number.isInteger(limit) || limit < 1) throw new OutboxError('invalid-option', `sw-outbox: snapshot limit ${String(limit)} is not a whole number of 1 or more.`);
-    return this.#send('snapshot', { limit });
+    return (await this.#send('snapshot', { limit })).snapshot;
   }
 
   /**
@@ -149,7 +149,7 @@ export class OutboxClient {
    */
   async pending({ limit = DEFAULT_SNAPSHOT_LIMIT, bodies = false }: { limit?: number; bodies?: boolean } = {}): Promise<PendingWrite[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new OutboxError('invalid-option', `sw-outbox: pending limit ${String(limit)} is not a whole number of 1 or more.`);
-    return this.#send('pending', { limit, bodies });
+    return (await this.#send('pending', { limit, bodies })).pending;
   }
 
   /**
@@ -189,7 +189,7 @@ export class OutboxClient {
    * that sends it is over.
    */
   async retry(id: number): Promise<EntryMeta> {
-    return this.#send('retry', { id });
+    return (await this.#send('retry', { id })).entry;
   }
 
   /**
@@ -202,7 +202,7 @@ export class OutboxClient {
 
   /** This page's client id, as entries' `madeBy` names the page that made them. */
   async pageId(): Promise<string> {
-    this.#pageId ??= this.#send('whoami', {});
+    this.#pageId ??= this.#send('whoami', {}).then((reply) => reply.page);
     return this.#pageId.catch((error: unknown) => {
       this.#pageId = undefined;
       throw error;
@@ -220,7 +220,7 @@ export class OutboxClient {
    * the URL) and the entry.
    */
   async conflict(id: number): Promise<ConflictDetails> {
-    return this.#send('conflict', { id });
+    return (await this.#send('conflict', { id })).conflict;
   }
 
   /**
@@ -231,7 +231,7 @@ export class OutboxClient {
    * that sends it is over.
    */
   async resolve(id: number, resolution: Resolution): Promise<EntryMeta | undefined> {
-    return this.#send('resolve', { id, resolution });
+    return (await this.#send('resolve', { id, resolution })).entry;
   }
 
   /**
@@ -302,7 +302,7 @@ export class OutboxClient {
    */
   async signOut({ pending = 'keep', timeoutMs = 10_000 }: { pending?: SignOutPending; timeoutMs?: number } = {}): Promise<SignOutResult> {
     if (!['keep', 'flush', 'purge'].includes(pending)) throw new OutboxError('invalid-option', `sw-outbox: signOut({ pending: ${JSON.stringify(pending)} }): use "keep", "flush" or "purge".`);
-    return this.#send('sign-out', { pending, timeoutMs });
+    return (await this.#send('sign-out', { pending, timeoutMs })).signedOut;
   }
 
   /** Deletes a dead letter for good. */
@@ -365,7 +365,7 @@ export class OutboxClient {
    * command at once, then replies when it is done (a replay may take long): a worker that
    * does not acknowledge within `ackTimeoutMs` is not there or speaks no protocol of ours.
    */
-  async #send<T extends CommandType>(type: T, args: Commands[T]['args']): Promise<Commands[T]['value']> {
+  async #send<T extends CommandType>(type: T, args: Commands[T]['args']): Promise<Commands[T]['reply']> {
     if (this.#workerVersion !== undefined) throw mismatch(this.#workerVersion);
     const worker = await this.#worker(type);
     const { port1, port2 } = new MessageChannel();
@@ -383,7 +383,7 @@ export class OutboxClient {
         worker.postMessage({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, type, ...args }, [port2]);
       });
       if (!answer.ok) throw new OutboxError(answer.error.code, answer.error.message);
-      return answer.value;
+      return answer;
     } finally {
       clearTimeout(timer);
       port1.close();

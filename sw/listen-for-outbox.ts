@@ -36,37 +36,47 @@ export function listenForOutbox(outbox: Outbox): void {
 }
 
 /** What each command does: typed by the command map, so that a reply carries what its command promises. */
-const HANDLERS: { [T in CommandType]: (outbox: Outbox, command: Command<T>, page: string | undefined) => Promise<Commands[T]['value']> | Commands[T]['value'] } = {
-  replay: (outbox, { force }) => outbox.replay(force ? 'page' : 'timer'),
-  snapshot: (outbox, { limit }) => outbox.snapshot(limit ?? DEFAULT_SNAPSHOT_LIMIT),
-  pending: (outbox, { limit, bodies }, page) => outbox.pending(limit, bodies, page),
-  retry: (outbox, { id }) => outbox.retry(id),
-  discard: (outbox, { id }) => outbox.discard(id),
-  cancel: (outbox, { id }) => outbox.cancel(id),
-  conflict: (outbox, { id }) => outbox.conflict(id),
-  resolve: (outbox, { id, resolution }) => outbox.resolve(id, resolution),
-  'sign-in': (outbox, { user }) => outbox.signIn(user),
-  'sign-out': (outbox, { pending, timeoutMs }) => outbox.signOut(pending, timeoutMs),
-  'credentials-changed': (outbox) => outbox.credentialsChanged(),
-  'credentials-offered': (outbox) => outbox.credentialsOffered(),
-  'keep-reads': (outbox, { urls }) => outbox.keepReads(urls),
+type Handler<T extends CommandType> = (outbox: Outbox, command: Command<T>, page: string | undefined) => Promise<Commands[T]['reply']>;
+/** A reply that carries nothing but `ok`, once `work` is done. */
+const done = async (work: unknown): Promise<object> => {
+  await work;
+  return {};
+};
+const HANDLERS: { [T in CommandType]: Handler<T> } = {
+  replay: (outbox, { force }) => done(outbox.replay(force ? 'page' : 'timer')),
+  snapshot: async (outbox, { limit }) => ({ snapshot: await outbox.snapshot(limit ?? DEFAULT_SNAPSHOT_LIMIT) }),
+  pending: async (outbox, { limit, bodies }, page) => ({ pending: await outbox.pending(limit, bodies, page) }),
+  retry: async (outbox, { id }) => ({ entry: await outbox.retry(id) }),
+  discard: (outbox, { id }) => done(outbox.discard(id)),
+  cancel: (outbox, { id }) => done(outbox.cancel(id)),
+  conflict: async (outbox, { id }) => ({ conflict: await outbox.conflict(id) }),
+  resolve: async (outbox, { id, resolution }) => {
+    const entry = await outbox.resolve(id, resolution);
+    return entry ? { entry } : {};
+  },
+  'sign-in': (outbox, { user }) => done(outbox.signIn(user)),
+  'sign-out': async (outbox, { pending, timeoutMs }) => ({ signedOut: await outbox.signOut(pending, timeoutMs) }),
+  'credentials-changed': (outbox) => done(outbox.credentialsChanged()),
+  'credentials-offered': (outbox) => done(outbox.credentialsOffered()),
+  'keep-reads': (outbox, { urls }) => done(outbox.keepReads(urls)),
   claim: async (outbox) => {
     await self.clients.claim();
     // A page the worker did not see open (a hard reload): as for any page opening.
     outbox.pageOpened();
+    return {};
   },
-  whoami: (_outbox, _command, page) => {
+  whoami: async (_outbox, _command, page) => {
     if (page === undefined) throw new OutboxError('worker-error', 'sw-outbox: the message came from no window client.');
-    return page;
+    return { page };
   },
 };
 
 /** Carries out a page's command; every failure comes back as a code and a message. */
 export async function runCommand<T extends CommandType>(outbox: Outbox, command: Command<T>, page?: string): Promise<CommandReply<T>> {
   try {
-    const handler = HANDLERS[command.type] as ((outbox: Outbox, command: Command<T>, page: string | undefined) => Promise<Commands[T]['value']> | Commands[T]['value']) | undefined;
+    const handler: Handler<T> | undefined = HANDLERS[command.type as T];
     if (!handler) throw new OutboxError('worker-error', `sw-outbox: no command "${String(command.type)}" in this worker's protocol version.`);
-    return { ok: true, value: await handler(outbox, command, page) };
+    return { ok: true, ...(await handler(outbox, command, page)) };
   } catch (error) {
     const code = error instanceof OutboxError ? error.code : 'worker-error';
     return { ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } };

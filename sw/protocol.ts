@@ -290,37 +290,39 @@ export interface PendingWrite extends EntryMeta {
 export const DEFAULT_SNAPSHOT_LIMIT = 50;
 
 /**
- * The commands a page may send the worker: each one's arguments, and the value its reply
- * carries. The page helper's sender and the worker's dispatcher are both typed by it.
+ * The commands a page may send the worker: each one's arguments, and what its reply
+ * carries beside `ok: true`. The page helper's sender and the worker's dispatcher are both
+ * typed by it. The replies' member names are those of protocol version 2 since its start,
+ * so that a page and a worker of releases that both speak it understand each other.
  */
 export interface Commands {
   /** `force`: the page has reason to think the network is back (online, visible, user). */
-  replay: { args: { force: boolean }; value: void };
-  snapshot: { args: { limit: number }; value: Snapshot };
+  replay: { args: { force: boolean }; reply: object };
+  snapshot: { args: { limit: number }; reply: { snapshot: Snapshot } };
   /** The first `limit` waiting writes in order, with their bodies if asked. */
-  pending: { args: { limit: number; bodies: boolean }; value: PendingWrite[] };
+  pending: { args: { limit: number; bodies: boolean }; reply: { pending: PendingWrite[] } };
   /** A dead letter sent again: the entry, waiting again. */
-  retry: { args: { id: number }; value: EntryMeta };
-  discard: { args: { id: number }; value: void };
-  cancel: { args: { id: number }; value: void };
+  retry: { args: { id: number }; reply: { entry: EntryMeta } };
+  discard: { args: { id: number }; reply: object };
+  cancel: { args: { id: number }; reply: object };
   /** A conflict's mine, theirs and entry, for the page to show. */
-  conflict: { args: { id: number }; value: ConflictDetails };
-  /** The entry, waiting again; undefined when the resolution dropped it (`keep: 'theirs'`). */
-  resolve: { args: { id: number; resolution: Resolution }; value: EntryMeta | undefined };
+  conflict: { args: { id: number }; reply: { conflict: ConflictDetails } };
+  /** The entry, waiting again; none when the resolution dropped it (`keep: 'theirs'`). */
+  resolve: { args: { id: number; resolution: Resolution }; reply: { entry?: EntryMeta } };
   /** Credentials changed (a sign-in, a refreshed token): writes waiting for them are sent again. */
-  'credentials-changed': { args: object; value: void };
+  'credentials-changed': { args: object; reply: object };
   /** This page can give credentials now (it registered onCredentials): writes waiting for them are sent again, asking it. */
-  'credentials-offered': { args: object; value: void };
+  'credentials-offered': { args: object; reply: object };
   /** From now on, writes are this user's, and only this user's waiting writes are sent and shown. */
-  'sign-in': { args: { user: string }; value: void };
+  'sign-in': { args: { user: string }; reply: object };
   /** No user from now on; the signed-out user's waiting writes are kept, sent first, or erased. */
-  'sign-out': { args: { pending: SignOutPending; timeoutMs: number }; value: SignOutResult };
+  'sign-out': { args: { pending: SignOutPending; timeoutMs: number }; reply: { signedOut: SignOutResult } };
   /** Take control of the pages in scope that have none (a hard reload leaves a page without). */
-  claim: { args: object; value: void };
+  claim: { args: object; reply: object };
   /** Reads the page made before the worker controlled it: those under `reads` are fetched into the cache (a first visit). */
-  'keep-reads': { args: { urls: string[] }; value: void };
+  'keep-reads': { args: { urls: string[] }; reply: object };
   /** The asking page's own client id, to tell its writes (`madeBy`) from other tabs'. */
-  whoami: { args: object; value: string };
+  whoami: { args: object; reply: { page: string } };
 }
 
 export type CommandType = keyof Commands;
@@ -328,8 +330,8 @@ export type CommandType = keyof Commands;
 /** A command as posted (with a MessagePort for the reply). */
 export type Command<T extends CommandType = CommandType> = T extends CommandType ? { protocol: typeof PROTOCOL_NAME; version: typeof PROTOCOL_VERSION; type: T } & Commands[T]['args'] : never;
 
-/** A command's reply: its value, or an error with one of the codes apps branch on. */
-export type CommandReply<T extends CommandType = CommandType> = { ok: true; value: Commands[T]['value'] } | { ok: false; error: { code: OutboxErrorCode; message: string } };
+/** A command's reply: what it carries, or an error with one of the codes apps branch on. */
+export type CommandReply<T extends CommandType = CommandType> = ({ ok: true } & Commands[T]['reply']) | { ok: false; error: { code: OutboxErrorCode; message: string } };
 
 /**
  * The worker's request to a page for the credential headers of a write about to be sent
