@@ -1,4 +1,5 @@
-import { toOptionsQuery, type OutboxOptionsInput } from '../sw/options.js';
+import type { OutboxOptionsInput } from '../sw/options.js';
+import { toOptionsQuery } from '../sw/options-query.js';
 import { OutboxError } from '../sw/outbox-error.js';
 import { OutboxClient } from './outbox-client.js';
 

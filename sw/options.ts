@@ -10,8 +10,6 @@ export const DEFAULT_MAX_ATTEMPTS = 10;
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 /** What HTTP/1.1 browsers allow one host: more lanes at once would only queue in the browser. */
 export const DEFAULT_CONCURRENCY = 6;
-/** Marks a worker URL's query parameter as the outbox's in a host worker: `?v=2&outbox.include=/api/`. */
-export const QUERY_PREFIX = 'outbox.';
 
 /** How the outbox is configured. Every field is optional; the defaults suit most apps. */
 export interface OutboxOptions {
@@ -226,9 +224,10 @@ const DEFAULTS: OutboxOptions = {
   debug: false,
 };
 
-type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
+/** What an option's value is, for checking it and reading it from a query string. */
+export type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
 
-const KINDS: Record<keyof OutboxOptions, Kind> = {
+export const KINDS: Record<keyof OutboxOptions, Kind> = {
   include: 'paths',
   exclude: 'paths',
   methods: 'methods',
@@ -261,9 +260,9 @@ const KINDS: Record<keyof OutboxOptions, Kind> = {
   debug: 'flag',
 };
 
-const NAMES = Object.keys(KINDS) as (keyof OutboxOptions)[];
+export const NAMES = Object.keys(KINDS) as (keyof OutboxOptions)[];
 
-function isOptionName(name: string): name is keyof OutboxOptions {
+export function isOptionName(name: string): name is keyof OutboxOptions {
   return Object.hasOwn(KINDS, name);
 }
 
@@ -375,72 +374,4 @@ function stringList(name: string, value: unknown): string[] {
     throw invalid(name, `is ${JSON.stringify(value)}`, 'Give a list of strings.');
   }
   return value;
-}
-
-/**
- * Reads options from a worker script's query string, the zero-build way to configure
- * the drop-in worker: `/outbox-sw.js?include=/api/&timeoutMs=5000&debug`.
- * Lists are comma-separated or repeated (`include=/a/,/b/` or `include=/a/&include=/b/`).
- *
- * A worker that imports the outbox has query parameters of its own (`/sw.js?v=2`): those
- * are never an error. A parameter is the outbox's when it is named `outbox.<option>`, or
- * plainly `<option>` when no parameter carries the prefix. An `outbox.` name that is no
- * option is an error, so a typo is caught where the prefix says it was meant for us.
- */
-export function parseOptionsQuery(search: string): OutboxOptionsInput {
-  const params = new URLSearchParams(search);
-  const prefixed = [...params.keys()].some((name) => name.startsWith(QUERY_PREFIX));
-  const input: Record<string, unknown> = {};
-  for (const key of new Set(params.keys())) {
-    const name = prefixed ? (key.startsWith(QUERY_PREFIX) ? key.slice(QUERY_PREFIX.length) : undefined) : key;
-    if (name === undefined) continue; // the host's own
-    if (!isOptionName(name)) {
-      if (!prefixed) continue; // the host's own, in a worker that uses plain names
-      throw new OutboxError('unknown-option', `sw-outbox has no option "${name}" (in the worker's query string, as "${key}"). Known options: ${NAMES.join(', ')}.`);
-    }
-    const values = params.getAll(key);
-    const last = values[values.length - 1] ?? '';
-    switch (KINDS[name]) {
-      case 'paths':
-      case 'headers':
-      case 'methods':
-      case 'origins':
-        input[name] = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);
-        break;
-      case 'ms':
-      case 'count':
-        input[name] = /^\d+$/.test(last) ? Number(last) : last;
-        break;
-      case 'flag':
-        input[name] = last === '' || last === '1' || last === 'true' ? true : last === '0' || last === 'false' ? false : last;
-        break;
-      case 'whenQueued':
-      case 'readStrategy':
-      case 'member':
-      case 'path':
-        input[name] = last;
-        break;
-    }
-  }
-  return input;
-}
-
-/** The query parameters that are not the outbox's: a host worker's own. */
-export function hostQueryParameters(search: string): string[] {
-  const params = new URLSearchParams(search);
-  const prefixed = [...params.keys()].some((name) => name.startsWith(QUERY_PREFIX));
-  return [...new Set(params.keys())].filter((key) => (prefixed ? !key.startsWith(QUERY_PREFIX) : !isOptionName(key)));
-}
-
-/** Writes options as a query string that {@link parseOptionsQuery} reads back. */
-export function toOptionsQuery(input: OutboxOptionsInput): string {
-  resolveOptions(input);
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    // An empty list is said as an empty value (`signInPaths=`), or it would read as the default.
-    if (Array.isArray(value)) value.length === 0 ? params.set(name, '') : value.forEach((item) => params.append(name, String(item)));
-    else params.set(name, String(value));
-  }
-  return params.toString();
 }

@@ -5,7 +5,7 @@
  * (`/sw.js?v=2&outbox.include=/api/`).
  */
 import { installOutbox } from './install.js';
-import { hostQueryParameters, parseOptionsQuery, QUERY_PREFIX } from './options.js';
+import { hostQueryParameters, parseOptionsQuery, QUERY_PREFIX } from './options-query.js';
 import { OutboxError } from './outbox-error.js';
 import { CHANNEL_NAME, PROTOCOL_NAME, PROTOCOL_VERSION, type ConfigErrorMessage } from './protocol.js';
 

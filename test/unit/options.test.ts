@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OutboxError } from '../../sw/outbox-error.js';
-import { hostQueryParameters, parseOptionsQuery, resolveOptions, toOptionsQuery, type OutboxOptionsInput } from '../../sw/options.js';
+import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
+import { hostQueryParameters, parseOptionsQuery, toOptionsQuery } from '../../sw/options-query.js';
 
 const fails = (fn: () => unknown, code: string, mention: string) =>
   assert.throws(fn, (error: unknown) => {
