@@ -1,4 +1,4 @@
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
 import type { Snapshot } from '../../sw/protocol.js';
 import type { Json } from '../../contract/json-merge.js';
@@ -28,13 +28,15 @@ test('conflict policies on their own paths, on a server that only refuses: merge
   changeOnServer(server, '/api/docs/1', { days: 5 });
   changeOnServer(server, '/api/presence/1', { at: 'away' });
   changeOnServer(server, '/api/drafts/1', { text: 'theirs' });
+  const settled = await logged(page);
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
 
   await expect.poll(() => server.documents.get('/api/drafts/1')!.body).toEqual({ text: 'mine' });
   expect(server.documents.get('/api/docs/1')!.body).toEqual({ title: 'Trip', place: 'Bergen', days: 5 });
   expect(server.documents.get('/api/presence/1')!.body).toEqual({ at: 'away' });
-  await expect.poll(async () => (await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(page, settled, 'drained');
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
   const resolved = await page.evaluate(() => window.statusLog.flatMap((message) => (message.type === 'resolved' ? [[new URL(message.entry.url).pathname, message.how]] : [])));
   expect(resolved).toEqual([['/api/docs/1', 'merged'], ['/api/presence/1', 'theirs'], ['/api/drafts/1', 'mine']]);
   // Each merged or kept write went once more, against the version the server had then.
@@ -45,9 +47,11 @@ test('conflict policies on their own paths, on a server that only refuses: merge
   await context.setOffline(true);
   await write(page, 'PUT', '/api/docs/1', { title: 'Trip', place: 'Tromsø', days: 5 }, { 'If-Match': `"${server.documents.get('/api/docs/1')!.version}"` });
   changeOnServer(server, '/api/docs/1', { place: 'Ålesund' });
+  const clash = await logged(page);
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(async () => (await snapshot(page)).counts.conflicts).toBe(1);
+  await statusSince(page, clash, 'conflict');
+  expect((await snapshot(page)).counts.conflicts).toBe(1);
   const [conflict] = (await snapshot(page)).conflicts;
   const details = await page.evaluate((id) => window.outbox.conflict(id), conflict!.id);
   expect([details.base, details.ours, details.theirs]).toEqual([{ title: 'Trip', place: 'Bergen', days: 5 }, { title: 'Trip', place: 'Tromsø', days: 5 }, { title: 'Trip', place: 'Ålesund', days: 5 }]);

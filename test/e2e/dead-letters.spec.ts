@@ -1,4 +1,4 @@
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import type { QueuedBody, Snapshot } from '../../sw/protocol.js';
 import type { Page } from '@playwright/test';
@@ -18,7 +18,8 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   await server.waitForCommits(2);
   expect(server.commits.map((commit) => commit.key)).toEqual([keys[0], keys[2]]);
 
-  await expect.poll(() => snapshot(page).then((s) => s.counts)).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
+  await statusSince(page, 0, 'drained');
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });
   const [dead] = (await snapshot(page)).deadLetters;
   expect(dead).toMatchObject({ id: queued[1]!.id, method: 'POST', url: `${server.url}/api/items`, state: 'dead', lastStatus: 400, deadReason: 'HTTP 400' });
 
@@ -39,8 +40,10 @@ test('a 400 on the 2nd of 3 queued writes: the 1st and 3rd commit, the 2nd is a 
   await context.setOffline(true);
   await write(page, 'POST', '/api/items', { i: 4 });
   server.fail({ kind: 'status', status: 422 });
+  const mark = await logged(page);
   await goOnline(context);
-  await expect.poll(() => snapshot(page).then((s) => s.deadLetters.length)).toBe(1);
+  await statusSince(page, mark, 'dead-lettered');
+  expect((await snapshot(page)).deadLetters).toHaveLength(1);
   const [unwanted] = (await snapshot(page)).deadLetters;
   await page.evaluate((id) => window.outbox.discard(id), unwanted!.id);
   expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });

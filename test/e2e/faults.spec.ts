@@ -1,4 +1,4 @@
-import { expect, openApp, statusTypes, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
+import { expect, openApp, statusSince, statusTypes, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 import { goOnline } from '../support/online.js';
@@ -16,7 +16,8 @@ test('a slow server that commits after the outbox gave up on the attempt: no wri
   for (let i = 1; i <= 4; i++) server.fail({ kind: 'slow-commit', delayMs: 2_500 }, TestServer.bodyHas('i', i));
   await goOnline(context);
   await server.waitForCommits(4, 60_000);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts)), { timeout: 20_000 }).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(page, 0, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 
   expect(bodies(server)).toEqual([1, 2, 3, 4]);
   expect(server.commits.map((commit) => commit.key)).toEqual(queued.map((body) => body.idempotencyKey));

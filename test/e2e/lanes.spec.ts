@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import type { Snapshot, StatusMessage } from '../../sw/protocol.js';
 
@@ -15,8 +15,10 @@ test('order holds within a lane while another lane goes on: a held write holds b
   server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
   await startWrite(page, '/api/items', { n: 'a1' }, inLane('a'));
   await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('n', 'a1')), 'a1 to arrive');
+  const mark = await logged(page);
   await startWrite(page, '/api/items', { n: 'a2' }, inLane('a'));
-  await expect.poll(() => snapshot(page).then((s) => s.lanes.find((lane) => lane.lane === 'a')?.waiting)).toBe(2);
+  await statusSince(page, mark, 'queued');
+  expect((await snapshot(page)).lanes.find((lane) => lane.lane === 'a')?.waiting).toBe(2);
 
   // Lane b does not wait for lane a.
   expect((await write(page, 'POST', '/api/items', { n: 'b1' }, inLane('b'))).status).toBe(201);

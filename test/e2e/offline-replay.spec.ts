@@ -1,4 +1,4 @@
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import type { QueuedBody } from '../../sw/protocol.js';
 import { goOnline } from '../support/online.js';
 
@@ -25,12 +25,14 @@ test('20 writes made offline reach the server exactly once, in order, after reco
   expect(server.commits.map((commit) => commit.key)).toEqual(bodies.map((body) => body.outbox.idempotencyKey));
   expect(server.commits.map((commit) => commit.seq)).toEqual(bodies.map((body) => body.outbox.id));
   expect(server.arrivals).toHaveLength(20);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(page, 0, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test("a write whose answer is lost after the server applied it is applied once", async ({ context, server }) => {
   const page = await openApp(context, server);
   server.fail({ kind: 'lose-response' });
+  const mark = await logged(page);
 
   const answer = await write(page, 'POST', '/api/items', { lost: true });
   expect(answer.status).toBe(202); // the outbox could not know it was applied
@@ -38,7 +40,8 @@ test("a write whose answer is lost after the server applied it is applied once",
 
   await page.evaluate(() => window.outbox.replay());
   await server.waitFor(() => server.arrivalsFor(idempotencyKey).length === 2, 'the replay');
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
+  await statusSince(page, mark, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
   expect(server.commitsFor(idempotencyKey)).toHaveLength(1);
   expect(server.arrivalsFor(idempotencyKey)).toHaveLength(2);
 });
@@ -72,11 +75,13 @@ test('whenQueued=reject makes the page fetch fail like a network error, and keep
 test('an attempt that outlasts timeoutMs gets the queued answer and is replayed with the same key', async ({ context, server }) => {
   const page = await openApp(context, server, { timeoutMs: 1_000 });
   server.fail({ kind: 'hold' });
+  const mark = await logged(page);
   const answer = await write(page, 'POST', '/api/items', { slow: true });
   expect(answer.status).toBe(202);
   const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
+  await statusSince(page, mark, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
   expect(server.commitsFor(idempotencyKey)).toHaveLength(1);
   expect(server.arrivalsFor(idempotencyKey).length).toBeGreaterThanOrEqual(2);
 });

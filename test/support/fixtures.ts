@@ -82,6 +82,37 @@ export function statusTypes(page: Page): Promise<string[]> {
   return page.evaluate(() => window.statusLog.map((message) => message.type));
 }
 
+/** How many status messages the page has logged so far: a mark to wait from. */
+export function logged(page: Page): Promise<number> {
+  return page.evaluate(() => window.statusLog.length);
+}
+
+/**
+ * Resolves once the page has a status message of this type, logged since `mark`: found in
+ * its log, or awaited on its own subscription. No polling: the page hears the worker's
+ * messages as they come.
+ */
+export async function statusSince(page: Page, mark: number, type: StatusMessage['type'], timeoutMs = 20_000): Promise<void> {
+  await page.evaluate(
+    ({ mark, type, timeoutMs }) => {
+      if (window.statusLog.slice(mark).some((message) => message.type === type)) return;
+      return new Promise<void>((resolve, reject) => {
+        const stop = window.outbox.subscribe((message) => {
+          if (message.type !== type) return;
+          clearTimeout(timer);
+          stop();
+          resolve();
+        });
+        const timer = setTimeout(() => {
+          stop();
+          reject(new Error(`no "${type}" status message within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+    },
+    { mark, type, timeoutMs },
+  );
+}
+
 /**
  * Makes five writes offline, reconnects, and stops the worker while the 3rd is being sent
  * (the server holds its answer): a worker killed in the middle of a replay.

@@ -83,7 +83,36 @@ const statusTypes = (page: EnginePage) => page.run<string[]>('return window.stat
 const items = (server: TestServer) => server.commits.map((commit) => (JSON.parse(commit.body) as { i: number }).i);
 const names = (records: { body: string }[]) => records.map((record) => (JSON.parse(record.body) as { n: string }).n);
 
-/** Resolves once `read()` gives `expected`; the page has no event for these, so it asks every 100 ms. */
+/** How many status messages the page has logged so far: a mark to wait from. */
+const logged = (page: EnginePage) => page.run<number>('return window.statusLog.length;');
+
+/**
+ * Resolves once the page has a status message, logged since `mark`, for which `test`
+ * (page-side JavaScript of `message`) holds: found in its log, or awaited on its own
+ * subscription. No polling: the page hears the worker's messages as they come.
+ */
+async function statusSince(page: EnginePage, mark: number, test: string, what: string, timeoutMs = 20_000): Promise<void> {
+  await page.run(`
+    const test = (message) => ${test};
+    if (window.statusLog.slice(${mark}).some(test)) return true;
+    return await new Promise((resolve, reject) => {
+      const stop = window.outbox.subscribe((message) => {
+        if (!test(message)) return;
+        clearTimeout(timer);
+        stop();
+        resolve(true);
+      });
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(${JSON.stringify(`timed out waiting for ${what}`)}));
+      }, ${timeoutMs});
+    });`);
+}
+
+const DRAINED = "message.type === 'drained'";
+const NEEDS_AUTH = "message.type === 'needs-auth'";
+
+/** Resolves once `read()` gives `expected`, asking every 100 ms: for what no page event says (caches, navigations). */
 async function until<T>(read: () => Promise<T>, expected: T, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let actual = await read();
@@ -146,10 +175,12 @@ export function defineOutboxCases(engine: Engine): void {
     test('writes made while the server refuses connections reach it once and in order when it is back, with the page left open and idle', () =>
       withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
         const queued = await writeDuringOutage(page, server, 5);
+        const mark = await logged(page);
         await server.listen();
         await server.waitForCommits(5);
         assertDeliveredOnceInOrder(server, queued);
-        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 0, conflicts: 0 }, 'an empty outbox');
+        await statusSince(page, mark, DRAINED, 'an empty outbox');
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
       }));
 
     test('the next write that succeeds sends the queued writes before it', () =>
@@ -180,11 +211,13 @@ export function defineOutboxCases(engine: Engine): void {
     test('a write whose response was lost after commit is applied once', () =>
       withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
         server.fail({ kind: 'lose-response' });
+        const mark = await logged(page);
         const answer = await write(page, 'POST', '/api/items', { lost: true });
         assert.equal(answer.status, 202); // the outbox cannot know the server applied it
         const { idempotencyKey } = (JSON.parse(answer.text) as QueuedBody).outbox;
         await server.waitFor(() => server.arrivalsFor(idempotencyKey).length === 2, 'the replay');
-        await until(() => snapshot(page).then((s) => s.counts.pending), 0, 'the replay to settle');
+        await statusSince(page, mark, DRAINED, 'the replay to settle');
+        assert.equal((await snapshot(page)).counts.pending, 0);
         assert.equal(server.commitsFor(idempotencyKey).length, 1);
       }));
 
@@ -209,7 +242,7 @@ export function defineOutboxCases(engine: Engine): void {
         await writeDuringOutage(page, server, 1);
         await server.listen();
         await server.waitForCommits(1);
-        await until(async () => (await statusTypes(page)).includes('drained'), true, 'the drained message');
+        await statusSince(page, 0, DRAINED, 'the drained message');
         const types = await statusTypes(page);
         for (const type of ['queued', 'sending', 'retry-scheduled', 'sent', 'drained']) assert.ok(types.includes(type), `${type} in ${types.join(', ')}`);
         assert.ok(types.indexOf('queued') < types.indexOf('sent') && types.indexOf('sent') < types.lastIndexOf('drained'));
@@ -220,10 +253,12 @@ export function defineOutboxCases(engine: Engine): void {
       withApp(engine, NEAR_TIMERS, async ({ server, page }) => {
         const queued = await writeDuringOutage(page, server, 2);
         server.fail({ kind: 'status', status: 400 }, TestServer.bodyHas('i', 1));
+        const first = await logged(page);
         await server.listen();
         await server.waitForCommits(1);
         assert.deepEqual(items(server), [2]);
-        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1, conflicts: 0 }, 'one dead letter');
+        await statusSince(page, first, DRAINED, 'one dead letter, and the write behind it sent');
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 1, conflicts: 0 });
         const [dead] = (await snapshot(page)).deadLetters;
         assert.equal(dead?.lastStatus, 400);
         assert.equal(dead?.deadReason, 'HTTP 400');
@@ -235,8 +270,10 @@ export function defineOutboxCases(engine: Engine): void {
 
         await writeDuringOutage(page, server, 1);
         server.fail({ kind: 'status', status: 422 });
+        const second = await logged(page);
         await server.listen();
-        await until(() => snapshot(page).then((s) => s.counts), { pending: 0, deadLetters: 1, conflicts: 0 }, 'another dead letter');
+        await statusSince(page, second, DRAINED, 'another dead letter');
+        assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 1, conflicts: 0 });
         const [unwanted] = (await snapshot(page)).deadLetters;
         await page.run(`await window.outbox.discard(${unwanted!.id}); return true;`);
         assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
@@ -271,9 +308,11 @@ export function defineOutboxCases(engine: Engine): void {
         const queued = await writeDuringOutage(page, server, 0);
         for (const i of [1, 2]) queued.push((JSON.parse((await write(page, 'POST', '/api/items', { i }, { Authorization: 'Bearer old-token' })).text) as QueuedBody).outbox);
         server.token = 'fresh-token';
+        const mark = await logged(page);
         await server.listen();
         await page.run('await window.outbox.replay(); return true;');
-        await until(() => snapshot(page).then((s) => s.lanes.map((lane) => lane.state)), ['needs-auth'], 'the lane waiting for credentials');
+        await statusSince(page, mark, NEEDS_AUTH, 'the lane waiting for credentials');
+        assert.deepEqual((await snapshot(page)).lanes.map((lane) => lane.state), ['needs-auth']);
         assert.deepEqual(server.commits, []);
         await page.run("window.outbox.onCredentials(() => ({ Authorization: 'Bearer fresh-token' })); await window.outbox.credentialsChanged(); return true;");
         await server.waitForCommits(2);
@@ -295,12 +334,15 @@ export function defineOutboxCases(engine: Engine): void {
         await page.run("document.cookie = 'session=ana; path=/'; return true;");
         assert.equal((await write(page, 'POST', '/api/items', { i: 1 })).status, 201);
         server.endedSessions.add('ana');
+        // Write 2 meets the sign-in page and waits from then on: its needs-auth message comes now.
+        const mark = await logged(page);
         assert.equal((await write(page, 'POST', '/api/items', { i: 2 })).status, 202, 'kept, not answered with the sign-in page');
         await server.stop();
         for (const i of [3, 4, 5]) assert.equal((await write(page, 'POST', '/api/items', { i })).status, 202);
         await server.listen();
         await page.run('await window.outbox.replay(); return true;');
-        await until(() => snapshot(page).then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])), [['needs-auth', 4]], 'the lane waiting for a session');
+        await statusSince(page, mark, NEEDS_AUTH, 'the lane waiting for a session');
+        assert.deepEqual((await snapshot(page)).lanes.map((lane) => [lane.state, lane.waiting]), [['needs-auth', 4]]);
         assert.deepEqual(items(server), [1]);
         server.endedSessions.delete('ana');
         await browser.open(`${server.url}/?sw=none`); // a page of the app opens: no app code
@@ -332,15 +374,19 @@ export function defineOutboxCases(engine: Engine): void {
         await post(page, 'note', 'one');
         await until(() => where(page), '/notes.html?sent=1 Notes', 'the post/redirect/get');
         server.endedSessions.add('ana');
+        const ended = await logged(app);
         await post(page, 'note', 'two');
         await until(() => where(page), '/login?next=%2Fnotes.html Sign in', 'the sign-in page');
-        await until(() => snapshot(app).then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])), [['needs-auth', 1]], 'the note waiting for a session');
+        await statusSince(app, ended, NEEDS_AUTH, 'the note waiting for a session');
+        assert.deepEqual((await snapshot(app)).lanes.map((lane) => [lane.state, lane.waiting]), [['needs-auth', 1]]);
         assert.deepEqual(notes(), ['one']);
+        const back = await logged(app);
         await post(page, 'user', 'ana');
         await server.waitForCommits(2);
         assert.deepEqual(notes(), ['one', 'two']);
         assert.equal(new Set(server.commits.map((commit) => commit.key)).size, 2);
-        await until(() => snapshot(app).then((s) => s.counts), { pending: 0, deadLetters: 0, conflicts: 0 }, 'nothing left waiting');
+        await statusSince(app, back, DRAINED, 'nothing left waiting');
+        assert.deepEqual((await snapshot(app)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
       } finally {
         await browser.close();
         server.release();
@@ -370,10 +416,12 @@ export function defineOutboxCases(engine: Engine): void {
             await page.run('await window.outbox.replay(false); return true;');
             server.token = FRESH; // the old token expires meanwhile
             if (order === 'refreshed offline') await refresh(page);
+            const mark = await logged(page);
             await server.listen();
             await page.run('await window.outbox.replay(); return true;');
             if (order === '401 first') {
-              await until(() => snapshot(page).then((s) => s.lanes.map((lane) => lane.state)), ['needs-auth'], 'the lane waiting for credentials');
+              await statusSince(page, mark, NEEDS_AUTH, 'the lane waiting for credentials');
+              assert.deepEqual((await snapshot(page)).lanes.map((lane) => lane.state), ['needs-auth']);
               assert.deepEqual(server.commits, []);
               await refresh(page);
               // With a callback only, nothing tells the worker: the person opening the app again does.
@@ -417,8 +465,10 @@ export function defineOutboxCases(engine: Engine): void {
         server.fail({ kind: 'hold' }, TestServer.bodyHas('n', 'a1'));
         await startWrite(page, '/api/items', { n: 'a1' }, inLane('a'));
         await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('n', 'a1')), 'a1 to arrive');
+        const mark = await logged(page);
         await startWrite(page, '/api/items', { n: 'a2' }, inLane('a'));
-        await until(() => snapshot(page).then((s) => s.lanes.find((lane) => lane.lane === 'a')?.waiting), 2, 'a2 stored behind a1');
+        await statusSince(page, mark, "message.type === 'queued' && message.entry.lane === 'a'", 'a2 stored behind a1');
+        assert.equal((await snapshot(page)).lanes.find((lane) => lane.lane === 'a')?.waiting, 2);
         for (const n of ['b1', 'b2']) assert.equal((await write(page, 'POST', '/api/items', { n }, inLane('b'))).status, 201);
         assert.deepEqual(names(server.arrivals), ['a1', 'b1', 'b2']);
         server.release();
