@@ -34,5 +34,8 @@ test('an instance killed in the middle of the storm: nothing is lost; a write it
   const result = await storm({ ...SMALL, fault: 'kill-instance', persistence: 'aof' });
   t.diagnostic(figures(result));
   assert.equal(result.lost, 0, 'every write applied at least once');
-  assert.ok(result.failed > 0, 'the killed instance left requests unanswered');
+  // A request the killed instance held may end as a dropped connection (counted as failed)
+  // or go unfinished when the storm's last request is out: either way its write had no
+  // answer, and was sent again after the storm.
+  assert.ok(result.retried > 0, 'the killed instance left writes without their answer, sent again after the storm');
 });
