@@ -12,19 +12,32 @@ const GUIDE = new URL('../docs/guide/options.md', import.meta.url);
 const START = '<!-- options table: generated from sw/options.ts by `npm run docs:options`; edit the JSDoc there -->';
 const END = '<!-- end of the options table -->';
 
-/** One row per option, in the order the interface declares them. */
+/**
+ * One row per option, in the order the interface declares them; a group's members (an
+ * option whose type is another interface of the file, such as RetryOptions) as
+ * `group.member`, each with its own comment.
+ */
 export function optionsTable(code: string): string {
   const file = ts.createSourceFile('options.ts', code, ts.ScriptTarget.Latest, true);
-  const options = file.statements.find((node): node is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(node) && node.name.text === 'OutboxOptions');
+  const interfaces = new Map(file.statements.filter(ts.isInterfaceDeclaration).map((node) => [node.name.text, node]));
+  const options = interfaces.get('OutboxOptions');
   if (!options) throw new Error('sw/options.ts has no interface OutboxOptions');
-  const rows = options.members.filter(ts.isPropertySignature).map((member) => {
-    const name = member.name.getText(file);
-    const doc = ts.getJSDocCommentsAndTags(member).find(ts.isJSDoc);
-    const fallback = doc?.tags?.find((tag) => tag.tagName.text === 'default');
-    if (!doc?.comment || !fallback) throw new Error(`sw/options.ts: option "${name}" needs a JSDoc comment with a @default`);
-    return `| \`${name}\` | ${cell(ts.getTextOfJSDocComment(fallback.comment) ?? '')} | ${cell(ts.getTextOfJSDocComment(doc.comment) ?? '')} |`;
-  });
-  return ['| option | default | what it does |', '| --- | --- | --- |', ...rows].join('\n');
+  const rows = (declaration: ts.InterfaceDeclaration, prefix: string): string[] =>
+    declaration.members.filter(ts.isPropertySignature).flatMap((member) => {
+      const name = `${prefix}${member.name.getText(file)}`;
+      const group = member.type && ts.isTypeReferenceNode(member.type) ? interfaces.get(member.type.typeName.getText(file)) : undefined;
+      if (group) return rows(group, `${name}.`);
+      const doc = ts.getJSDocCommentsAndTags(member).find(ts.isJSDoc);
+      const fallback = doc?.tags?.find((tag) => tag.tagName.text === 'default');
+      if (!doc?.comment || !fallback) throw new Error(`sw/options.ts: option "${name}" needs a JSDoc comment with a @default`);
+      return [`| \`${name}\` | ${cell(ts.getTextOfJSDocComment(fallback.comment) ?? '')} | ${cell(ts.getTextOfJSDocComment(doc.comment) ?? '')} |`];
+    });
+  return ['| option | default | what it does |', '| --- | --- | --- |', ...rows(options, '')].join('\n');
+}
+
+/** The renamed options of 0.1 and 0.2, each with its name now: they still work, and say so once. */
+export function aliasesTable(aliases: Record<string, string>): string {
+  return ['| was | now |', '| --- | --- |', ...Object.entries(aliases).map(([was, now]) => `| \`${was}\` | \`${now}\` |`)].join('\n');
 }
 
 function cell(text: string): string {
@@ -41,7 +54,8 @@ export function withTable(guide: string, table: string): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const guide = readFileSync(GUIDE, 'utf8');
-  const updated = withTable(guide, optionsTable(readFileSync(SOURCE, 'utf8')));
+  const { ALIASES } = await import('../sw/options.js');
+  const updated = withTable(guide, `${optionsTable(readFileSync(SOURCE, 'utf8'))}\n\nRenamed in this release; the old names still work, each saying once in the console what it is now:\n\n${aliasesTable(ALIASES)}`);
   if (process.argv.includes('--check')) {
     if (updated !== guide) {
       console.error('docs/guide/options.md is out of date with the JSDoc of sw/options.ts: run npm run docs:options, and commit the guide.');

@@ -45,11 +45,11 @@ export class Conflicts {
 
   constructor(deps: ConflictsDeps) {
     this.#deps = deps;
-    const { merge, keepTheirs, keepMine } = deps.options;
+    const { merge, theirs, mine } = deps.options.conflicts;
     this.#policyPaths = [
       ...merge.map((path) => ['merge', toPathTest(path)] as const),
-      ...keepTheirs.map((path) => ['theirs', toPathTest(path)] as const),
-      ...keepMine.map((path) => ['mine', toPathTest(path)] as const),
+      ...theirs.map((path) => ['theirs', toPathTest(path)] as const),
+      ...mine.map((path) => ['mine', toPathTest(path)] as const),
     ];
   }
 
@@ -103,7 +103,7 @@ export class Conflicts {
     }
   }
 
-  /** The policy of a path: the first of merge, keepTheirs, keepMine that lists it, else ask. */
+  /** The policy of a path: the first of conflicts.merge, .theirs, .mine that lists it, else ask. */
   policyOf(url: string): ConflictPolicy {
     if (this.#policyPaths.length === 0) return 'ask'; // no URL parsed on the write path
     const { pathname } = new URL(url);
@@ -161,7 +161,7 @@ export class Conflicts {
 
   /** The `merge` policy: a clean three-way merge is sent in the write's place; anything else is left to the page. */
   async #merge(entry: ConflictEntry, request: StoredRequest, { theirs, etag }: { theirs?: Json; etag?: string }): Promise<void> {
-    const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs, this.#deps.options.mergeIdKey);
+    const merged = theirs === undefined ? undefined : mergeConflict(entry.method, request, theirs, this.#deps.options.conflicts.idKey);
     if (merged === undefined || 'clashes' in merged) {
       this.#deps.log(`#${entry.id} not merged:`, merged ? `both changed ${merged.clashes.join(', ')}` : 'no base or no current version known');
       return;

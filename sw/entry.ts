@@ -25,7 +25,7 @@ interface EntryBase {
   createdAt: number;
   /** Attempts started, counting one in progress. */
   attempts: number;
-  /** Retryable answers (408, 425, 429, 5xx) so far: these count against maxAttempts. */
+  /** Retryable answers (408, 425, 429, 5xx) so far: these count against retry.maxRetryableAnswers. */
   retryableResponses: number;
   /**
    * An attempt with this key got no answer (or only "still in flight" since), so the

@@ -17,12 +17,12 @@ declare const self: ServiceWorkerGlobalScope;
  */
 export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks = {}): Outbox {
   const options = resolveOptions(input);
-  const reads = options.shell.length > 0 || options.reads.length > 0 ? createOfflineReads(options) : undefined;
+  const reads = options.reads.shell.length > 0 || options.reads.paths.length > 0 ? createOfflineReads(options.reads) : undefined;
   // A delivered write refreshes the cached reads it changed, so that they show it offline later.
   const outbox = createOutbox(options, hooks, reads ? { delivered: (url) => void reads.refreshAfterWrite(url), keepReads: (urls) => reads.keep(urls) } : {});
   const methods = new Set<string>(options.methods);
   const match = createRouteMatcher(options);
-  const mergePaths = options.merge.map(toPathTest);
+  const mergePaths = options.conflicts.merge.map(toPathTest);
   const merging = (url: URL) => url.origin === self.location.origin && mergePaths.some((test) => test(url.pathname));
 
   self.addEventListener('fetch', (event) => {

@@ -7,7 +7,7 @@
  */
 import type { WorkboxPlugin } from 'workbox-core/types.js';
 import { NetworkFirst, StaleWhileRevalidate, type Strategy } from 'workbox-strategies';
-import type { OutboxOptions } from './options.js';
+import type { ReadsOptions } from './options.js';
 import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from '../contract/http.js';
 import { toPathTest } from './route-matcher.js';
 
@@ -17,7 +17,6 @@ export const SHELL_CACHE = 'sw-outbox-shell';
 export const READS_CACHE = 'sw-outbox-reads';
 export { CACHED_AT_HEADER, FROM_CACHE_HEADER };
 
-export type ReadOptions = Pick<OutboxOptions, 'shell' | 'reads' | 'readStrategy' | 'readsMaxEntries' | 'readsMaxAgeMs'>;
 
 export interface OfflineReads {
   /** The strategy for a GET the app asked to keep, or undefined: leave it to the browser. */
@@ -40,10 +39,10 @@ export interface OfflineReads {
   keep(urls: string[]): Promise<void>;
 }
 
-export function createOfflineReads(options: ReadOptions, now: () => number = Date.now): OfflineReads {
+export function createOfflineReads(options: ReadsOptions, now: () => number = Date.now): OfflineReads {
   const shell = new Set(options.shell);
-  const reads = options.reads.map(toPathTest);
-  const Kind = options.readStrategy === 'stale-while-revalidate' ? StaleWhileRevalidate : NetworkFirst;
+  const reads = options.paths.map(toPathTest);
+  const Kind = options.strategy === 'stale-while-revalidate' ? StaleWhileRevalidate : NetworkFirst;
   const stamp = stampPlugin(now);
   const shellStrategy = new Kind({ cacheName: SHELL_CACHE, plugins: [stamp], matchOptions: { ignoreSearch: true } });
   const readStrategy = new Kind({ cacheName: READS_CACHE, plugins: [boundPlugin(options, now), stamp] });
@@ -69,7 +68,7 @@ export function createOfflineReads(options: ReadOptions, now: () => number = Dat
   };
   return {
     async warm() {
-      const urls = options.reads.filter((path) => !path.includes('*')).map((path) => new URL(path, self.location.origin).href);
+      const urls = options.paths.filter((path) => !path.includes('*')).map((path) => new URL(path, self.location.origin).href);
       await Promise.all(urls.map((url) => store(url).catch(() => {})));
     },
     async keep(urls) {
@@ -130,15 +129,15 @@ function stampPlugin(now: () => number): WorkboxPlugin {
   };
 }
 
-/** Keeps the reads' cache within readsMaxEntries (the least recently stored go first) and readsMaxAgeMs. */
-function boundPlugin({ readsMaxEntries, readsMaxAgeMs }: ReadOptions, now: () => number): WorkboxPlugin {
+/** Keeps the reads' cache within reads.maxEntries (the least recently stored go first) and reads.maxAgeMs. */
+function boundPlugin({ maxEntries, maxAgeMs }: ReadsOptions, now: () => number): WorkboxPlugin {
   return {
     // Listed before the stamp plugin: a copy too old is dropped, never served. The stored
     // time is an HTTP date, to the second.
     cachedResponseWillBeUsed: async ({ cachedResponse, cacheName, request }) => {
       if (!cachedResponse) return null;
       const storedAt = Date.parse(cachedResponse.headers.get(CACHED_AT_HEADER) ?? '');
-      if (Number.isNaN(storedAt) || now() - storedAt <= readsMaxAgeMs) return cachedResponse;
+      if (Number.isNaN(storedAt) || now() - storedAt <= maxAgeMs) return cachedResponse;
       await (await caches.open(cacheName)).delete(request);
       return null;
     },
@@ -146,7 +145,7 @@ function boundPlugin({ readsMaxEntries, readsMaxAgeMs }: ReadOptions, now: () =>
       const cache = await caches.open(cacheName);
       // Keys come in the order they were stored; storing one again moves it to the end.
       const keys = await cache.keys();
-      await Promise.all(keys.slice(0, Math.max(0, keys.length - readsMaxEntries)).map((key) => cache.delete(key)));
+      await Promise.all(keys.slice(0, Math.max(0, keys.length - maxEntries)).map((key) => cache.delete(key)));
     },
   };
 }

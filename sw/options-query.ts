@@ -4,7 +4,7 @@
  * one line. What each option means and accepts is options.ts.
  */
 import { OutboxError } from './outbox-error.js';
-import { isOptionName, KINDS, NAMES, resolveOptions, type OutboxOptionsInput } from './options.js';
+import { flatten, KINDS, NAMES, optionNamed, resolveOptions, warnIfRenamed, type Kind, type OutboxOptionsInput } from './options.js';
 
 /** Marks a worker URL's query parameter as the outbox's in a host worker: `?v=2&outbox.include=/api/`. */
 export const QUERY_PREFIX = 'outbox.';
@@ -24,52 +24,56 @@ export function parseOptionsQuery(search: string): OutboxOptionsInput {
   const prefixed = [...params.keys()].some((name) => name.startsWith(QUERY_PREFIX));
   const input: Record<string, unknown> = {};
   for (const key of new Set(params.keys())) {
-    const name = prefixed ? (key.startsWith(QUERY_PREFIX) ? key.slice(QUERY_PREFIX.length) : undefined) : key;
-    if (name === undefined) continue; // the host's own
-    if (!isOptionName(name)) {
+    const given = prefixed ? (key.startsWith(QUERY_PREFIX) ? key.slice(QUERY_PREFIX.length) : undefined) : key;
+    if (given === undefined) continue; // the host's own
+    const name = optionNamed(given);
+    if (!name) {
       if (!prefixed) continue; // the host's own, in a worker that uses plain names
-      throw new OutboxError('unknown-option', `sw-outbox has no option "${name}" (in the worker's query string, as "${key}"). Known options: ${NAMES.join(', ')}.`);
+      throw new OutboxError('unknown-option', `sw-outbox has no option "${given}" (in the worker's query string, as "${key}"). Known options: ${NAMES.join(', ')}.`);
     }
+    warnIfRenamed(given);
     const values = params.getAll(key);
-    const last = values[values.length - 1] ?? '';
-    switch (KINDS[name]) {
-      case 'paths':
-      case 'headers':
-      case 'methods':
-      case 'origins':
-        input[name] = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);
-        break;
-      case 'ms':
-      case 'count':
-        input[name] = /^\d+$/.test(last) ? Number(last) : last;
-        break;
-      case 'flag':
-        input[name] = last === '' || last === '1' || last === 'true' ? true : last === '0' || last === 'false' ? false : last;
-        break;
-      case 'whenQueued':
-      case 'readStrategy':
-      case 'member':
-      case 'path':
-        input[name] = last;
-        break;
-    }
+    const [group, member] = name.split('.') as [string, string | undefined];
+    const into = member === undefined ? input : ((input[group] ??= {}) as Record<string, unknown>);
+    into[member ?? group] = fromQuery(KINDS[name], values);
   }
   return input;
+}
+
+/** A parameter's values as the option's kind reads them; anything unreadable is passed on, for resolveOptions to refuse by name. */
+function fromQuery(kind: Kind, values: string[]): unknown {
+  const last = values[values.length - 1] ?? '';
+  switch (kind) {
+    case 'paths':
+    case 'headers':
+    case 'methods':
+    case 'origins':
+      return values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);
+    case 'ms':
+    case 'count':
+      return /^\d+$/.test(last) ? Number(last) : last;
+    case 'flag':
+      return last === '' || last === '1' || last === 'true' ? true : last === '0' || last === 'false' ? false : last;
+    case 'whenQueued':
+    case 'readStrategy':
+    case 'member':
+    case 'path':
+      return last;
+  }
 }
 
 /** The query parameters that are not the outbox's: a host worker's own. */
 export function hostQueryParameters(search: string): string[] {
   const params = new URLSearchParams(search);
   const prefixed = [...params.keys()].some((name) => name.startsWith(QUERY_PREFIX));
-  return [...new Set(params.keys())].filter((key) => (prefixed ? !key.startsWith(QUERY_PREFIX) : !isOptionName(key)));
+  return [...new Set(params.keys())].filter((key) => (prefixed ? !key.startsWith(QUERY_PREFIX) : !optionNamed(key)));
 }
 
-/** Writes options as a query string that {@link parseOptionsQuery} reads back. */
+/** Writes options as a query string that {@link parseOptionsQuery} reads back, each under its name now (`retry.baseMs`). */
 export function toOptionsQuery(input: OutboxOptionsInput): string {
   resolveOptions(input);
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(input)) {
-    if (value === undefined) continue;
+  for (const [name, value] of flatten(input)) {
     // An empty list is said as an empty value (`signInPaths=`), or it would read as the default.
     if (Array.isArray(value)) value.length === 0 ? params.set(name, '') : value.forEach((item) => params.append(name, String(item)));
     else params.set(name, String(value));

@@ -6,10 +6,115 @@ export { WRITE_METHODS, type WriteMethod };
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_RETRY_BASE_MS = 1_000;
 export const DEFAULT_RETRY_MAX_MS = 60_000;
-export const DEFAULT_MAX_ATTEMPTS = 10;
+export const DEFAULT_MAX_RETRYABLE_ANSWERS = 10;
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1_000;
 /** What HTTP/1.1 browsers allow one host: more lanes at once would only queue in the browser. */
 export const DEFAULT_CONCURRENCY = 6;
+
+/** How a write that got no answer, or a retryable one, is tried again (option group `retry`). */
+export interface RetryOptions {
+  /**
+   * Smallest retry delay ceiling. After a retryable answer (5xx, 408, 425, 429) the
+   * ceiling doubles with each attempt; after no answer it is the time the write has waited
+   * so far. The delay is drawn uniformly below it (full jitter). @default 1_000 (ms)
+   */
+  baseMs: number;
+  /**
+   * Largest retry delay ceiling. A server's `Retry-After` (in seconds or as an HTTP-date)
+   * replaces the backoff, even when it asks for longer. @default 60_000 (ms)
+   */
+  maxMs: number;
+  /**
+   * How many retryable answers (408, 425, 429, 5xx) a write may get before it becomes a
+   * dead letter. Attempts that get no answer (offline, refused, timed out) don't count:
+   * the option `maxAgeMs` bounds those, so a device offline for a day keeps its writes.
+   * @default 10
+   */
+  maxRetryableAnswers: number;
+}
+
+/** What the app shows offline (option group `reads`): its shell and its reads, kept as they pass. */
+export interface ReadsOptions {
+  /**
+   * GET paths whose answers are kept as they pass and served from the cache when the
+   * network fails (same syntax as `include`; `reads=/api/` is short for `reads.paths=/api/`), so that the app shows its data offline, with
+   * this user's waiting writes applied to JSON answers.
+   * Such an answer has the header `Outbox-From-Cache: ?1`; every cached copy has
+   * `Outbox-Cached-At`. @default [] (no read is ever cached)
+   */
+  paths: string[];
+  /**
+   * The app's shell: same-origin paths (exact, such as `/`, `/app.js`, `/style.css`) that the
+   * worker caches when it installs and serves network-first, from the cache when the
+   * network fails, so that the app opens offline. A page's query string is ignored in the
+   * lookup. @default [] (nothing cached)
+   */
+  shell: string[];
+  /**
+   * How shell and reads are served: `network-first` (the network's answer whenever there is
+   * one) or `stale-while-revalidate` (the cached copy at once, refreshed behind it: faster,
+   * but a page may see data one load old). @default 'network-first'
+   */
+  strategy: 'network-first' | 'stale-while-revalidate';
+  /** At most this many cached reads; the least recently stored go first. @default 200 */
+  maxEntries: number;
+  /**
+   * A cached read older than this is deleted instead of served. As long as writes may wait
+   * by default, so that a page can show what a waiting write changes. @default 604_800_000 (7 days)
+   */
+  maxAgeMs: number;
+}
+
+/** HTML form posts (option group `forms`). */
+export interface FormsOptions {
+  /**
+   * HTML form posts (POST navigations to `include`d paths, urlencoded or multipart, files
+   * included) go through the outbox too: kept,
+   * stamped and sent like any write. Online the form's own answer is shown; when it cannot
+   * be sent, the person gets a page saying the form was saved on this device. `forms=true` is short for `forms.enabled=true`. @default false
+   */
+  enabled: boolean;
+  /**
+   * Where a form kept for later sends the person (a same-origin path, such as a page of
+   * the shell), with `?outbox-id=<id>`, instead of the outbox's own "saved" page. @default none
+   */
+  savedPath: string | undefined;
+}
+
+/**
+ * How conflicts are settled without the app, by path (option group `conflicts`): a path in
+ * none of the lists is left to the app (`ask`). Each member is named after its policy.
+ */
+export interface ConflictsOptions {
+  /**
+   * Paths (same syntax as `include`) whose conflicts the outbox merges itself, member by
+   * member, from the version the write was made to: it keeps, for these paths, the last
+   * JSON representations it saw with an ETag (GET answers and write answers), and the one
+   * a write's If-Match names goes with the write. A member only one side changed takes
+   * that side's value; a member both changed differently, or no kept version, leaves the
+   * conflict to the app (`ask`). Risk: a merge can be valid JSON and still wrong for the
+   * app (two edits that each made sense alone). @default [] (the app decides every conflict)
+   */
+  merge: string[];
+  /**
+   * Paths whose conflicts are settled for the server ("server wins"): the write is dropped,
+   * reported as `resolved` with `how: 'theirs'`, never silently. Risk: the write's change
+   * is lost. @default []
+   */
+  theirs: string[];
+  /**
+   * Paths whose conflicts are settled for the write ("client wins", last write wins made
+   * explicit): it is sent again with If-Match on the current version, and overwrites the
+   * other change. Risk: the other person's change is overwritten. @default []
+   */
+  mine: string[];
+  /**
+   * For `conflicts.merge`: the member that identifies the elements of arrays of objects (`id`), so
+   * that such arrays are merged element by element (ours' order, theirs' new elements
+   * after) rather than as one value. @default none: arrays are values (RFC 7396)
+   */
+  idKey: string | undefined;
+}
 
 /** How the outbox is configured. Every field is optional; the defaults suit most apps. */
 export interface OutboxOptions {
@@ -30,36 +135,21 @@ export interface OutboxOptions {
    * headers in CORS. @default [] (same origin only)
    */
   origins: string[];
-  /**
-   * How long one attempt may wait for the response headers before it is abandoned, and
-   * how long a page waits for its write's answer before it gets the queued answer.
-   * @default 10_000 (ms)
-   */
+  /** How long one attempt may wait for the response headers before it is abandoned. @default 10_000 (ms) */
   timeoutMs: number;
+  /**
+   * How long a page waits for its write's answer before it gets the queued answer (the
+   * write stays in the outbox either way). @default `timeoutMs`
+   */
+  pageWaitMs: number;
   /**
    * What the page's `fetch()` gets when its write is kept for later: `accept`, a
    * `202 Accepted` with a small JSON body; `reject`, a network error, as with Workbox's
    * background sync. Either way the write stays in the outbox. @default 'accept'
    */
   whenQueued: 'accept' | 'reject';
-  /**
-   * Smallest retry delay ceiling. After a retryable answer (5xx, 408, 425, 429) the
-   * ceiling doubles with each attempt; after no answer it is the time the write has waited
-   * so far. The delay is drawn uniformly below it (full jitter). @default 1_000 (ms)
-   */
-  retryBaseMs: number;
-  /**
-   * Largest retry delay ceiling. A server's `Retry-After` (in seconds or as an HTTP-date)
-   * replaces the backoff, even when it asks for longer. @default 60_000 (ms)
-   */
-  retryMaxMs: number;
-  /**
-   * How many retryable answers (408, 425, 429, 5xx) a write may get before it becomes a
-   * dead letter. Attempts that get no answer (offline, refused, timed out) don't count:
-   * `maxAgeMs` bounds those, so a device offline for a day keeps its writes.
-   * @default 10
-   */
-  maxAttempts: number;
+  /** Retries: see RetryOptions. */
+  retry: RetryOptions;
   /** Age after which an undelivered write becomes a dead letter (checked when it reaches the head of its lane). @default 604_800_000 (7 days) */
   maxAgeMs: number;
   /**
@@ -68,46 +158,10 @@ export interface OutboxOptions {
    * `lane` hook of createOutbox). @default 6
    */
   concurrency: number;
-  /**
-   * The app's shell: same-origin paths (exact, such as `/`, `/app.js`, `/style.css`) that the
-   * worker caches when it installs and serves network-first, from the cache when the
-   * network fails, so that the app opens offline. A page's query string is ignored in the
-   * lookup. @default [] (nothing cached)
-   */
-  shell: string[];
-  /**
-   * GET paths whose answers are kept as they pass and served from the cache when the
-   * network fails (same syntax as `include`), so that the app shows its data offline, with
-   * this user's waiting writes applied to JSON answers.
-   * Such an answer has the header `Outbox-From-Cache: ?1`; every cached copy has
-   * `Outbox-Cached-At`. @default [] (no read is ever cached)
-   */
-  reads: string[];
-  /**
-   * How shell and reads are served: `network-first` (the network's answer whenever there is
-   * one) or `stale-while-revalidate` (the cached copy at once, refreshed behind it: faster,
-   * but a page may see data one load old). @default 'network-first'
-   */
-  readStrategy: 'network-first' | 'stale-while-revalidate';
-  /** At most this many cached reads; the least recently stored go first. @default 200 */
-  readsMaxEntries: number;
-  /**
-   * A cached read older than this is deleted instead of served. As long as writes may wait
-   * by default, so that a page can show what a waiting write changes. @default 604_800_000 (7 days)
-   */
-  readsMaxAgeMs: number;
-  /**
-   * HTML form posts (POST navigations to `include`d paths, urlencoded or multipart, files
-   * included) go through the outbox too: kept,
-   * stamped and sent like any write. Online the form's own answer is shown; when it cannot
-   * be sent, the person gets a page saying the form was saved on this device. @default false
-   */
-  forms: boolean;
-  /**
-   * Where a form kept for later sends the person (a same-origin path, such as a page of
-   * the shell), with `?outbox-id=<id>`, instead of the outbox's own "saved" page. @default none
-   */
-  formSavedUrl: string | undefined;
+  /** Offline reads: see ReadsOptions. */
+  reads: ReadsOptions;
+  /** Form posts: see FormsOptions. */
+  forms: FormsOptions;
   /**
    * Paths (same syntax as `include`) whose waiting writes a later one may replace, so that
    * ten renames made offline send one write: a PUT replaces the lane's last waiting PUT to
@@ -116,34 +170,8 @@ export interface OutboxOptions {
    * attempt, never across another write of its lane, never a POST. @default [] (nothing folds)
    */
   fold: string[];
-  /**
-   * Paths (same syntax as `include`) whose conflicts the outbox merges itself, member by
-   * member, from the version the write was made to: it keeps, for these paths, the last
-   * JSON representations it saw with an ETag (GET answers and write answers), and the one
-   * a write's If-Match names goes with the write. A member only one side changed takes
-   * that side's value; a member both changed differently, or no kept version, leaves the
-   * conflict to the app (`ask`). Risk: a merge can be valid JSON and still wrong for the
-   * app (two edits that each made sense alone). @default [] (the app decides every conflict)
-   */
-  merge: string[];
-  /**
-   * Paths whose conflicts are settled for the server ("server wins"): the write is dropped,
-   * reported as `resolved` with `how: 'theirs'`, never silently. Risk: the write's change
-   * is lost. @default []
-   */
-  keepTheirs: string[];
-  /**
-   * For `merge`: the member that identifies the elements of arrays of objects (`id`), so
-   * that such arrays are merged element by element (ours' order, theirs' new elements
-   * after) rather than as one value. @default none: arrays are values (RFC 7396)
-   */
-  mergeIdKey: string | undefined;
-  /**
-   * Paths whose conflicts are settled for the write ("client wins", last write wins made
-   * explicit): it is sent again with If-Match on the current version, and overwrites the
-   * other change. Risk: the other person's change is overwritten. @default []
-   */
-  keepMine: string[];
+  /** Conflict policies by path: see ConflictsOptions. */
+  conflicts: ConflictsOptions;
   /**
    * Request headers that carry credentials: never written to IndexedDB, and asked for
    * again at each attempt (the `credentials` hook, or an open page's `onCredentials`).
@@ -167,7 +195,7 @@ export interface OutboxOptions {
    * A write that cannot be sealed (no key on the device yet, and none to be had) is never
    * stored as it is. @default undefined: stored as they are
    */
-  encryptionKeyUrl: string | undefined;
+  encryptionKeyPath: string | undefined;
   /**
    * Collections whose members the server makes the ids of (decision 0022): paths matched
    * whole, `*` standing for one segment (`/todos`, or `/lists/*` for the items of each list). A POST to one that is
@@ -189,85 +217,187 @@ export interface OutboxOptions {
   debug: boolean;
 }
 
-export type OutboxOptionsInput = Partial<OutboxOptions>;
+type Groups = 'retry' | 'reads' | 'forms' | 'conflicts';
+type Flat = Exclude<keyof OutboxOptions, Groups>;
 
-const DEFAULTS: OutboxOptions = {
-  include: ['/'],
-  exclude: [],
-  methods: [...WRITE_METHODS],
-  origins: [],
-  timeoutMs: DEFAULT_TIMEOUT_MS,
-  whenQueued: 'accept',
-  retryBaseMs: DEFAULT_RETRY_BASE_MS,
-  retryMaxMs: DEFAULT_RETRY_MAX_MS,
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  maxAgeMs: DEFAULT_MAX_AGE_MS,
-  concurrency: DEFAULT_CONCURRENCY,
-  shell: [],
-  reads: [],
-  readStrategy: 'network-first',
-  readsMaxEntries: 200,
-  readsMaxAgeMs: DEFAULT_MAX_AGE_MS,
-  forms: false,
-  formSavedUrl: undefined,
-  fold: [],
-  merge: [],
-  keepTheirs: [],
-  mergeIdKey: undefined,
-  keepMine: [],
-  credentialHeaders: ['authorization', 'proxy-authorization'],
-  signInPaths: ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login'],
-  encryptionKeyUrl: undefined,
-  collections: [],
-  idMember: 'id',
-  urlMember: undefined,
-  debug: false,
+/** An option's full name: a plain option, or a group's member (`retry.baseMs`). */
+export type OptionName = Flat | { [G in Groups]: `${G}.${keyof OutboxOptions[G] & string}` }[Groups];
+
+/**
+ * Options as a caller gives them: every one optional, a group's members too. A group
+ * given a list or a flag (`reads: ['/api/']`, `forms: true`) sets its main member.
+ */
+export type OutboxOptionsInput = { [K in Flat]?: OutboxOptions[K] } & {
+  retry?: Partial<RetryOptions>;
+  reads?: Partial<ReadsOptions> | string[];
+  forms?: Partial<FormsOptions> | boolean;
+  conflicts?: Partial<ConflictsOptions>;
+} & DeprecatedOptions;
+
+/** The names of 0.1 and 0.2 that were renamed: each still works, and says once what it is now. */
+export interface DeprecatedOptions {
+  /** @deprecated Use `retry.baseMs`. */
+  retryBaseMs?: number;
+  /** @deprecated Use `retry.maxMs`. */
+  retryMaxMs?: number;
+  /** @deprecated Use `retry.maxRetryableAnswers`: it counts retryable answers, not attempts. */
+  maxAttempts?: number;
+  /** @deprecated Use `reads.shell`. */
+  shell?: string[];
+  /** @deprecated Use `reads.strategy`. */
+  readStrategy?: ReadsOptions['strategy'];
+  /** @deprecated Use `reads.maxEntries`. */
+  readsMaxEntries?: number;
+  /** @deprecated Use `reads.maxAgeMs`. */
+  readsMaxAgeMs?: number;
+  /** @deprecated Use `forms.savedPath`. */
+  formSavedUrl?: string;
+  /** @deprecated Use `conflicts.merge`. */
+  merge?: string[];
+  /** @deprecated Use `conflicts.theirs`. */
+  keepTheirs?: string[];
+  /** @deprecated Use `conflicts.mine`. */
+  keepMine?: string[];
+  /** @deprecated Use `conflicts.idKey`. */
+  mergeIdKey?: string;
+  /** @deprecated Use `encryptionKeyPath`. */
+  encryptionKeyUrl?: string;
+}
+
+/** Each renamed option, with the name it has now. */
+export const ALIASES: Record<keyof DeprecatedOptions, OptionName> = {
+  retryBaseMs: 'retry.baseMs',
+  retryMaxMs: 'retry.maxMs',
+  maxAttempts: 'retry.maxRetryableAnswers',
+  shell: 'reads.shell',
+  readStrategy: 'reads.strategy',
+  readsMaxEntries: 'reads.maxEntries',
+  readsMaxAgeMs: 'reads.maxAgeMs',
+  formSavedUrl: 'forms.savedPath',
+  merge: 'conflicts.merge',
+  keepTheirs: 'conflicts.theirs',
+  keepMine: 'conflicts.mine',
+  mergeIdKey: 'conflicts.idKey',
+  encryptionKeyUrl: 'encryptionKeyPath',
 };
+
+/** The member a group given a list or a flag sets (`reads=/api/`, `forms=true`). */
+const SHORTHANDS: Partial<Record<Groups, OptionName>> = { reads: 'reads.paths', forms: 'forms.enabled' };
+
+function defaults(): OutboxOptions {
+  return {
+    include: ['/'],
+    exclude: [],
+    methods: [...WRITE_METHODS],
+    origins: [],
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    pageWaitMs: DEFAULT_TIMEOUT_MS,
+    whenQueued: 'accept',
+    retry: { baseMs: DEFAULT_RETRY_BASE_MS, maxMs: DEFAULT_RETRY_MAX_MS, maxRetryableAnswers: DEFAULT_MAX_RETRYABLE_ANSWERS },
+    maxAgeMs: DEFAULT_MAX_AGE_MS,
+    concurrency: DEFAULT_CONCURRENCY,
+    reads: { paths: [], shell: [], strategy: 'network-first', maxEntries: 200, maxAgeMs: DEFAULT_MAX_AGE_MS },
+    forms: { enabled: false, savedPath: undefined },
+    fold: [],
+    conflicts: { merge: [], theirs: [], mine: [], idKey: undefined },
+    credentialHeaders: ['authorization', 'proxy-authorization'],
+    signInPaths: ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login'],
+    encryptionKeyPath: undefined,
+    collections: [],
+    idMember: 'id',
+    urlMember: undefined,
+    debug: false,
+  };
+}
 
 /** What an option's value is, for checking it and reading it from a query string. */
 export type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
 
-export const KINDS: Record<keyof OutboxOptions, Kind> = {
+export const KINDS: Record<OptionName, Kind> = {
   include: 'paths',
   exclude: 'paths',
   methods: 'methods',
   origins: 'origins',
   timeoutMs: 'ms',
+  pageWaitMs: 'ms',
   whenQueued: 'whenQueued',
-  retryBaseMs: 'ms',
-  retryMaxMs: 'ms',
-  maxAttempts: 'count',
+  'retry.baseMs': 'ms',
+  'retry.maxMs': 'ms',
+  'retry.maxRetryableAnswers': 'count',
   maxAgeMs: 'ms',
   concurrency: 'count',
-  shell: 'paths',
-  reads: 'paths',
-  readStrategy: 'readStrategy',
-  readsMaxEntries: 'count',
-  readsMaxAgeMs: 'ms',
-  forms: 'flag',
-  formSavedUrl: 'path',
+  'reads.paths': 'paths',
+  'reads.shell': 'paths',
+  'reads.strategy': 'readStrategy',
+  'reads.maxEntries': 'count',
+  'reads.maxAgeMs': 'ms',
+  'forms.enabled': 'flag',
+  'forms.savedPath': 'path',
   fold: 'paths',
-  merge: 'paths',
-  keepTheirs: 'paths',
-  mergeIdKey: 'member',
-  keepMine: 'paths',
+  'conflicts.merge': 'paths',
+  'conflicts.theirs': 'paths',
+  'conflicts.mine': 'paths',
+  'conflicts.idKey': 'member',
   credentialHeaders: 'headers',
   signInPaths: 'paths',
-  encryptionKeyUrl: 'path',
+  encryptionKeyPath: 'path',
   collections: 'paths',
   idMember: 'member',
   urlMember: 'member',
   debug: 'flag',
 };
 
-export const NAMES = Object.keys(KINDS) as (keyof OutboxOptions)[];
+export const NAMES = Object.keys(KINDS) as OptionName[];
 
-export function isOptionName(name: string): name is keyof OutboxOptions {
+export function isOptionName(name: string): name is OptionName {
   return Object.hasOwn(KINDS, name);
 }
 
+function isGroup(name: string): name is Groups {
+  return name === 'retry' || name === 'reads' || name === 'forms' || name === 'conflicts';
+}
+
+/**
+ * The option a name stands for now: an option's own name, a renamed option's new one, or,
+ * for a group given a list or a flag (`reads: ['/api/']`, `forms=true`), its main member.
+ * Undefined for anything else.
+ */
+export function optionNamed(name: string, value?: unknown): OptionName | undefined {
+  if (Object.hasOwn(ALIASES, name)) return ALIASES[name as keyof DeprecatedOptions];
+  if (isGroup(name) && (Array.isArray(value) || typeof value !== 'object' || value === null)) return SHORTHANDS[name];
+  return isOptionName(name) ? name : undefined;
+}
+
+/** Says once (per worker or page) in the console that a renamed option has a new name. */
+export function warnIfRenamed(name: string): void {
+  if (!Object.hasOwn(ALIASES, name) || warned.has(name)) return;
+  warned.add(name);
+  console.warn(`[sw-outbox] option "${name}" is now "${ALIASES[name as keyof DeprecatedOptions]}": the old name still works, and will be removed in 1.0.`);
+}
+const warned = new Set<string>();
+
 function invalid(name: string, problem: string, fix: string): OutboxError {
   return new OutboxError('invalid-option', `sw-outbox option "${name}" ${problem}. ${fix}`);
+}
+
+/** The options given, one entry per option by its full name (`retry.baseMs`), renamed ones under their names now. */
+export function flatten(input: object): Map<string, unknown> {
+  const leaves = new Map<string, unknown>();
+  const set = (given: string, name: string, value: unknown) => {
+    if (leaves.has(name)) throw invalid(name, `is given twice (once as "${given}")`, 'Give it once, under its name now.');
+    leaves.set(name, value);
+  };
+  for (const [given, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    warnIfRenamed(given);
+    const name = optionNamed(given, value) ?? given;
+    if (isGroup(name)) {
+      for (const [member, memberValue] of Object.entries(value as object)) if (memberValue !== undefined) set(`${given}.${member}`, `${name}.${member}`, memberValue);
+    } else {
+      set(given, name, value);
+    }
+  }
+  return leaves;
 }
 
 /** Checks every option a caller gave and fills in the defaults. Throws {@link OutboxError}. */
@@ -275,36 +405,38 @@ export function resolveOptions(input: OutboxOptionsInput = {}): OutboxOptions {
   if (typeof input !== 'object' || input === null) {
     throw new OutboxError('invalid-option', 'sw-outbox options must be an object, such as { include: ["/api/"] }.');
   }
-  const options: Record<string, unknown> = { ...DEFAULTS };
-  for (const [name, value] of Object.entries(input)) {
-    if (!isOptionName(name)) {
-      throw new OutboxError(
-        'unknown-option',
-        `sw-outbox has no option "${name}". Known options: ${NAMES.join(', ')}.`,
-      );
-    }
-    if (value !== undefined) options[name] = check(name, value);
+  const options = defaults();
+  let pageWaitGiven = false;
+  for (const [name, value] of flatten(input)) {
+    if (!isOptionName(name)) throw new OutboxError('unknown-option', `sw-outbox has no option "${name}". Known options: ${NAMES.join(', ')}.`);
+    const checked = check(name, value);
+    const [group, member] = name.split('.') as [string, string | undefined];
+    if (member === undefined) (options as unknown as Record<string, unknown>)[group] = checked;
+    else (options[group as Groups] as unknown as Record<string, unknown>)[member] = checked;
+    if (name === 'pageWaitMs') pageWaitGiven = true;
   }
-  const resolved = options as unknown as OutboxOptions;
-  const policies = (['merge', 'keepTheirs', 'keepMine'] as const).flatMap((policy) => resolved[policy].map((path) => [path, policy] as const));
+  // A page waits for its write as long as an attempt may take, unless told otherwise.
+  if (!pageWaitGiven) options.pageWaitMs = options.timeoutMs;
+  const { conflicts, retry } = options;
+  const policies = (['merge', 'theirs', 'mine'] as const).flatMap((policy) => conflicts[policy].map((path) => [path, policy] as const));
   for (const [path, policy] of policies) {
     const other = policies.find(([again, which]) => again === path && which !== policy);
-    if (other) throw invalid(policy, `has "${path}", which ${other[1]} has too`, 'Give each path one conflict policy.');
+    if (other) throw invalid(`conflicts.${policy}`, `has "${path}", which conflicts.${other[1]} has too`, 'Give each path one conflict policy.');
   }
-  if (resolved.retryMaxMs < resolved.retryBaseMs) {
-    throw invalid('retryMaxMs', `(${resolved.retryMaxMs}) is below retryBaseMs (${resolved.retryBaseMs})`, 'Make it at least retryBaseMs.');
+  if (retry.maxMs < retry.baseMs) {
+    throw invalid('retry.maxMs', `(${retry.maxMs}) is below retry.baseMs (${retry.baseMs})`, 'Make it at least retry.baseMs.');
   }
-  return resolved;
+  return options;
 }
 
-function check(name: keyof OutboxOptions, value: unknown): unknown {
+function check(name: OptionName, value: unknown): unknown {
   switch (KINDS[name]) {
     case 'paths': {
       const paths = stringList(name, value);
       if (name === 'include' && paths.length === 0) throw invalid(name, 'is empty', 'List at least one path, or leave it out to handle every path.');
       return paths.map((path) => {
         if (!path.startsWith('/')) throw invalid(name, `has "${path}", which does not start with "/"`, 'Write paths from the root, such as "/api/".');
-        if (name === 'shell' && /[*?#]/.test(path)) throw invalid(name, `has "${path}"`, 'List exact paths of the shell, such as "/" or "/app.js", without "*", "?" or "#".');
+        if (name === 'reads.shell' && /[*?#]/.test(path)) throw invalid(name, `has "${path}"`, 'List exact paths of the shell, such as "/" or "/app.js", without "*", "?" or "#".');
         return path;
       });
     }
@@ -352,7 +484,7 @@ function check(name: keyof OutboxOptions, value: unknown): unknown {
       return value;
     case 'path':
       if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
-        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a same-origin path from the root, such as "${name === 'encryptionKeyUrl' ? '/outbox-key' : '/saved.html'}".`);
+        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a same-origin path from the root, such as "${name === 'encryptionKeyPath' ? '/outbox-key' : '/saved.html'}".`);
       }
       return value;
     case 'member':

@@ -17,7 +17,7 @@ import { Owners } from './owners.js';
 import { cancelBody, formSaved, invalidLane, notStored, queued, toNavigation } from './page-answers.js';
 import { type ConflictDetails, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StatusEvent } from './protocol.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
-import type { AttemptResult } from './retry-policy.js';
+import type { AttemptResult, RetryPolicy } from './retry-policy.js';
 import { toPathTest } from './route-matcher.js';
 import { Scheduler } from './scheduler.js';
 import { sendAttempt } from './send-attempt.js';
@@ -53,6 +53,8 @@ export class Outbox {
   /** The `fold` paths, as tests. */
   readonly #foldPaths: ((pathname: string) => boolean)[];
   readonly #hooks: OutboxHooks;
+  /** What an answer means for a retry: the retry options, and the sign-in pages. */
+  readonly #retryPolicy: RetryPolicy;
   readonly #deps: OutboxDeps;
   /** This worker and the others of the origin: whose attempt an entry being sent is. */
   readonly #owners: Owners;
@@ -81,11 +83,12 @@ export class Outbox {
     this.#options = options;
     this.#foldPaths = options.fold.map(toPathTest);
     this.#hooks = hooks;
+    this.#retryPolicy = { ...options.retry, signInPaths: options.signInPaths };
     this.#deps = deps;
     const { store, fetch, now, log } = deps;
     this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log });
     this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, store) : undefined;
-    const keyUrl = options.encryptionKeyUrl && new URL(options.encryptionKeyUrl, deps.origin).href;
+    const keyUrl = options.encryptionKeyPath && new URL(options.encryptionKeyPath, deps.origin).href;
     this.#atRest = keyUrl === undefined ? undefined : new AtRest({ url: keyUrl, fetch, log, db: () => store.db(), clientId: () => store.clientId(), credentials: () => this.#credentials.forKeyRequest(keyUrl) });
     const dispatch = (committed: Committed, ...events: StatusEvent[]) => this.#dispatch(committed, ...events);
     this.#users = new Users({ store, now, timer: deps.timer, atRest: this.#atRest, dispatch, replay: () => this.replay('page'), flush: () => this.#scheduler.flush(), inFlight: () => this.#scheduler.inFlight.size });
@@ -120,7 +123,7 @@ export class Outbox {
       log,
       timer: deps.timer,
       concurrency: options.concurrency,
-      retryBaseMs: options.retryBaseMs,
+      commitRetryMs: options.retry.baseMs,
       rules: (slots, force) => ({ user: this.#users.current, now: now(), maxAgeMs: options.maxAgeMs, slots, force, owner: this.#owners.me, timeoutMs: options.timeoutMs, goneOwners: this.#owners.gone }),
       ready: () => this.#verifyCounts(),
       dispatch: (changes, ...events) => this.#dispatch(changes, ...events),
@@ -149,7 +152,7 @@ export class Outbox {
     if (result.kind === 'not-stored') return notStored(result.error, request);
     if (request.mode === 'navigate') {
       // The session ended: the person is shown the sign-in page, and the form post goes once they are back.
-      return result.signIn ? Response.redirect(result.signIn, 303) : formSaved(result.entry, request, this.#options.formSavedUrl);
+      return result.signIn ? Response.redirect(result.signIn, 303) : formSaved(result.entry, request, this.#options.forms.savedPath);
     }
     // A create or an edit on a `collections` path is answered as the server would answer it.
     const answer = this.#identities?.answerFor(result.entry, result.body);
@@ -229,7 +232,7 @@ export class Outbox {
         waitUntil(this.replay('write'));
       }
     }
-    const cancelTimer = this.#deps.timer(() => this.#answer(entry.id, undefined), this.#options.timeoutMs);
+    const cancelTimer = this.#deps.timer(() => this.#answer(entry.id, undefined), this.#options.pageWaitMs);
     const { response, signIn } = await answer;
     cancelTimer();
     return response ? { kind: 'answered', response } : { kind: 'kept', entry, body: draft.request.body, ...(signIn ? { signIn } : {}) };
@@ -480,7 +483,7 @@ export class Outbox {
     const origin = new URL(entry.url).origin;
     const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
     if (result.kind === 'response' && plain) this.#answeredAt.set(origin, at);
-    const answer = answered(entry, result, { policy: this.#options, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
+    const answer = answered(entry, result, { policy: this.#retryPolicy, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
     // A conflict's "theirs" is kept beside the write: sealed too.
     let transition = answer.request && this.#atRest ? await this.#atRest.sealed(answer, entry.user) : answer;
     const { verdict } = transition;

@@ -31,7 +31,7 @@ export type Verdict =
   | {
       kind: 'retry';
       delayMs: number;
-      /** Whether this attempt counts against maxAttempts (it got a retryable answer). */
+      /** Whether this attempt counts against retry.maxRetryableAnswers (it got a retryable answer). */
       charged: boolean;
       /**
        * After this attempt the server may still be committing the key (no answer, or
@@ -43,9 +43,10 @@ export type Verdict =
     };
 
 export interface RetryPolicy {
-  retryBaseMs: number;
-  retryMaxMs: number;
-  maxAttempts: number;
+  /** The option group `retry`. */
+  baseMs: number;
+  maxMs: number;
+  maxRetryableAnswers: number;
   /** Same-origin paths of the app's sign-in pages (option `signInPaths`): a write redirected to one was not applied. */
   signInPaths?: readonly string[];
 }
@@ -78,26 +79,26 @@ const IN_FLIGHT_WORDING = /outstanding|being processed|in progress|in flight/i;
  * that failed together, so a recovering server is not hit by all of them at once.
  */
 export function backoffDelay(answers: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, answers - 1));
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, answers - 1));
   return Math.floor(random() * ceiling);
 }
 
 /**
  * The wait after an attempt that got no answer: full jitter below the time its attempts
- * have gone unanswered, kept between retryBaseMs and retryMaxMs (decision 0006).
+ * have gone unanswered, kept between retry.baseMs and retry.maxMs (decision 0006).
  */
 export function outageDelay(waitedMs: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.retryMaxMs, Math.max(policy.retryBaseMs, waitedMs));
+  const ceiling = Math.min(policy.maxMs, Math.max(policy.baseMs, waitedMs));
   return Math.floor(random() * ceiling);
 }
 
 /**
  * The wait before asking again about a key that may still be committing (after a timeout,
  * or a "still in flight" 409): short, and it does not grow, since the server is working
- * on it, not failing. Between half and all of max(retryBaseMs, 500 ms).
+ * on it, not failing. Between half and all of max(retry.baseMs, 500 ms).
  */
 export function inFlightDelay(policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.max(MIN_IN_FLIGHT_DELAY_MS, policy.retryBaseMs);
+  const ceiling = Math.max(MIN_IN_FLIGHT_DELAY_MS, policy.baseMs);
   return Math.floor(ceiling / 2 + (random() * ceiling) / 2);
 }
 
@@ -141,7 +142,7 @@ export function decide(
   }
   if (result.kind === 'network-error') {
     // Whether the server is down or the device is offline, nothing says the write is
-    // wrong. maxAgeMs bounds these, not maxAttempts. A reset may come after the server
+    // wrong. maxAgeMs bounds these, not retry.maxRetryableAnswers. A reset may come after the server
     // read the request, so the key may be committing.
     return { kind: 'retry', delayMs: outageDelay(history.waitedMs, policy, random), charged: false, mayBeCommitting: true, error: `network error: ${result.message}` };
   }
@@ -168,11 +169,11 @@ export function decide(
 
   const error = `HTTP ${status}`;
   const answers = history.retryableResponses + 1;
-  if (answers >= policy.maxAttempts) {
-    return { kind: 'dead', code: 'gave-up', reason: `gave up after ${policy.maxAttempts} retryable answers, the last ${error}`, response };
+  if (answers >= policy.maxRetryableAnswers) {
+    return { kind: 'dead', code: 'gave-up', reason: `gave up after ${policy.maxRetryableAnswers} retryable answers, the last ${error}`, response };
   }
   // The exponent counts answers only: tries made during an outage say nothing of the
-  // server, so the first 5xx after one starts from retryBaseMs (decision 0004).
+  // server, so the first 5xx after one starts from retry.baseMs (decision 0004).
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), now);
   return { kind: 'retry', delayMs: retryAfter ?? backoffDelay(answers, policy, random), charged: true, mayBeCommitting: false, error, response };
 }

@@ -9,7 +9,7 @@ export function createRouteMatcher(options: Pick<OutboxOptions, 'include' | 'exc
   const origins = new Set(options.origins);
   return ({ url, sameOrigin, request }: { url: URL; sameOrigin: boolean; request: Request }): boolean =>
     // A navigation (a form post) wants a page back, not a queued answer: only with `forms`.
-    (request.mode !== 'navigate' || (options.forms && request.method === 'POST')) &&
+    (request.mode !== 'navigate' || (options.forms.enabled && request.method === 'POST')) &&
     (sameOrigin || origins.has(url.origin)) &&
     include.some((test) => test(url.pathname)) &&
     !exclude.some((test) => test(url.pathname));

@@ -18,7 +18,7 @@ export interface SchedulerDeps {
   timer: (callback: () => void, delayMs: number) => () => void;
   concurrency: number;
   /** How soon a commit that failed is tried again. */
-  retryBaseMs: number;
+  commitRetryMs: number;
   /** The claim rules of a commit, but for its slots and force. */
   rules: (slots: number, force: boolean) => ClaimRules;
   /** Runs once before the first commit (the counts checked against the store). */
@@ -155,7 +155,7 @@ export class Scheduler {
         console.error('[sw-outbox] could not update the outbox in IndexedDB; trying again shortly:', error);
         this.#changes.unshift(...changes);
         this.#committing = undefined;
-        this.wakeAt(now() + this.#deps.retryBaseMs);
+        this.wakeAt(now() + this.#deps.commitRetryMs);
         this.#resolveIdle();
         return;
       }
@@ -188,7 +188,7 @@ export class Scheduler {
     } catch (again) {
       log('could not persist answers either; they wait in memory:', again);
       this.giveBack(changes);
-      this.wakeAt(rules.now + this.#deps.retryBaseMs);
+      this.wakeAt(rules.now + this.#deps.commitRetryMs);
     }
     const due = await store.peekDue({ ...rules, slots: this.freeSlots() }).catch(() => []);
     const unrecorded = due.filter(({ entry }) => !this.inFlight.has(entry.id));

@@ -46,7 +46,7 @@ const draft = (n: number, lane = 'default', url = `${ORIGIN}/api/${n}`): Draft =
 const rules = (over: Partial<ClaimRules> = {}): ClaimRules => ({ now: 1_000, maxAgeMs: 100_000, slots: 6, force: false, owner: 'me', timeoutMs: 10_000, goneOwners: new Set(), user: undefined, ...over });
 const ME = { owner: 'me', timeoutMs: 10_000 };
 const OTHER = { owner: 'other', timeoutMs: 10_000 };
-const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 10 };
+const policy = { baseMs: 1_000, maxMs: 60_000, maxRetryableAnswers: 10 };
 const ctx = { policy, now: 1_000, random: () => 0.5, pageWaiting: false, othersAnswered: false, request: { headers: [], body: null, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' } as StoredRequest };
 const ok = { kind: 'response' as const, response: new Response(null, { status: 201 }) };
 

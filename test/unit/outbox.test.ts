@@ -397,7 +397,7 @@ test('keepTheirs and keepMine paths settle their conflicts at once; a resolve ho
   assert.deepEqual(how, { '/api/presence/1': 'theirs', '/api/drafts/1': 'mine', '/api/drafts/hooked': 'body' });
   assert.deepEqual(resent().map((request) => [new URL(request.url).pathname, bodies.get(request)]), [['/api/drafts/1', '{"text":"mine"}'], ['/api/drafts/hooked', '{"hooked":true}']]);
   assert.deepEqual((await h.outbox.snapshot(10)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
-  assert.throws(() => resolveOptions({ merge: ['/api/'], keepMine: ['/api/'] }), /option "merge" has "\/api\/", which keepMine has too/);
+  assert.throws(() => resolveOptions({ conflicts: { merge: ['/api/'], mine: ['/api/'] } }), /option "conflicts.merge" has "\/api\/", which conflicts.mine has too/);
 });
 
 test('credentials are never stored: kept in memory for the worker\'s own attempts; a 401 holds the lane as needs-auth until credentials change, then the hook gives fresh ones', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
 import { backoffDelay, decide, inFlightDelay, outageDelay, type AttemptHistory, type AttemptResult, type RetryPolicy } from '../../sw/retry-policy.js';
 
-const policy: RetryPolicy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 5 };
+const policy: RetryPolicy = { baseMs: 1_000, maxMs: 60_000, maxRetryableAnswers: 5 };
 const first: AttemptHistory = { retryableResponses: 0, mayBeCommitting: false, waitedMs: 0 };
 const NOW = 1_000_000;
 const answer = (status: number, headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', response: new Response(null, { status, headers }) });
@@ -29,7 +29,7 @@ test('2xx and 3xx settle', () => {
   for (const status of [200, 201, 204, 301, 304, 399]) assert.equal(verdictOf(answer(status)).kind, 'settle', String(status));
 });
 
-test('network errors retry without counting against maxAttempts, waiting at most as long as the write has', () => {
+test('network errors retry without counting against retry.maxRetryableAnswers, waiting at most as long as the write has', () => {
   // Five quick attempts two seconds into an outage: the next is within those two seconds.
   const network = verdictOf({ kind: 'network-error', message: 'Failed to fetch' }, { ...first, waitedMs: 2_000 });
   assert.deepEqual(network, { kind: 'retry', delayMs: 1_000, charged: false, mayBeCommitting: true, error: 'network error: Failed to fetch' });
@@ -39,10 +39,10 @@ test('a timeout is retried soon, on the in-flight schedule, whatever the write\'
   const timeout = verdictOf({ kind: 'timeout' }, { retryableResponses: 4, mayBeCommitting: true, waitedMs: 86_400_000 });
   assert.deepEqual(timeout, { kind: 'retry', delayMs: 750, charged: false, mayBeCommitting: true, error: 'no answer within timeoutMs; it may still be applied' });
   assert.equal(inFlightDelay(policy, () => 0), 500);
-  assert.equal(inFlightDelay({ ...policy, retryBaseMs: 1 }, () => 0.999), 499);
+  assert.equal(inFlightDelay({ ...policy, baseMs: 1 }, () => 0.999), 499);
 });
 
-test('after an outage of many unanswered tries, the first 5xx backs off from retryBaseMs, not retryMaxMs (decision 0004)', () => {
+test('after an outage of many unanswered tries, the first 5xx backs off from retry.baseMs, not retry.maxMs (decision 0004)', () => {
   const verdict = verdictOf(answer(503), { retryableResponses: 0, mayBeCommitting: true, waitedMs: 3_600_000 }, () => 0.999_999);
   assert.equal(verdict.kind === 'retry' && verdict.delayMs, 999);
   const third = verdictOf(answer(503), { retryableResponses: 2, mayBeCommitting: false, waitedMs: 0 }, () => 0.999_999);
@@ -100,7 +100,7 @@ test('a 409 is a conflict unless it says, or the history says, that the key is s
 });
 
 test('a "still in flight" 409 is retried however often it comes, never charged, never a dead letter, at Retry-After or soon', () => {
-  const tired = { retryableResponses: policy.maxAttempts - 1, mayBeCommitting: true, waitedMs: 3_600_000 };
+  const tired = { retryableResponses: policy.maxRetryableAnswers - 1, mayBeCommitting: true, waitedMs: 3_600_000 };
   const verdict = verdictOf(problem409({ type: IN_FLIGHT_PROBLEM_TYPE }, { 'Retry-After': '1' }), tired);
   assert.deepEqual({ ...verdict, response: undefined }, {
     kind: 'retry', delayMs: 1_000, charged: false, mayBeCommitting: true, error: 'HTTP 409: an earlier attempt is still being processed', response: undefined,
@@ -109,7 +109,7 @@ test('a "still in flight" 409 is retried however often it comes, never charged, 
   assert.equal(noHeader.kind === 'retry' && noHeader.delayMs, 750);
 });
 
-test('the answer that reaches maxAttempts makes a dead letter', () => {
+test('the answer that reaches retry.maxRetryableAnswers makes a dead letter', () => {
   const fourth = verdictOf(answer(500), { retryableResponses: 3, mayBeCommitting: false, waitedMs: 0 });
   assert.equal(fourth.kind, 'retry');
   const fifth = verdictOf(answer(500), { retryableResponses: 4, mayBeCommitting: false, waitedMs: 0 });

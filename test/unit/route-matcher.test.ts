@@ -7,7 +7,7 @@ const check = (options: Parameters<typeof createRouteMatcher>[0], href: string, 
   const url = new URL(href, ORIGIN);
   return createRouteMatcher(options)({ url, sameOrigin: url.origin === ORIGIN, request: { mode, method } as Request });
 };
-const everything = { include: ['/'], exclude: [], origins: [], forms: false, signInPaths: [] };
+const everything = { include: ['/'], exclude: [], origins: [], forms: { enabled: false, savedPath: undefined }, signInPaths: [] };
 
 test('every same-origin path by default, never a navigation', () => {
   assert.equal(check(everything, '/api/items'), true);
@@ -16,7 +16,7 @@ test('every same-origin path by default, never a navigation', () => {
 });
 
 test('with forms, a form post (a POST navigation) to an included path; never another navigation', () => {
-  const forms = { ...everything, include: ['/orders/'], forms: true };
+  const forms = { ...everything, include: ['/orders/'], forms: { enabled: true, savedPath: undefined } };
   assert.equal(check(forms, '/orders/new', 'navigate'), true);
   assert.equal(check(forms, '/other', 'navigate'), false);
   assert.equal(check(forms, '/orders/new', 'navigate', 'PUT'), false);
@@ -29,7 +29,7 @@ test('other origins only when allowed', () => {
 });
 
 test('prefixes, and patterns that must match the whole path', () => {
-  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [], forms: false, signInPaths: [] };
+  const options = { include: ['/api/', '/lists/*/items'], exclude: ['/api/auth/', '/api/*.json'], origins: [], forms: { enabled: false, savedPath: undefined }, signInPaths: [] };
   assert.equal(check(options, '/api/items'), true);
   assert.equal(check(options, '/apix'), false);
   assert.equal(check(options, '/v2/api/items'), false); // a prefix, not a substring
@@ -41,7 +41,7 @@ test('prefixes, and patterns that must match the whole path', () => {
 });
 
 test('a sign-in is never a write to keep, fetched or posted from a form', () => {
-  const options = { ...everything, forms: true, signInPaths: ['/login', '/users/sign_in'] };
+  const options = { ...everything, forms: { enabled: true, savedPath: undefined }, signInPaths: ['/login', '/users/sign_in'] };
   assert.equal(check(options, '/login'), false);
   assert.equal(check(options, '/users/sign_in', 'navigate'), false);
   assert.equal(check(options, '/api/items'), true);

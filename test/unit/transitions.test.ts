@@ -6,7 +6,7 @@ import type { AttemptResult } from '../../sw/retry-policy.js';
 import { answered, cancelled, claimed, discarded, expired, isDue, isExpired, keySpent, resolved, retried, stored, type AnswerContext } from '../../sw/transitions.js';
 
 const draft = { method: 'POST', url: 'https://app.test/api/items', lane: 'default', idempotencyKey: '"k-1"' };
-const policy = { retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 3 };
+const policy = { baseMs: 1_000, maxMs: 60_000, maxRetryableAnswers: 3 };
 const request: StoredRequest = { headers: [['content-type', 'application/json'], ['if-match', '"1"']], body: new TextEncoder().encode('{"name":"Oat milk"}').buffer as ArrayBuffer, credentials: 'same-origin', mode: 'cors', redirect: 'follow', referrer: '' };
 const context = (over: Partial<AnswerContext> = {}): AnswerContext => ({ policy, now: 10_000, random: () => 0.5, pageWaiting: false, othersAnswered: false, request, ...over });
 const response = (status: number, headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', response: new Response(null, { status, headers }) });
@@ -145,8 +145,8 @@ test('the outage rule counts from the first unanswered attempt, not from when th
   const inFlight = answered(claimed(timedOut, 'me', 602_000, 10_000).entry, { kind: 'response', response: new Response(null, { status: 409, headers: { 'Retry-After': '1' } }), problem: { type: IN_FLIGHT_PROBLEM_TYPE } }, context({ now: 602_000 })).entry as PendingEntry;
   assert.deepEqual([inFlight.unansweredSince, inFlight.nextAttemptAt], [undefined, 603_000], 'answered: its Retry-After');
   const dropped = answered(claimed(inFlight, 'me', 603_000, 10_000).entry, { kind: 'network-error', message: 'NetworkError' }, context({ now: 603_100 })).entry as PendingEntry;
-  assert.equal(dropped.nextAttemptAt - 603_100, 500, 'half of retryBaseMs, not half of the 10 minutes since it was made');
-  // A real outage still backs off: unanswered for 10 minutes, the ceiling is retryMaxMs.
+  assert.equal(dropped.nextAttemptAt - 603_100, 500, 'half of retry.baseMs, not half of the 10 minutes since it was made');
+  // A real outage still backs off: unanswered for 10 minutes, the ceiling is retry.maxMs.
   const still = answered(claimed(dropped, 'me', 1_203_000, 10_000).entry, { kind: 'network-error', message: 'NetworkError' }, context({ now: 1_203_000 })).entry as PendingEntry;
   assert.deepEqual([still.unansweredSince, still.nextAttemptAt - 1_203_000], [603_000, 30_000]);
 });
