@@ -155,9 +155,11 @@ export class OutboxClient {
   /**
    * Asks the worker to send what waits now. With `force` (the default), writes that
    * wait only because the network failed are tried at once; waits a server asked for
-   * (Retry-After, 5xx) still hold. Resolves when that replay is over.
+   * (Retry-After, 5xx) still hold. Resolves when that replay is over. (A boolean in place
+   * of the options, as 0.2 took, still works.)
    */
-  async replay(force = true): Promise<void> {
+  async replay(options: { force?: boolean } | boolean = {}): Promise<void> {
+    const force = typeof options === 'boolean' ? options : (options.force ?? true);
     await this.#send('replay', { force });
   }
 
@@ -350,12 +352,12 @@ export class OutboxClient {
       const delay = Math.max(0, message.answerBy - Date.now()) + WATCHDOG_MARGIN_MS;
       this.#watchdogs.set(message.entry.id, setTimeout(() => {
         this.#watchdogs.delete(message.entry.id);
-        void this.replay(false).catch(() => {});
+        void this.replay({ force: false }).catch(() => {});
       }, delay));
     }
     if (message.type === 'retry-scheduled') {
       clearTimeout(this.#retryTimer);
-      this.#retryTimer = setTimeout(() => void this.replay(false).catch(() => {}), Math.max(0, message.retryAt - Date.now()));
+      this.#retryTimer = setTimeout(() => void this.replay({ force: false }).catch(() => {}), Math.max(0, message.retryAt - Date.now()));
     }
     for (const listener of this.#listeners) listener(message);
   }

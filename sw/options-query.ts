@@ -54,8 +54,7 @@ function fromQuery(kind: Kind, values: string[]): unknown {
       return /^\d+$/.test(last) ? Number(last) : last;
     case 'flag':
       return last === '' || last === '1' || last === 'true' ? true : last === '0' || last === 'false' ? false : last;
-    case 'whenQueued':
-    case 'readStrategy':
+    case 'choice':
     case 'member':
     case 'path':
       return last;

@@ -311,7 +311,13 @@ function defaults(): OutboxOptions {
 }
 
 /** What an option's value is, for checking it and reading it from a query string. */
-export type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'whenQueued' | 'readStrategy' | 'flag';
+export type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'choice' | 'flag';
+
+/** The values an option of kind `choice` takes, each with what it does. */
+const CHOICES: Partial<Record<OptionName, Record<string, string>>> = {
+  whenQueued: { accept: 'answer 202', reject: 'a network error' },
+  'reads.strategy': { 'network-first': 'the network whenever it answers', 'stale-while-revalidate': 'the cache first, refreshed behind it' },
+};
 
 export const KINDS: Record<OptionName, Kind> = {
   include: 'paths',
@@ -320,7 +326,7 @@ export const KINDS: Record<OptionName, Kind> = {
   origins: 'origins',
   timeoutMs: 'ms',
   pageWaitMs: 'ms',
-  whenQueued: 'whenQueued',
+  whenQueued: 'choice',
   'retry.baseMs': 'ms',
   'retry.maxMs': 'ms',
   'retry.maxRetryableAnswers': 'count',
@@ -328,7 +334,7 @@ export const KINDS: Record<OptionName, Kind> = {
   concurrency: 'count',
   'reads.paths': 'paths',
   'reads.shell': 'paths',
-  'reads.strategy': 'readStrategy',
+  'reads.strategy': 'choice',
   'reads.maxEntries': 'count',
   'reads.maxAgeMs': 'ms',
   'forms.enabled': 'flag',
@@ -477,11 +483,14 @@ function check(name: OptionName, value: unknown): unknown {
       }
       return value;
     }
-    case 'whenQueued':
-      if (value !== 'accept' && value !== 'reject') {
-        throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "accept" (answer 202) or "reject" (a network error).');
+    case 'choice': {
+      const choices = CHOICES[name]!;
+      if (typeof value !== 'string' || !Object.hasOwn(choices, value)) {
+        const said = Object.entries(choices).map(([choice, what]) => `"${choice}" (${what})`);
+        throw invalid(name, `is ${JSON.stringify(value)}`, `Use ${said.join(' or ')}.`);
       }
       return value;
+    }
     case 'path':
       if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
         throw invalid(name, `is ${JSON.stringify(value)}`, `Give a same-origin path from the root, such as "${name === 'encryptionKeyPath' ? '/outbox-key' : '/saved.html'}".`);
@@ -489,11 +498,6 @@ function check(name: OptionName, value: unknown): unknown {
       return value;
     case 'member':
       if (typeof value !== 'string' || value === '') throw invalid(name, `is ${JSON.stringify(value)}`, 'Give the name of a member, such as "id".');
-      return value;
-    case 'readStrategy':
-      if (value !== 'network-first' && value !== 'stale-while-revalidate') {
-        throw invalid(name, `is ${JSON.stringify(value)}`, 'Use "network-first" or "stale-while-revalidate".');
-      }
       return value;
     case 'flag':
       if (typeof value !== 'boolean') throw invalid(name, `is ${JSON.stringify(value)}`, 'Use true or false.');
