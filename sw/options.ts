@@ -412,17 +412,16 @@ export function resolveOptions(input: OutboxOptionsInput = {}): OutboxOptions {
     throw new OutboxError('invalid-option', 'sw-outbox options must be an object, such as { include: ["/api/"] }.');
   }
   const options = defaults();
-  let pageWaitGiven = false;
-  for (const [name, value] of flatten(input)) {
+  const given = flatten(input);
+  for (const [name, value] of given) {
     if (!isOptionName(name)) throw new OutboxError('unknown-option', `sw-outbox has no option "${name}". Known options: ${NAMES.join(', ')}.`);
     const checked = check(name, value);
     const [group, member] = name.split('.') as [string, string | undefined];
     if (member === undefined) (options as unknown as Record<string, unknown>)[group] = checked;
     else (options[group as Groups] as unknown as Record<string, unknown>)[member] = checked;
-    if (name === 'pageWaitMs') pageWaitGiven = true;
   }
   // A page waits for its write as long as an attempt may take, unless told otherwise.
-  if (!pageWaitGiven) options.pageWaitMs = options.timeoutMs;
+  if (!given.has('pageWaitMs')) options.pageWaitMs = options.timeoutMs;
   const { conflicts, retry } = options;
   const policies = (['merge', 'theirs', 'mine'] as const).flatMap((policy) => conflicts[policy].map((path) => [path, policy] as const));
   for (const [path, policy] of policies) {

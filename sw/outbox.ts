@@ -183,7 +183,8 @@ export class Outbox {
       if (withdrawn) return { kind: 'answered', response: withdrawn };
     }
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
-    await this.#conflicts.attachBase(draft);
+    // Only a site with conflict policies keeps versions to merge from: no await on the write path otherwise.
+    if (this.#conflicts.keepsVersions) await this.#conflicts.attachBase(draft);
     const offline = !online();
     const scheduler = this.#scheduler;
     const claim = !offline && scheduler.freeSlots() > 0 && !scheduler.claimingLanes.has(lane) && !scheduler.sendingIn(lane);
