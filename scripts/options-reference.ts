@@ -12,27 +12,40 @@ const GUIDE = new URL('../docs/guide/options.md', import.meta.url);
 const START = '<!-- options table: generated from sw/options.ts by `npm run docs:options`; edit the JSDoc there -->';
 const END = '<!-- end of the options table -->';
 
+/** One option as its JSDoc documents it: its full name, its `@default`, and what it does. */
+export interface DocumentedOption {
+  name: string;
+  fallback: string;
+  doc: string;
+}
+
 /**
- * One row per option, in the order the interface declares them; a group's members (an
- * option whose type is another interface of the file, such as RetryOptions) as
- * `group.member`, each with its own comment.
+ * Every option in the order the interface declares them; a group's members (an option
+ * whose type is another interface of the file, such as RetryOptions) as `group.member`,
+ * each with its own comment.
  */
-export function optionsTable(code: string): string {
+export function documentedOptions(code: string): DocumentedOption[] {
   const file = ts.createSourceFile('options.ts', code, ts.ScriptTarget.Latest, true);
   const interfaces = new Map(file.statements.filter(ts.isInterfaceDeclaration).map((node) => [node.name.text, node]));
   const options = interfaces.get('OutboxOptions');
   if (!options) throw new Error('sw/options.ts has no interface OutboxOptions');
-  const rows = (declaration: ts.InterfaceDeclaration, prefix: string): string[] =>
+  const members = (declaration: ts.InterfaceDeclaration, prefix: string): DocumentedOption[] =>
     declaration.members.filter(ts.isPropertySignature).flatMap((member) => {
       const name = `${prefix}${member.name.getText(file)}`;
       const group = member.type && ts.isTypeReferenceNode(member.type) ? interfaces.get(member.type.typeName.getText(file)) : undefined;
-      if (group) return rows(group, `${name}.`);
+      if (group) return members(group, `${name}.`);
       const doc = ts.getJSDocCommentsAndTags(member).find(ts.isJSDoc);
       const fallback = doc?.tags?.find((tag) => tag.tagName.text === 'default');
       if (!doc?.comment || !fallback) throw new Error(`sw/options.ts: option "${name}" needs a JSDoc comment with a @default`);
-      return [`| \`${name}\` | ${cell(ts.getTextOfJSDocComment(fallback.comment) ?? '')} | ${cell(ts.getTextOfJSDocComment(doc.comment) ?? '')} |`];
+      return [{ name, fallback: text(ts.getTextOfJSDocComment(fallback.comment)), doc: text(ts.getTextOfJSDocComment(doc.comment)) }];
     });
-  return ['| option | default | what it does |', '| --- | --- | --- |', ...rows(options, '')].join('\n');
+  return members(options, '');
+}
+
+/** The options table: one row per option. */
+export function optionsTable(code: string): string {
+  const rows = documentedOptions(code).map(({ name, fallback, doc }) => `| \`${name}\` | ${cell(fallback)} | ${cell(doc)} |`);
+  return ['| option | default | what it does |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The renamed options of 0.1 and 0.2, each with its name now: they still work, and say so once. */
@@ -40,8 +53,12 @@ export function aliasesTable(aliases: Record<string, string>): string {
   return ['| was | now |', '| --- | --- |', ...Object.entries(aliases).map(([was, now]) => `| \`${was}\` | \`${now}\` |`)].join('\n');
 }
 
+function text(comment: string | undefined): string {
+  return (comment ?? '').replace(/\s+/g, ' ').trim();
+}
+
 function cell(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
+  return text.replace(/\|/g, '\\|');
 }
 
 /** The guide with its table replaced by `table`. */
@@ -54,7 +71,7 @@ export function withTable(guide: string, table: string): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const guide = readFileSync(GUIDE, 'utf8');
-  const { ALIASES } = await import('../sw/options.js');
+  const { ALIASES } = await import('../sw/option-names.js');
   const updated = withTable(guide, `${optionsTable(readFileSync(SOURCE, 'utf8'))}\n\nRenamed in this release; the old names still work, each saying once in the console what it is now:\n\n${aliasesTable(ALIASES)}`);
   if (process.argv.includes('--check')) {
     if (updated !== guide) {

@@ -1,5 +1,6 @@
 import { createLogger } from './logger.js';
-import { resolveOptions, type OutboxOptionsInput } from './options.js';
+import { type OutboxOptionsInput } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import { Outbox } from './outbox.js';
 import type { OutboxDeps, OutboxHooks, SyncManagerLike } from './outbox-deps.js';
 import { OutboxStore } from './outbox-store.js';

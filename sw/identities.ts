@@ -9,7 +9,7 @@
  * This file holds the vocabulary, as pure functions; the outbox calls them, and the store
  * keeps one {@link IdentityRecord} per provisional identity.
  */
-import type { OutboxOptions } from './options.js';
+import type { CollectionsOptions } from './options.js';
 import { ENTRY_ID_HEADER, QUEUED_HEADER } from '../contract/http.js';
 
 /** What a provisional id looks like: `outbox-` and a random UUID. No server makes such an id, and no number can be one. */
@@ -17,7 +17,6 @@ const PROVISIONAL = /outbox-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 /** Bodies larger than this are not searched for provisional ids (nor rewritten). */
 const MAX_SCANNED_BYTES = 1024 * 1024;
 
-export type IdentityOptions = Pick<OutboxOptions, 'collections' | 'idMember' | 'urlMember'>;
 
 /** An identity the outbox gave a create: its id, and its URL under the collection. */
 export interface Provisional {
@@ -135,7 +134,7 @@ export function rewriteText(text: string, known: ReadonlyMap<string, { provision
  * else its id member under the collection; the id from the id member, else the URL's last
  * segment. Undefined when the answer names none.
  */
-export function identityFromAnswer(response: Pick<Response, 'headers' | 'url'>, json: unknown, collectionUrl: string, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>): RealIdentity | undefined {
+export function identityFromAnswer(response: Pick<Response, 'headers' | 'url'>, json: unknown, collectionUrl: string, options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>): RealIdentity | undefined {
   const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
   const member = body[options.idMember];
   let id = typeof member === 'string' || (typeof member === 'number' && Number.isFinite(member)) ? member : undefined;
@@ -164,7 +163,7 @@ export function identityFromAnswer(response: Pick<Response, 'headers' | 'url'>, 
  * Created` with the provisional URL in `Location`, and the request's JSON object with the
  * identity members added (only those, when the body is no JSON object).
  */
-export function provisionalAnswer(body: ArrayBuffer | null, provisional: Provisional, entryId: number, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>, read = false): Response {
+export function provisionalAnswer(body: ArrayBuffer | null, provisional: Provisional, entryId: number, options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>, read = false): Response {
   const sent = jsonObject(body) ?? {};
   const created = { ...sent, [options.idMember]: provisional.id, ...(options.urlMember === undefined ? {} : { [options.urlMember]: provisional.url }) };
   const headers: Record<string, string> = { 'Content-Type': 'application/json', [QUEUED_HEADER]: '?1', [ENTRY_ID_HEADER]: String(entryId) };

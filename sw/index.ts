@@ -9,7 +9,8 @@ export type { OutboxDeps, OutboxHooks, SyncManagerLike, Trigger, WriteResult } f
 export type { LaneHook } from './lanes.js';
 export { OutboxError } from './outbox-error.js';
 export type { OutboxErrorCode } from './outbox-error.js';
-export { resolveOptions, WRITE_METHODS } from './options.js';
+export { WRITE_METHODS } from './options.js';
+export { resolveOptions } from './resolve-options.js';
 export { parseOptionsQuery, toOptionsQuery, QUERY_PREFIX } from './options-query.js';
 export type { OutboxOptions, OutboxOptionsInput, WriteMethod } from './options.js';
 export type { Entry, PendingEntry, SendingEntry, DeadEntry } from './entry.js';

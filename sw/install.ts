@@ -1,5 +1,6 @@
 import { createOutbox } from './create-outbox.js';
-import { resolveOptions, type OutboxOptionsInput } from './options.js';
+import { type OutboxOptionsInput } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxHooks } from './outbox-deps.js';
 import { createOfflineReads } from './offline-reads.js';
@@ -31,7 +32,7 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     if (request.mode === 'navigate' && request.method === 'GET') outbox.pageOpened();
     if (request.method === 'GET') {
       // A read of a record the outbox gave a provisional identity: the real URL, or what the outbox knows.
-      if (options.collections.length > 0 && provisionalIdsIn(request.url).length > 0) {
+      if (options.collections.paths.length > 0 && provisionalIdsIn(request.url).length > 0) {
         event.respondWith(outbox.readProvisional(request).then((response) => response ?? fetch(request)));
         return;
       }

@@ -4,7 +4,9 @@
  * one line. What each option means and accepts is options.ts.
  */
 import { OutboxError } from './outbox-error.js';
-import { flatten, KINDS, NAMES, optionNamed, resolveOptions, warnIfRenamed, type Kind, type OutboxOptionsInput } from './options.js';
+import { type OutboxOptionsInput } from './options.js';
+import { flatten, KINDS, NAMES, optionNamed, warnIfRenamed, type Kind } from './option-names.js';
+import { resolveOptions } from './resolve-options.js';
 
 /** Marks a worker URL's query parameter as the outbox's in a host worker: `?v=2&outbox.include=/api/`. */
 export const QUERY_PREFIX = 'outbox.';

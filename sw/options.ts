@@ -1,5 +1,3 @@
-import { OutboxError } from './outbox-error.js';
-
 import { WRITE_METHODS, type WriteMethod } from '../contract/http.js';
 export { WRITE_METHODS, type WriteMethod };
 
@@ -116,6 +114,31 @@ export interface ConflictsOptions {
   idKey: string | undefined;
 }
 
+/**
+ * Apps whose server makes the ids (option group `collections`, decision 0022): which POSTs
+ * are creates, and where an answer holds what it created.
+ */
+export interface CollectionsOptions {
+  /**
+   * Collections whose members the server makes the ids of (decision 0022): paths matched
+   * whole, `*` standing for one segment (`/todos`, or `/lists/*` for the items of each list;
+   * `collections=/todos` is short for `collections.paths=/todos`). A POST to one that is
+   * kept for later is answered as a create (`201`, a `Location` and the body with a
+   * provisional identity `outbox-<uuid>`); later writes naming that identity wait behind
+   * the create and are sent to the real one, once its answer gives it. An edit (PUT,
+   * PATCH) of a member kept for later is answered with its own JSON. @default [] (none)
+   */
+  paths: string[];
+  /** For `collections.paths`: the member of a created resource's JSON that holds its id. @default 'id' */
+  idMember: string;
+  /**
+   * For `collections.paths`: the member that holds a created resource's own URL, when the API
+   * gives one (`url`, `href`, `self`): a provisional answer fills it with the provisional
+   * URL. The real URL is read from `Location` first. @default undefined (none)
+   */
+  urlMember: string | undefined;
+}
+
 /** How the outbox is configured. Every field is optional; the defaults suit most apps. */
 export interface OutboxOptions {
   /**
@@ -127,7 +150,7 @@ export interface OutboxOptions {
   include: string[];
   /** Paths left alone even when `include` matches them; same syntax. @default [] */
   exclude: string[];
-  /** Methods handled: any of POST, PUT, PATCH, DELETE; no others are allowed. @default all four */
+  /** Methods handled: any of POST, PUT, PATCH, DELETE; no others are allowed. @default ['POST', 'PUT', 'PATCH', 'DELETE'] (all four) */
   methods: WriteMethod[];
   /**
    * Other origins whose writes also go through the outbox, as `scheme://host[:port]`
@@ -196,28 +219,13 @@ export interface OutboxOptions {
    * stored as it is. @default undefined: stored as they are
    */
   encryptionKeyPath: string | undefined;
-  /**
-   * Collections whose members the server makes the ids of (decision 0022): paths matched
-   * whole, `*` standing for one segment (`/todos`, or `/lists/*` for the items of each list). A POST to one that is
-   * kept for later is answered as a create (`201`, a `Location` and the body with a
-   * provisional identity `outbox-<uuid>`); later writes naming that identity wait behind
-   * the create and are sent to the real one, once its answer gives it. An edit (PUT,
-   * PATCH) of a member kept for later is answered with its own JSON. @default [] (none)
-   */
-  collections: string[];
-  /** For `collections`: the member of a created resource's JSON that holds its id. @default 'id' */
-  idMember: string;
-  /**
-   * For `collections`: the member that holds a created resource's own URL, when the API
-   * gives one (`url`, `href`, `self`): a provisional answer fills it with the provisional
-   * URL. The real URL is read from `Location` first. @default undefined (none)
-   */
-  urlMember: string | undefined;
+  /** Apps whose server makes the ids: see CollectionsOptions. */
+  collections: CollectionsOptions;
   /** Logs every step to the worker's console, prefixed `[sw-outbox]`; nothing is printed otherwise. @default false */
   debug: boolean;
 }
 
-type Groups = 'retry' | 'reads' | 'forms' | 'conflicts';
+export type Groups = 'retry' | 'reads' | 'forms' | 'conflicts' | 'collections';
 type Flat = Exclude<keyof OutboxOptions, Groups>;
 
 /** An option's full name: a plain option, or a group's member (`retry.baseMs`). */
@@ -225,13 +233,15 @@ export type OptionName = Flat | { [G in Groups]: `${G}.${keyof OutboxOptions[G] 
 
 /**
  * Options as a caller gives them: every one optional, a group's members too. A group
- * given a list or a flag (`reads: ['/api/']`, `forms: true`) sets its main member.
+ * given a list or a flag (`reads: ['/api/']`, `collections: ['/todos']`, `forms: true`) sets its
+ * main member.
  */
 export type OutboxOptionsInput = { [K in Flat]?: OutboxOptions[K] } & {
   retry?: Partial<RetryOptions>;
   reads?: Partial<ReadsOptions> | string[];
   forms?: Partial<FormsOptions> | boolean;
   conflicts?: Partial<ConflictsOptions>;
+  collections?: Partial<CollectionsOptions> | string[];
 } & DeprecatedOptions;
 
 /** The names of 0.1 and 0.2 that were renamed: each still works, and says once what it is now. */
@@ -262,251 +272,8 @@ export interface DeprecatedOptions {
   mergeIdKey?: string;
   /** @deprecated Use `encryptionKeyPath`. */
   encryptionKeyUrl?: string;
-}
-
-/** Each renamed option, with the name it has now. */
-export const ALIASES: Record<keyof DeprecatedOptions, OptionName> = {
-  retryBaseMs: 'retry.baseMs',
-  retryMaxMs: 'retry.maxMs',
-  maxAttempts: 'retry.maxRetryableAnswers',
-  shell: 'reads.shell',
-  readStrategy: 'reads.strategy',
-  readsMaxEntries: 'reads.maxEntries',
-  readsMaxAgeMs: 'reads.maxAgeMs',
-  formSavedUrl: 'forms.savedPath',
-  merge: 'conflicts.merge',
-  keepTheirs: 'conflicts.theirs',
-  keepMine: 'conflicts.mine',
-  mergeIdKey: 'conflicts.idKey',
-  encryptionKeyUrl: 'encryptionKeyPath',
-};
-
-/** The member a group given a list or a flag sets (`reads=/api/`, `forms=true`). */
-const SHORTHANDS: Partial<Record<Groups, OptionName>> = { reads: 'reads.paths', forms: 'forms.enabled' };
-
-function defaults(): OutboxOptions {
-  return {
-    include: ['/'],
-    exclude: [],
-    methods: [...WRITE_METHODS],
-    origins: [],
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-    pageWaitMs: DEFAULT_TIMEOUT_MS,
-    whenQueued: 'accept',
-    retry: { baseMs: DEFAULT_RETRY_BASE_MS, maxMs: DEFAULT_RETRY_MAX_MS, maxRetryableAnswers: DEFAULT_MAX_RETRYABLE_ANSWERS },
-    maxAgeMs: DEFAULT_MAX_AGE_MS,
-    concurrency: DEFAULT_CONCURRENCY,
-    reads: { paths: [], shell: [], strategy: 'network-first', maxEntries: 200, maxAgeMs: DEFAULT_MAX_AGE_MS },
-    forms: { enabled: false, savedPath: undefined },
-    fold: [],
-    conflicts: { merge: [], theirs: [], mine: [], idKey: undefined },
-    credentialHeaders: ['authorization', 'proxy-authorization'],
-    signInPaths: ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login'],
-    encryptionKeyPath: undefined,
-    collections: [],
-    idMember: 'id',
-    urlMember: undefined,
-    debug: false,
-  };
-}
-
-/** What an option's value is, for checking it and reading it from a query string. */
-export type Kind = 'paths' | 'path' | 'member' | 'headers' | 'methods' | 'origins' | 'ms' | 'count' | 'choice' | 'flag';
-
-/** The values an option of kind `choice` takes, each with what it does. */
-const CHOICES: Partial<Record<OptionName, Record<string, string>>> = {
-  whenQueued: { accept: 'answer 202', reject: 'a network error' },
-  'reads.strategy': { 'network-first': 'the network whenever it answers', 'stale-while-revalidate': 'the cache first, refreshed behind it' },
-};
-
-export const KINDS: Record<OptionName, Kind> = {
-  include: 'paths',
-  exclude: 'paths',
-  methods: 'methods',
-  origins: 'origins',
-  timeoutMs: 'ms',
-  pageWaitMs: 'ms',
-  whenQueued: 'choice',
-  'retry.baseMs': 'ms',
-  'retry.maxMs': 'ms',
-  'retry.maxRetryableAnswers': 'count',
-  maxAgeMs: 'ms',
-  concurrency: 'count',
-  'reads.paths': 'paths',
-  'reads.shell': 'paths',
-  'reads.strategy': 'choice',
-  'reads.maxEntries': 'count',
-  'reads.maxAgeMs': 'ms',
-  'forms.enabled': 'flag',
-  'forms.savedPath': 'path',
-  fold: 'paths',
-  'conflicts.merge': 'paths',
-  'conflicts.theirs': 'paths',
-  'conflicts.mine': 'paths',
-  'conflicts.idKey': 'member',
-  credentialHeaders: 'headers',
-  signInPaths: 'paths',
-  encryptionKeyPath: 'path',
-  collections: 'paths',
-  idMember: 'member',
-  urlMember: 'member',
-  debug: 'flag',
-};
-
-export const NAMES = Object.keys(KINDS) as OptionName[];
-
-export function isOptionName(name: string): name is OptionName {
-  return Object.hasOwn(KINDS, name);
-}
-
-function isGroup(name: string): name is Groups {
-  return name === 'retry' || name === 'reads' || name === 'forms' || name === 'conflicts';
-}
-
-/**
- * The option a name stands for now: an option's own name, a renamed option's new one, or,
- * for a group given a list or a flag (`reads: ['/api/']`, `forms=true`), its main member.
- * Undefined for anything else.
- */
-export function optionNamed(name: string, value?: unknown): OptionName | undefined {
-  if (Object.hasOwn(ALIASES, name)) return ALIASES[name as keyof DeprecatedOptions];
-  if (isGroup(name) && (Array.isArray(value) || typeof value !== 'object' || value === null)) return SHORTHANDS[name];
-  return isOptionName(name) ? name : undefined;
-}
-
-/** Says once (per worker or page) in the console that a renamed option has a new name. */
-export function warnIfRenamed(name: string): void {
-  if (!Object.hasOwn(ALIASES, name) || warned.has(name)) return;
-  warned.add(name);
-  console.warn(`[sw-outbox] option "${name}" is now "${ALIASES[name as keyof DeprecatedOptions]}": the old name still works, and will be removed in 1.0.`);
-}
-const warned = new Set<string>();
-
-function invalid(name: string, problem: string, fix: string): OutboxError {
-  return new OutboxError('invalid-option', `sw-outbox option "${name}" ${problem}. ${fix}`);
-}
-
-/** The options given, one entry per option by its full name (`retry.baseMs`), renamed ones under their names now. */
-export function flatten(input: object): Map<string, unknown> {
-  const leaves = new Map<string, unknown>();
-  const set = (given: string, name: string, value: unknown) => {
-    if (leaves.has(name)) throw invalid(name, `is given twice (once as "${given}")`, 'Give it once, under its name now.');
-    leaves.set(name, value);
-  };
-  for (const [given, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    warnIfRenamed(given);
-    const name = optionNamed(given, value) ?? given;
-    if (isGroup(name)) {
-      for (const [member, memberValue] of Object.entries(value as object)) if (memberValue !== undefined) set(`${given}.${member}`, `${name}.${member}`, memberValue);
-    } else {
-      set(given, name, value);
-    }
-  }
-  return leaves;
-}
-
-/** Checks every option a caller gave and fills in the defaults. Throws {@link OutboxError}. */
-export function resolveOptions(input: OutboxOptionsInput = {}): OutboxOptions {
-  if (typeof input !== 'object' || input === null) {
-    throw new OutboxError('invalid-option', 'sw-outbox options must be an object, such as { include: ["/api/"] }.');
-  }
-  const options = defaults();
-  const given = flatten(input);
-  for (const [name, value] of given) {
-    if (!isOptionName(name)) throw new OutboxError('unknown-option', `sw-outbox has no option "${name}". Known options: ${NAMES.join(', ')}.`);
-    const checked = check(name, value);
-    const [group, member] = name.split('.') as [string, string | undefined];
-    if (member === undefined) (options as unknown as Record<string, unknown>)[group] = checked;
-    else (options[group as Groups] as unknown as Record<string, unknown>)[member] = checked;
-  }
-  // A page waits for its write as long as an attempt may take, unless told otherwise.
-  if (!given.has('pageWaitMs')) options.pageWaitMs = options.timeoutMs;
-  const { conflicts, retry } = options;
-  const policies = (['merge', 'theirs', 'mine'] as const).flatMap((policy) => conflicts[policy].map((path) => [path, policy] as const));
-  for (const [path, policy] of policies) {
-    const other = policies.find(([again, which]) => again === path && which !== policy);
-    if (other) throw invalid(`conflicts.${policy}`, `has "${path}", which conflicts.${other[1]} has too`, 'Give each path one conflict policy.');
-  }
-  if (retry.maxMs < retry.baseMs) {
-    throw invalid('retry.maxMs', `(${retry.maxMs}) is below retry.baseMs (${retry.baseMs})`, 'Make it at least retry.baseMs.');
-  }
-  return options;
-}
-
-function check(name: OptionName, value: unknown): unknown {
-  switch (KINDS[name]) {
-    case 'paths': {
-      const paths = stringList(name, value);
-      if (name === 'include' && paths.length === 0) throw invalid(name, 'is empty', 'List at least one path, or leave it out to handle every path.');
-      return paths.map((path) => {
-        if (!path.startsWith('/')) throw invalid(name, `has "${path}", which does not start with "/"`, 'Write paths from the root, such as "/api/".');
-        if (name === 'reads.shell' && /[*?#]/.test(path)) throw invalid(name, `has "${path}"`, 'List exact paths of the shell, such as "/" or "/app.js", without "*", "?" or "#".');
-        return path;
-      });
-    }
-    case 'headers':
-      return stringList(name, value).map((header) => {
-        if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(header)) throw invalid(name, `has "${header}", which is not a header name`, 'Give header names, such as "authorization" or "x-api-key".');
-        return header.toLowerCase();
-      });
-    case 'methods': {
-      const methods = stringList(name, value).map((method) => method.toUpperCase());
-      if (methods.length === 0) throw invalid(name, 'is empty', `List at least one of ${WRITE_METHODS.join(', ')}.`);
-      for (const method of methods) {
-        if (!(WRITE_METHODS as readonly string[]).includes(method)) {
-          throw invalid(name, `has "${method}"`, `Use only ${WRITE_METHODS.join(', ')}: other methods are not writes.`);
-        }
-      }
-      return [...new Set(methods)];
-    }
-    case 'origins':
-      return stringList(name, value).map((origin) => {
-        let parsed: URL | undefined;
-        try {
-          parsed = new URL(origin);
-        } catch {
-          parsed = undefined;
-        }
-        if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
-          throw invalid(name, `has "${origin}", which is not an origin`, 'Write scheme://host[:port] with no path or trailing slash, such as "https://api.example.com".');
-        }
-        return origin;
-      });
-    case 'ms':
-    case 'count': {
-      // retryBaseMs 0 too: a zero backoff stays zero however often it doubles.
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-        const unit = KINDS[name] === 'ms' ? 'milliseconds' : 'a count';
-        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a whole number of ${unit}, 1 or more.`);
-      }
-      return value;
-    }
-    case 'choice': {
-      const choices = CHOICES[name]!;
-      if (typeof value !== 'string' || !Object.hasOwn(choices, value)) {
-        const said = Object.entries(choices).map(([choice, what]) => `"${choice}" (${what})`);
-        throw invalid(name, `is ${JSON.stringify(value)}`, `Use ${said.join(' or ')}.`);
-      }
-      return value;
-    }
-    case 'path':
-      if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) {
-        throw invalid(name, `is ${JSON.stringify(value)}`, `Give a same-origin path from the root, such as "${name === 'encryptionKeyPath' ? '/outbox-key' : '/saved.html'}".`);
-      }
-      return value;
-    case 'member':
-      if (typeof value !== 'string' || value === '') throw invalid(name, `is ${JSON.stringify(value)}`, 'Give the name of a member, such as "id".');
-      return value;
-    case 'flag':
-      if (typeof value !== 'boolean') throw invalid(name, `is ${JSON.stringify(value)}`, 'Use true or false.');
-      return value;
-  }
-}
-
-function stringList(name: string, value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw invalid(name, `is ${JSON.stringify(value)}`, 'Give a list of strings.');
-  }
-  return value;
+  /** @deprecated Use `collections.idMember`. */
+  idMember?: string;
+  /** @deprecated Use `collections.urlMember`. */
+  urlMember?: string;
 }

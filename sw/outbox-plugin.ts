@@ -1,6 +1,7 @@
 import { createOutbox } from './create-outbox.js';
 import { listenForOutbox } from './listen-for-outbox.js';
-import { resolveOptions, WRITE_METHODS, type OutboxOptionsInput } from './options.js';
+import { WRITE_METHODS, type OutboxOptionsInput } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import type { Outbox } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
 import { HEADERS } from '../contract/http.js';

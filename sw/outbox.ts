@@ -87,7 +87,7 @@ export class Outbox {
     this.#deps = deps;
     const { store, fetch, now, log } = deps;
     this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log });
-    this.#identities = options.collections.length > 0 ? new ProvisionalIdentities(options, store) : undefined;
+    this.#identities = options.collections.paths.length > 0 ? new ProvisionalIdentities(options.collections, store) : undefined;
     const keyUrl = options.encryptionKeyPath && new URL(options.encryptionKeyPath, deps.origin).href;
     this.#atRest = keyUrl === undefined ? undefined : new AtRest({ url: keyUrl, fetch, log, db: () => store.db(), clientId: () => store.clientId(), credentials: () => this.#credentials.forKeyRequest(keyUrl) });
     const dispatch = (committed: Committed, ...events: StatusEvent[]) => this.#dispatch(committed, ...events);
@@ -375,7 +375,7 @@ export class Outbox {
   async withWaitingWrites(request: Request, response: Response): Promise<Response> {
     await this.#verifyCounts();
     if (this.#counts.pending === 0) return response;
-    return withWaitingWrites(request, response, { pending: (limit) => this.pending(limit, true), identities: this.#identities, options: this.#options, log: this.#deps.log });
+    return withWaitingWrites(request, response, { pending: (limit) => this.pending(limit, true), identities: this.#identities, options: this.#options.collections, log: this.#deps.log });
   }
 
   /** Reads a page made before this worker controlled it: those under `reads` are cached now (a first visit). */

@@ -5,7 +5,7 @@
  */
 import type { Json } from '../contract/json-merge.js';
 import { APPLIED_HEADER, FROM_CACHE_HEADER } from '../contract/http.js';
-import type { IdentityOptions } from './identities.js';
+import type { CollectionsOptions } from './options.js';
 import { cancelBody } from './page-answers.js';
 import type { PendingWrite } from './protocol.js';
 import type { ProvisionalIdentities } from './provisional-identities.js';
@@ -18,7 +18,7 @@ export interface OwnWritesContext {
   /** The first `limit` waiting writes of the signed-in user, in order, with their bodies. */
   pending: (limit: number) => Promise<PendingWrite[]>;
   identities: ProvisionalIdentities | undefined;
-  options: Pick<IdentityOptions, 'idMember' | 'urlMember'>;
+  options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>;
   log: (...args: unknown[]) => void;
 }
 

@@ -4,7 +4,8 @@
  * provisional identity goes in, and what it is sent as. The vocabulary is identities.ts.
  */
 import type { Draft, Entry, LiveEntry, StoredRequest } from './entry.js';
-import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityOptions, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
+import { bodyText, collectionTests, echoAnswer, identityFromAnswer, newProvisional, provisionalAnswer, provisionalIdsIn, rewriteJson, rewriteText, rewriteUrl, type IdentityRecord, type Provisional, type RealIdentity } from './identities.js';
+import type { CollectionsOptions } from './options.js';
 import type { OutboxStore } from './outbox-store.js';
 import { bump, countsOf, DURABILITY, laneRange } from './store-changes.js';
 import { withdrawn, type Change, type Committed } from './transitions.js';
@@ -23,13 +24,13 @@ export type Resolved =
 type Known = Map<string, { provisional: Provisional; real: RealIdentity }>;
 
 export class ProvisionalIdentities {
-  readonly #options: IdentityOptions;
+  readonly #options: CollectionsOptions;
   readonly #collections: ((pathname: string) => boolean)[];
   readonly #store: OutboxStore;
 
-  constructor(options: IdentityOptions, store: OutboxStore) {
+  constructor(options: CollectionsOptions, store: OutboxStore) {
     this.#options = options;
-    this.#collections = collectionTests(options.collections);
+    this.#collections = collectionTests(options.paths);
     this.#store = store;
   }
 

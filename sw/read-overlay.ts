@@ -6,7 +6,7 @@
  * it the read and the waiting writes, in the order they will be sent.
  */
 import { applyMergePatch, type Json } from '../contract/json-merge.js';
-import type { IdentityOptions } from './identities.js';
+import type { CollectionsOptions } from './options.js';
 
 /** A waiting write as the overlay reads it. */
 export interface WaitingWrite {
@@ -31,7 +31,7 @@ export interface Overlaid {
  * URL is in `collections`, or its body is a bare array); its members are the elements of
  * the array, or, for an object, of its first member that is an array.
  */
-export function overlay(body: Json, url: string, writes: readonly WaitingWrite[], collection: boolean, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>): Overlaid {
+export function overlay(body: Json, url: string, writes: readonly WaitingWrite[], collection: boolean, options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>): Overlaid {
   const at = withoutQuery(url);
   let current = body;
   let applied = 0;
@@ -61,7 +61,7 @@ export function overlay(body: Json, url: string, writes: readonly WaitingWrite[]
 }
 
 /** A collection after one write, or undefined when the write does not touch it. */
-function onCollection(body: Json, at: string, target: string, write: WaitingWrite, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>): Json | undefined {
+function onCollection(body: Json, at: string, target: string, write: WaitingWrite, options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>): Json | undefined {
   const members = membersOf(body);
   if (!members) return undefined;
   if (write.method === 'POST' && target === at) {
@@ -88,7 +88,7 @@ function edited(resource: Json, write: WaitingWrite): Json | undefined {
   return undefined;
 }
 
-function keepIdentity(before: Json, after: Json, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>): Json {
+function keepIdentity(before: Json, after: Json, options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>): Json {
   if (!isObject(before) || !isObject(after)) return after;
   const identity: Record<string, Json> = {};
   for (const name of [options.idMember, options.urlMember]) if (name !== undefined && before[name] !== undefined) identity[name] = before[name]!;
@@ -109,7 +109,7 @@ function withMembers(body: Json, members: Json[]): Json {
 }
 
 /** A member's URL: its URL member when the API gives one, else its id under the collection. */
-function memberUrl(member: Json, collection: string, options: Pick<IdentityOptions, 'idMember' | 'urlMember'>): string | undefined {
+function memberUrl(member: Json, collection: string, options: Pick<CollectionsOptions, 'idMember' | 'urlMember'>): string | undefined {
   if (!isObject(member)) return undefined;
   const own = options.urlMember === undefined ? undefined : member[options.urlMember];
   if (typeof own === 'string') {

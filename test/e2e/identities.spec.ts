@@ -3,7 +3,7 @@ import { goOnline } from '../support/online.js';
 
 test('the page helper hears each mapping: onIdentified gives a create’s provisional identity and the real one, once it is delivered', async ({ context, server }) => {
   // The test API answers a create with `committed`, its count of commits: the id here.
-  const page = await openApp(context, server, { collections: ['/api/items'], idMember: 'committed' });
+  const page = await openApp(context, server, { collections: { paths: ['/api/items'], idMember: 'committed' } });
   await page.evaluate(() => {
     (window as unknown as { heard: unknown[] }).heard = [];
     window.outbox.onIdentified((identity) => (window as unknown as { heard: unknown[] }).heard.push(identity));

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
-import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
+import { type OutboxOptionsInput } from '../../sw/options.js';
+import { resolveOptions } from '../../sw/resolve-options.js';
 import { Outbox } from '../../sw/outbox.js';
 import type { OutboxDeps, OutboxHooks } from '../../sw/outbox-deps.js';
 import { OutboxStore } from '../../sw/outbox-store.js';

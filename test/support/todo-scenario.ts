@@ -12,7 +12,7 @@ export const APPS = [
 
 const SHELL = '/backbone.html,/fetch.html,/vendor/jquery.js,/vendor/underscore.js,/vendor/backbone.js';
 /** The one line. `timers`: retry soon, where nothing but the outbox's own timers replays (Firefox, WebKit). */
-export const oneLine = (timers = '') => `/outbox-sw.js?include=/todos&collections=/todos,/todos/*/notes&urlMember=url&shell=${SHELL}&reads=/todos${timers}`;
+export const oneLine = (timers = '') => `/outbox-sw.js?include=/todos&collections=/todos,/todos/*/notes&collections.urlMember=url&reads.shell=${SHELL}&reads=/todos${timers}`;
 
 /** The page code that registers the one line and waits until its worker controls the page. */
 export const REGISTER = `await navigator.serviceWorker.register(line);

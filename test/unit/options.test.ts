@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { documentedOptions } from '../../scripts/options-reference.js';
 import { OutboxError } from '../../sw/outbox-error.js';
-import { resolveOptions, type OutboxOptionsInput } from '../../sw/options.js';
+import { type OutboxOptionsInput } from '../../sw/options.js';
+import { NAMES } from '../../sw/option-names.js';
+import { resolveOptions } from '../../sw/resolve-options.js';
 import { hostQueryParameters, parseOptionsQuery, toOptionsQuery } from '../../sw/options-query.js';
 
 const fails = (fn: () => unknown, code: string, mention: string) =>
@@ -12,33 +16,28 @@ const fails = (fn: () => unknown, code: string, mention: string) =>
     return true;
   });
 
-test('no options give the documented defaults', () => {
-  assert.deepEqual(resolveOptions(), {
-    include: ['/'],
-    exclude: [],
-    methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-    origins: [],
-    timeoutMs: 10_000,
-    pageWaitMs: 10_000,
-    whenQueued: 'accept',
-    retry: { baseMs: 1_000, maxMs: 60_000, maxRetryableAnswers: 10 },
-    maxAgeMs: 604_800_000,
-    concurrency: 6,
-    reads: { paths: [], shell: [], strategy: 'network-first', maxEntries: 200, maxAgeMs: 604_800_000 },
-    forms: { enabled: false, savedPath: undefined },
-    fold: [],
-    conflicts: { merge: [], theirs: [], mine: [], idKey: undefined },
-    credentialHeaders: ['authorization', 'proxy-authorization'],
-    signInPaths: ['/login', '/signin', '/sign-in', '/sign_in', '/users/sign_in', '/session/new', '/accounts/login', '/auth/login'],
-    encryptionKeyPath: undefined,
-    collections: [],
-    idMember: 'id',
-    urlMember: undefined,
-    debug: false,
-  });
+/**
+ * The value an option's `@default` names: the literal it starts with (`10_000 (ms)`,
+ * `['/']`, `'accept'`, `none`), or another option's value (`` `timeoutMs` ``).
+ */
+function documentedValue(fallback: string, resolved: Record<string, unknown>): unknown {
+  const other = /^`([\w.]+)`/.exec(fallback);
+  if (other) return resolved[other[1]!];
+  const literal = /^(\[[^\]]*\]|'[^']*'|[\d_]+|true|false|none|undefined)/.exec(fallback)?.[1];
+  if (literal === undefined) throw new Error(`@default "${fallback}" does not start with a value`);
+  if (literal === 'none' || literal === 'undefined') return undefined;
+  return /^[\d_]+$/.test(literal) ? Number(literal.replaceAll('_', '')) : JSON.parse(literal.replaceAll("'", '"'));
+}
+
+test("no options give the defaults sw/options.ts documents, option by option (the @default of each, as the options reference shows it)", () => {
+  const options = resolveOptions() as unknown as Record<string, Record<string, unknown>>;
+  const resolved = Object.fromEntries(NAMES.map((name) => [name, name.includes('.') ? options[name.split('.')[0]!]![name.split('.')[1]!] : options[name]]));
+  const documented = documentedOptions(readFileSync(new URL('../../sw/options.ts', import.meta.url), 'utf8'));
+  assert.deepEqual(documented.map(({ name }) => name).sort(), [...NAMES].sort(), 'every option is documented, and nothing else');
+  for (const { name, fallback } of documented) assert.deepEqual(resolved[name], documentedValue(fallback, resolved), `${name}: its @default says ${fallback}`);
 });
 
-test('groups: retry, reads, forms and conflicts, each member on its own; a group given a list or a flag sets its main member', () => {
+test('groups: retry, reads, forms, conflicts and collections, each member on its own; a group given a list or a flag sets its main member', () => {
   const options = resolveOptions({ retry: { baseMs: 500 }, reads: { paths: ['/api/'], strategy: 'stale-while-revalidate' }, forms: { enabled: true, savedPath: '/saved.html' }, conflicts: { merge: ['/api/docs/'], idKey: 'id' } });
   assert.deepEqual(options.retry, { baseMs: 500, maxMs: 60_000, maxRetryableAnswers: 10 });
   assert.deepEqual(options.reads, { paths: ['/api/'], shell: [], strategy: 'stale-while-revalidate', maxEntries: 200, maxAgeMs: 604_800_000 });
@@ -46,6 +45,9 @@ test('groups: retry, reads, forms and conflicts, each member on its own; a group
   assert.deepEqual(options.conflicts, { merge: ['/api/docs/'], theirs: [], mine: [], idKey: 'id' });
   assert.deepEqual(resolveOptions({ reads: ['/api/'], forms: true }).reads.paths, ['/api/']);
   assert.equal(resolveOptions({ forms: true }).forms.enabled, true);
+  assert.deepEqual(resolveOptions({ collections: { paths: ['/todos'], urlMember: 'url' } }).collections, { paths: ['/todos'], idMember: 'id', urlMember: 'url' });
+  assert.deepEqual(resolveOptions({ collections: ['/todos'] }).collections.paths, ['/todos']);
+  assert.deepEqual(resolveOptions(parseOptionsQuery('collections=/todos,/todos/*/notes&collections.urlMember=url')).collections, { paths: ['/todos', '/todos/*/notes'], idMember: 'id', urlMember: 'url' });
   assert.deepEqual(resolveOptions(parseOptionsQuery('outbox.retry.baseMs=250&outbox.reads=/api/&outbox.forms')), resolveOptions({ retry: { baseMs: 250 }, reads: { paths: ['/api/'] }, forms: { enabled: true } }));
 });
 
@@ -56,8 +58,8 @@ test('a page waits for its write as long as an attempt may take, unless pageWait
 
 test('the names of 0.1 and 0.2 still work, each saying once in the console what it is now', (t) => {
   const warnings = t.mock.method(console, 'warn', () => {});
-  const old = resolveOptions({ retryBaseMs: 500, retryMaxMs: 5_000, maxAttempts: 3, shell: ['/'], reads: ['/api/'], readStrategy: 'stale-while-revalidate', readsMaxEntries: 10, readsMaxAgeMs: 1_000, forms: true, formSavedUrl: '/saved.html', merge: ['/a/'], keepTheirs: ['/b/'], keepMine: ['/c/'], mergeIdKey: 'id', encryptionKeyUrl: '/outbox-key' });
-  const now = resolveOptions({ retry: { baseMs: 500, maxMs: 5_000, maxRetryableAnswers: 3 }, reads: { paths: ['/api/'], shell: ['/'], strategy: 'stale-while-revalidate', maxEntries: 10, maxAgeMs: 1_000 }, forms: { enabled: true, savedPath: '/saved.html' }, conflicts: { merge: ['/a/'], theirs: ['/b/'], mine: ['/c/'], idKey: 'id' }, encryptionKeyPath: '/outbox-key' });
+  const old = resolveOptions({ retryBaseMs: 500, retryMaxMs: 5_000, maxAttempts: 3, shell: ['/'], reads: ['/api/'], readStrategy: 'stale-while-revalidate', readsMaxEntries: 10, readsMaxAgeMs: 1_000, forms: true, formSavedUrl: '/saved.html', merge: ['/a/'], keepTheirs: ['/b/'], keepMine: ['/c/'], mergeIdKey: 'id', encryptionKeyUrl: '/outbox-key', collections: ['/todos'], idMember: '_id', urlMember: 'href' });
+  const now = resolveOptions({ retry: { baseMs: 500, maxMs: 5_000, maxRetryableAnswers: 3 }, reads: { paths: ['/api/'], shell: ['/'], strategy: 'stale-while-revalidate', maxEntries: 10, maxAgeMs: 1_000 }, forms: { enabled: true, savedPath: '/saved.html' }, conflicts: { merge: ['/a/'], theirs: ['/b/'], mine: ['/c/'], idKey: 'id' }, encryptionKeyPath: '/outbox-key', collections: { paths: ['/todos'], idMember: '_id', urlMember: 'href' } });
   assert.deepEqual(old, now);
   const said = warnings.mock.calls.map((call) => String(call.arguments[0]));
   assert.ok(said.some((line) => line.includes('"maxAttempts" is now "retry.maxRetryableAnswers"')), said.join('\n'));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { DeviceKeys } from '../../server/device-keys.js';
 import { type Counts, type StatusEvent } from '../../sw/protocol.js';
 import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
-import { resolveOptions } from '../../sw/options.js';
+import { resolveOptions } from '../../sw/resolve-options.js';
 import { Outbox } from '../../sw/outbox.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
 import { answer, FakeClock, harness, ORIGIN, refused, settleWindowAtOnce, until, type Server } from '../support/outbox-harness.js';
