@@ -8,8 +8,10 @@ export type { OutboxOptions, OutboxOptionsInput } from '../sw/options.js';
 // The page↔worker protocol's names and message types, and the HTTP contract: what an app
 // reads in status messages, snapshots and answers. Its internals (message guards, the
 // command shapes) are not part of the API.
-export { CHANNEL_NAME, DEFAULT_LANE, DEFAULT_SNAPSHOT_LIMIT, PROTOCOL_NAME, PROTOCOL_VERSION, SYNC_TAG } from '../sw/protocol.js';
-export type { ChannelMessage, ConfigErrorMessage, ConflictAnswer, ConflictDetails, ConflictPolicy, Counts, CredentialsRequest, DeadReasonCode, EntryMeta, EntryState, LaneMeta, PendingWrite, Problem, QueuedBody, Resolution, SignOutPending, SignOutResult, Snapshot, StatusEvent, StatusMessage, StorageState } from '../sw/protocol.js';
+export { CHANNEL_NAME, DEFAULT_LANE, PROTOCOL_NAME, PROTOCOL_VERSION, SYNC_TAG } from '../sw/protocol.js';
+export { DEFAULT_SNAPSHOT_LIMIT } from '../sw/commands.js';
+export type { ChannelMessage, ConfigErrorMessage, ConflictAnswer, ConflictDetails, ConflictPolicy, Counts, DeadReasonCode, EntryMeta, EntryState, LaneMeta, Problem, QueuedBody, Resolution, StatusEvent, StatusMessage } from '../sw/protocol.js';
+export type { CredentialsRequest, PendingWrite, SignOutPending, SignOutResult, Snapshot, StorageState } from '../sw/commands.js';
 export { APPLIED_HEADER, CACHED_AT_HEADER, CHANGED_PROBLEM_TYPE, ENTRY_ID_HEADER, FROM_CACHE_HEADER, HEADERS, IN_FLIGHT_PROBLEM_TYPE, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, USER_MISMATCH_PROBLEM_TYPE, WITHDRAWN_HEADER, WRITE_METHODS } from '../contract/http.js';
 export type { WriteMethod } from '../contract/http.js';
 export { OUTBOX_NOT_READY, watchOutbox } from './outbox-state.js';

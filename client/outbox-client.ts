@@ -1,28 +1,6 @@
 import { OutboxError, type OutboxErrorCode } from '../sw/outbox-error.js';
-import {
-  CHANNEL_NAME,
-  DEFAULT_SNAPSHOT_LIMIT,
-  isChannelMessage,
-  PROTOCOL_NAME,
-  PROTOCOL_VERSION,
-  protocolMismatch,
-  protocolVersionOf,
-  type ChannelMessage,
-  type CommandAck,
-  type Commands,
-  type CommandType,
-  type ConflictDetails,
-  type CredentialsReply,
-  type CredentialsRequest,
-  type EntryMeta,
-  type Resolution,
-  type SignOutPending,
-  type SignOutResult,
-  type PendingWrite,
-  type CommandReply,
-  type Snapshot,
-  type StatusMessage,
-} from '../sw/protocol.js';
+import { CHANNEL_NAME, isChannelMessage, PROTOCOL_NAME, PROTOCOL_VERSION, type ChannelMessage, type ConflictDetails, type EntryMeta, type Resolution, type StatusMessage } from '../sw/protocol.js';
+import { DEFAULT_SNAPSHOT_LIMIT, protocolMismatch, protocolVersionOf, type CommandAck, type Commands, type CommandType, type CredentialsReply, type CredentialsRequest, type SignOutPending, type SignOutResult, type PendingWrite, type CommandReply, type Snapshot } from '../sw/commands.js';
 
 /** How long past an attempt's due answer a page waits before it asks the worker to replay. */
 const WATCHDOG_MARGIN_MS = 2_000;

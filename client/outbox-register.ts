@@ -1,4 +1,5 @@
-import { PROTOCOL_NAME, PROTOCOL_VERSION, type Command } from '../sw/protocol.js';
+import { PROTOCOL_NAME, PROTOCOL_VERSION } from '../sw/protocol.js';
+import { type Command } from '../sw/commands.js';
 
 /**
  * The one line for a page, as a classic script: `<script src="/outbox-register.js"></script>`.

@@ -1,5 +1,6 @@
 import type { OutboxError } from '../sw/outbox-error.js';
-import { DEFAULT_SNAPSHOT_LIMIT, type Counts, type EntryMeta } from '../sw/protocol.js';
+import { type Counts, type EntryMeta } from '../sw/protocol.js';
+import { DEFAULT_SNAPSHOT_LIMIT } from '../sw/commands.js';
 import type { OutboxClient } from './outbox-client.js';
 
 /** What a view of the outbox shows; a new object whenever anything in it changed. */

@@ -1,4 +1,5 @@
-import type { ConflictDetails, Counts, EntryMeta, Snapshot, StatusMessage } from '../sw/protocol.js';
+import type { ConflictDetails, Counts, EntryMeta, StatusMessage } from '../sw/protocol.js';
+import type { Snapshot } from '../sw/commands.js';
 import { OutboxClient } from './outbox-client.js';
 
 /** The `<outbox-status>` element: what the outbox is doing, for the person using the app. */

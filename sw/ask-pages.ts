@@ -1,4 +1,5 @@
-import { PROTOCOL_NAME, PROTOCOL_VERSION, type CredentialsReply, type CredentialsRequest } from './protocol.js';
+import { PROTOCOL_NAME, PROTOCOL_VERSION } from './protocol.js';
+import { type CredentialsReply, type CredentialsRequest } from './commands.js';
 
 declare const self: ServiceWorkerGlobalScope;
 

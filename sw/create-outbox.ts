@@ -6,7 +6,7 @@ import type { OutboxDeps, OutboxHooks, SyncManagerLike } from './outbox-deps.js'
 import { OutboxStore } from './outbox-store.js';
 import { StatusChannel } from './status-channel.js';
 import { askPages } from './ask-pages.js';
-import type { StorageState } from './protocol.js';
+import type { StorageState } from './commands.js';
 
 declare const self: ServiceWorkerGlobalScope;
 

@@ -16,6 +16,8 @@ export type { OutboxOptions, OutboxOptionsInput, WriteMethod } from './options.j
 export type { Entry, PendingEntry, SendingEntry, DeadEntry } from './entry.js';
 // The page↔worker protocol's names and message types (Command and its replies too, for a
 // worker that routes messages itself with runCommand), and the HTTP contract.
-export { CHANNEL_NAME, DEFAULT_LANE, DEFAULT_SNAPSHOT_LIMIT, PROTOCOL_NAME, PROTOCOL_VERSION, SYNC_TAG } from './protocol.js';
-export type { ChannelMessage, ConfigErrorMessage, ConflictAnswer, ConflictDetails, ConflictPolicy, Counts, CredentialsRequest, DeadReasonCode, EntryMeta, EntryState, LaneMeta, PendingWrite, Problem, QueuedBody, Resolution, SignOutPending, SignOutResult, Snapshot, StatusEvent, StatusMessage, StorageState, Command, CommandAck, CommandReply, Commands, CommandType } from './protocol.js';
+export { CHANNEL_NAME, DEFAULT_LANE, PROTOCOL_NAME, PROTOCOL_VERSION, SYNC_TAG } from './protocol.js';
+export { DEFAULT_SNAPSHOT_LIMIT } from './commands.js';
+export type { ChannelMessage, ConfigErrorMessage, ConflictAnswer, ConflictDetails, ConflictPolicy, Counts, DeadReasonCode, EntryMeta, EntryState, LaneMeta, Problem, QueuedBody, Resolution, StatusEvent, StatusMessage } from './protocol.js';
+export type { CredentialsRequest, PendingWrite, SignOutPending, SignOutResult, Snapshot, StorageState, Command, CommandAck, CommandReply, Commands, CommandType } from './commands.js';
 export { APPLIED_HEADER, CACHED_AT_HEADER, CHANGED_PROBLEM_TYPE, ENTRY_ID_HEADER, FROM_CACHE_HEADER, HEADERS, IN_FLIGHT_PROBLEM_TYPE, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, USER_MISMATCH_PROBLEM_TYPE, WITHDRAWN_HEADER } from '../contract/http.js';

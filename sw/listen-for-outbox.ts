@@ -1,6 +1,7 @@
 import type { Outbox } from './outbox.js';
 import { OutboxError } from './outbox-error.js';
-import { DEFAULT_SNAPSHOT_LIMIT, isCommand, PROTOCOL_VERSION, protocolMismatch, protocolVersionOf, SYNC_TAG, type Command, type CommandAck, type CommandReply, type Commands, type CommandType } from './protocol.js';
+import { PROTOCOL_VERSION, SYNC_TAG } from './protocol.js';
+import { DEFAULT_SNAPSHOT_LIMIT, isCommand, protocolMismatch, protocolVersionOf, type Command, type CommandAck, type CommandReply, type Commands, type CommandType } from './commands.js';
 
 declare const self: ServiceWorkerGlobalScope;
 

@@ -6,7 +6,8 @@ import type { LiveEntry } from './entry.js';
 import type { LaneHook } from './lanes.js';
 import type { Logger } from './logger.js';
 import type { OutboxStore } from './outbox-store.js';
-import type { ConflictDetails, ConflictPolicy, Counts, Resolution, StatusEvent, StorageState } from './protocol.js';
+import type { ConflictDetails, ConflictPolicy, Counts, Resolution, StatusEvent } from './protocol.js';
+import type { StorageState } from './commands.js';
 
 /**
  * What starts a replay. The forcing ones give reason to think the network is back, so an

@@ -1,7 +1,8 @@
 import type { IDBPCursorWithValue } from 'idb';
 import { isSealed, type ConflictEntry, type Draft, type Entry, type KeptRequest, type LiveEntry, type NeedsAuthEntry, type OpenRequest, type PendingEntry, type QueuedEntry, type SendingEntry } from './entry.js';
 import { META_KEY, openOutboxDb, type Meta, type OutboxDb, type OutboxSchema } from './outbox-db.js';
-import type { Counts, PendingWrite, Snapshot } from './protocol.js';
+import type { Counts } from './protocol.js';
+import type { PendingWrite, Snapshot } from './commands.js';
 import { fold } from './folding.js';
 import type { IdentityRecord } from './identities.js';
 import { ALL, DURABILITY, abort, applyLater, applyTo, bump, bumpCounts, countsOf, laneRange, readMeta, sameMeta, write, type Tx } from './store-changes.js';

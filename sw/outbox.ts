@@ -1,5 +1,6 @@
 import { WITHDRAWN_HEADER } from '../contract/http.js';
 import { adopt } from './adoption.js';
+import { Attempts } from './attempt.js';
 import { AtRest } from './at-rest.js';
 import { BackgroundSync } from './background-sync.js';
 import { Conflicts } from './conflicts.js';
@@ -9,26 +10,24 @@ import type { IdentityRecord } from './identities.js';
 import { laneOf, userLane } from './lanes.js';
 import { NeedsAuth } from './needs-auth.js';
 import type { OutboxOptions } from './options.js';
-import type { OutboxDeps, OutboxHooks, Trigger, WaiterAnswer, WriteResult } from './outbox-deps.js';
+import type { OutboxDeps, OutboxHooks, Trigger, WriteResult } from './outbox-deps.js';
 import { describe, OutboxError } from './outbox-error.js';
 import type { Added, Claimed } from './outbox-store.js';
 import { withWaitingWrites } from './own-writes.js';
 import { Owners } from './owners.js';
-import { cancelBody, formSaved, invalidLane, notStored, queued, toNavigation } from './page-answers.js';
-import { type ConflictDetails, type Counts, type EntryMeta, type PendingWrite, type Resolution, type SignOutPending, type SignOutResult, type Snapshot, type StatusEvent } from './protocol.js';
+import { PageWaiters } from './page-waiters.js';
+import { cancelBody, invalidLane, pageAnswer } from './page-answers.js';
+import { type ConflictDetails, type Counts, type EntryMeta, type Resolution, type StatusEvent } from './protocol.js';
+import { type PendingWrite, type SignOutPending, type SignOutResult, type Snapshot } from './commands.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
-import type { AttemptResult, RetryPolicy } from './retry-policy.js';
 import { toPathTest } from './route-matcher.js';
 import { Scheduler } from './scheduler.js';
-import { sendAttempt } from './send-attempt.js';
 import { takeCredentials, toDraft, toRequest } from './stored-request.js';
-import { answered, cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type Change, type Committed, type Dispatched, type Transition } from './transitions.js';
+import { cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type Change, type Committed, type Dispatched, type Transition } from './transitions.js';
 import { DEFAULT_FLUSH_MS, Users } from './users.js';
 
 /** The triggers that give reason to think the network is back: an entry waiting only for the network is tried at once. */
 const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
-/** A write that fails unanswered while its origin answered others this recently is flagged. */
-const FAILING_ALONE_WINDOW_MS = 60_000;
 /**
  * How long a settled write's bookkeeping waits for the next write to carry it: the next
  * write's one transaction then persists both (decision 0010). A worker that dies in the
@@ -53,8 +52,6 @@ export class Outbox {
   /** The `fold` paths, as tests. */
   readonly #foldPaths: ((pathname: string) => boolean)[];
   readonly #hooks: OutboxHooks;
-  /** What an answer means for a retry: the retry options, and the sign-in pages. */
-  readonly #retryPolicy: RetryPolicy;
   readonly #deps: OutboxDeps;
   /** This worker and the others of the origin: whose attempt an entry being sent is. */
   readonly #owners: Owners;
@@ -71,19 +68,16 @@ export class Outbox {
   readonly #conflicts: Conflicts;
   readonly #needsAuth: NeedsAuth;
   readonly #users: Users;
-  /** Pages waiting for their own write's answer. */
-  readonly #waiters = new Map<number, { lane: string; resolve: (answer: WaiterAnswer) => void }>();
+  readonly #waiters = new PageWaiters();
+  readonly #attempts: Attempts;
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
-  /** When a write to each origin last got an answer, whatever it was. */
-  readonly #answeredAt = new Map<string, number>();
   readonly #backgroundSync: BackgroundSync;
 
   constructor(options: OutboxOptions, hooks: OutboxHooks, deps: OutboxDeps) {
     this.#options = options;
     this.#foldPaths = options.fold.map(toPathTest);
     this.#hooks = hooks;
-    this.#retryPolicy = { ...options.retry, signInPaths: options.signInPaths };
     this.#deps = deps;
     const { store, fetch, now, log } = deps;
     this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log });
@@ -116,6 +110,16 @@ export class Outbox {
       renew: () => this.#renewNeedsAuth(),
     });
     this.#backgroundSync = new BackgroundSync(deps.sync, log);
+    this.#attempts = new Attempts({
+      deps,
+      credentials: this.#credentials,
+      atRest: this.#atRest,
+      identities: this.#identities,
+      // What an answer means for a retry: the retry options, and the sign-in pages.
+      policy: { ...options.retry, signInPaths: options.signInPaths },
+      timeoutMs: options.timeoutMs,
+      pageWaiting: (id) => this.#waiters.has(id),
+    });
     this.#owners = new Owners(deps.locks, now, options.timeoutMs);
     this.#scheduler = new Scheduler({
       store,
@@ -128,17 +132,16 @@ export class Outbox {
       ready: () => this.#verifyCounts(),
       dispatch: (changes, ...events) => this.#dispatch(changes, ...events),
       start: (claimed) => void this.#run(claimed),
-      blocked: (lane) => this.#releaseLane(lane),
+      blocked: (lane) => this.#waiters.releaseLane(lane, this.#scheduler.inFlight),
       foreign: (heads) => this.#owners.check(heads),
       wake: () => void this.replay('timer'),
     });
   }
 
   /**
-   * The page's answer to one of its writes, for a fetch handler's respondWith: the
-   * server's answer when it came while the page waited, else the queued answer (202, or
-   * a network error with `whenQueued: 'reject'`). A write naming an invalid lane gets a
-   * 400 problem+json that says why, and is not kept.
+   * The page's answer to one of its writes, for a fetch handler's respondWith (see
+   * page-answers.ts). A write naming an invalid lane gets a 400 problem+json that says
+   * why, and is not kept.
    */
   async handle(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy?: string): Promise<Response> {
     let result: WriteResult;
@@ -148,17 +151,7 @@ export class Outbox {
       if (!(error instanceof OutboxError && error.code === 'invalid-lane')) throw error;
       return invalidLane(error.message);
     }
-    if (result.kind === 'answered') return request.mode === 'navigate' ? toNavigation(result.response) : result.response;
-    if (result.kind === 'not-stored') return notStored(result.error, request);
-    if (request.mode === 'navigate') {
-      // The session ended: the person is shown the sign-in page, and the form post goes once they are back.
-      return result.signIn ? Response.redirect(result.signIn, 303) : formSaved(result.entry, request, this.#options.forms.savedPath);
-    }
-    // A create or an edit on a `collections` path is answered as the server would answer it.
-    const answer = this.#identities?.answerFor(result.entry, result.body);
-    if (answer) return answer;
-    if (this.#options.whenQueued === 'reject') return Response.error();
-    return queued(result.entry);
+    return pageAnswer(result, request, { whenQueued: this.#options.whenQueued, savedPath: this.#options.forms.savedPath }, (entry, body) => this.#identities?.answerFor(entry, body));
   }
 
   /**
@@ -214,7 +207,7 @@ export class Outbox {
     const entry = added.transition.entry;
     if (claim) scheduler.claimingLanes.delete(lane);
     this.#credentials.hold(entry.id, secrets);
-    const answer = new Promise<WaiterAnswer>((resolve) => this.#waiters.set(entry.id, { lane, resolve }));
+    const answer = this.#waiters.wait(entry.id, lane);
     if (entry.state === 'sending') {
       scheduler.inFlight.set(entry.id, lane);
       // The transaction gave the client id, so the request goes out before anything below.
@@ -227,13 +220,13 @@ export class Outbox {
       if (offline) {
         // The device says it is offline: no attempt, no wait. The sync event, the page's
         // online event or the next write after reconnecting will send it.
-        this.#answer(entry.id, undefined);
+        this.#waiters.answer(entry.id, undefined);
         this.#backgroundSync.register();
       } else {
         waitUntil(this.replay('write'));
       }
     }
-    const cancelTimer = this.#deps.timer(() => this.#answer(entry.id, undefined), this.#options.pageWaitMs);
+    const cancelTimer = this.#deps.timer(() => this.#waiters.answer(entry.id, undefined), this.#options.pageWaitMs);
     const { response, signIn } = await answer;
     cancelTimer();
     return response ? { kind: 'answered', response } : { kind: 'kept', entry, body: draft.request.body, ...(signIn ? { signIn } : {}) };
@@ -401,7 +394,7 @@ export class Outbox {
     for (const { id, transition } of applied) {
       const entry = transition.entry;
       if (entry === null || entry.state === 'dead') {
-        this.#answer(id, undefined);
+        this.#waiters.answer(id, undefined);
         this.#credentials.drop(id);
       }
       for (const event of transition.events) {
@@ -463,30 +456,13 @@ export class Outbox {
     return (draft.method === 'PUT' || draft.method === 'PATCH' || draft.method === 'DELETE') && this.#foldPaths.some((test) => test(new URL(draft.url).pathname));
   }
 
-  /** Runs one claimed attempt, hands a waiting page its answer, and queues the transition. */
-  async #run({ entry, request }: Claimed, knownClientId?: string): Promise<void> {
-    const { store, now, random, fetch, log } = this.#deps;
-    const clientId = knownClientId ?? (await store.clientId());
-    // Only a sealed request costs an await more on the way out.
-    const opened = !isSealed(request) ? { request } : this.#atRest ? await this.#atRest.open(request) : { revoked: 'it was sealed at rest, and this worker has no encryptionKeyUrl to open it with' };
-    if ('revoked' in opened) return this.#settleUnsent(entry, 'undecryptable', opened.revoked);
-    const plain = 'request' in opened ? opened.request : undefined;
-    const held = this.#credentials.held(entry.id);
-    // A write naming provisional identities goes to the real ones, or waits for them, or, if they never come, nowhere.
-    const resolved = plain && this.#identities ? await this.#identities.resolve(entry, plain) : plain && { kind: 'send' as const, url: entry.url, request: plain };
-    if (resolved?.kind === 'never') return this.#settleUnsent(entry, 'no-identity', resolved.why);
-    const result: AttemptResult = 'result' in opened
-      ? opened.result
-      : resolved?.kind === 'wait'
-        ? { kind: 'network-error', message: `not sent yet: ${resolved.why}` }
-        : await sendAttempt(fetch, { ...entry, url: resolved!.url }, await this.#credentials.addTo(entry, resolved!.request), { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#options.timeoutMs, this.#deps.timer);
-    const at = now();
-    const origin = new URL(entry.url).origin;
-    const othersAnswered = (this.#answeredAt.get(origin) ?? -Infinity) > at - FAILING_ALONE_WINDOW_MS;
-    if (result.kind === 'response' && plain) this.#answeredAt.set(origin, at);
-    const answer = answered(entry, result, { policy: this.#retryPolicy, now: at, random, pageWaiting: this.#waiters.has(entry.id), othersAnswered, ...(plain ? { request: plain } : {}) });
-    // A conflict's "theirs" is kept beside the write: sealed too.
-    let transition = answer.request && this.#atRest ? await this.#atRest.sealed(answer, entry.user) : answer;
+  /** Runs one claimed attempt (see attempt.ts), hands a waiting page its answer, and queues the transition. */
+  async #run(claimed: Claimed, knownClientId?: string): Promise<void> {
+    const { entry } = claimed;
+    const attempted = await this.#attempts.run(claimed, knownClientId ?? (await this.#deps.store.clientId()));
+    if (attempted.kind === 'unsendable') return this.#settleUnsent(entry, attempted.code, attempted.why);
+    const { result, plain, held, sentTo } = attempted;
+    let { transition } = attempted;
     const { verdict } = transition;
     // A create's answer names its real identity: stored as it settles, before anything behind it is claimed.
     const created = verdict.kind === 'settle' && entry.provisional ? verdict.response.clone() : undefined;
@@ -494,21 +470,21 @@ export class Outbox {
     // keeps them, for the resolution it is sent again with.)
     if (verdict.kind === 'needs-auth') this.#credentials.refused(entry.id);
     if (verdict.kind === 'settle' || verdict.kind === 'dead') this.#credentials.drop(entry.id);
-    log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
+    this.#deps.log(`#${entry.id}`, entry.method, entry.url, verdict.response?.status ?? result.kind, '->', verdict.kind);
     // The page first: should the worker die before the commit, the write goes again with
     // the same key, and the server answers it from its store.
     if (verdict.kind === 'settle' && this.#conflicts.keepsVersions) void this.#conflicts.keepRepresentation(entry.url, verdict.response);
-    if (verdict.kind === 'settle' && verdict.response.ok && resolved?.kind === 'send') this.#deps.delivered?.(resolved.url);
-    if (transition.entry === null) this.#answer(entry.id, verdict.response);
+    if (verdict.kind === 'settle' && verdict.response.ok && sentTo !== undefined) this.#deps.delivered?.(sentTo);
+    if (transition.entry === null) this.#waiters.answer(entry.id, verdict.response);
     else {
       cancelBody(verdict.response);
-      this.#answer(entry.id, undefined, verdict.kind === 'needs-auth' && verdict.signIn ? verdict.response.url : undefined);
+      this.#waiters.answer(entry.id, undefined, verdict.kind === 'needs-auth' && verdict.signIn ? verdict.response.url : undefined);
     }
-    if (created && this.#identities) transition = await this.#identified(transition, entry, created, at);
+    if (created && this.#identities) transition = await this.#identified(transition, entry, created, this.#deps.now());
     this.#scheduler.inFlight.delete(entry.id);
     if (verdict.kind === 'retry') {
       // Order holds: nothing behind this entry goes before it, so its lane's pages are told now.
-      this.#releaseLane(entry.lane);
+      this.#waiters.releaseLane(entry.lane, this.#scheduler.inFlight);
       this.#backgroundSync.register();
       // A sign that the network is back came while this attempt was failing for want of it
       // (the browser's online event races its network coming up): that sign is not lost.
@@ -543,24 +519,11 @@ export class Outbox {
     const transition = unsendable(entry, this.#deps.now(), code, `not sent: ${why}`);
     this.#deps.log(`#${entry.id}`, entry.method, entry.url, '->', code);
     this.#credentials.drop(entry.id);
-    this.#answer(entry.id, undefined);
+    this.#waiters.answer(entry.id, undefined);
     this.#scheduler.inFlight.delete(entry.id);
     this.#scheduler.queue({ id: entry.id, transition, was: entry });
     this.#scheduler.want();
     await this.#scheduler.pump();
-  }
-
-  /** Hands a waiting page its answer; an answer nobody waits for any more is dropped unread. */
-  #answer(id: number, response: Response | undefined, signIn?: string): void {
-    const waiter = this.#waiters.get(id);
-    this.#waiters.delete(id);
-    if (waiter) waiter.resolve({ response, signIn });
-    else cancelBody(response);
-  }
-
-  /** Every page waiting on a write of this lane gets the queued answer: its write waits behind others. */
-  #releaseLane(lane: string): void {
-    for (const [id, waiter] of this.#waiters) if (waiter.lane === lane && !this.#scheduler.inFlight.has(id)) this.#answer(id, undefined);
   }
 
   #publish(event: StatusEvent, counts: Counts): void {

@@ -7,7 +7,7 @@ import type { Json } from '../contract/json-merge.js';
 import { APPLIED_HEADER, FROM_CACHE_HEADER } from '../contract/http.js';
 import type { CollectionsOptions } from './options.js';
 import { cancelBody } from './page-answers.js';
-import type { PendingWrite } from './protocol.js';
+import type { PendingWrite } from './commands.js';
 import type { ProvisionalIdentities } from './provisional-identities.js';
 import { overlay, type WaitingWrite } from './read-overlay.js';
 

@@ -1,5 +1,6 @@
 import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER } from '../contract/http.js';
 import type { LiveEntry } from './entry.js';
+import type { WriteResult } from './outbox-deps.js';
 import type { QueuedBody } from './protocol.js';
 
 /**
@@ -70,4 +71,23 @@ function escapeHtml(text: string): string {
 /** Frees the connection of an answer nobody will read. */
 export function cancelBody(response: Response | undefined): void {
   response?.body?.cancel().catch(() => {});
+}
+
+/**
+ * What a page's fetch gets for its write: the server's answer when it came while the page
+ * waited, else the queued answer (202, a network error with `whenQueued: 'reject'`, the
+ * forms page, the sign-in page). `provisional` is the answer a server would have given to
+ * a create or an edit on a `collections` path, if it is one.
+ */
+export function pageAnswer(result: WriteResult, request: Request, options: { whenQueued: 'accept' | 'reject'; savedPath: string | undefined }, provisional: (entry: LiveEntry, body: ArrayBuffer | null) => Response | undefined): Response {
+  if (result.kind === 'answered') return request.mode === 'navigate' ? toNavigation(result.response) : result.response;
+  if (result.kind === 'not-stored') return notStored(result.error, request);
+  if (request.mode === 'navigate') {
+    // The session ended: the person is shown the sign-in page, and the form post goes once they are back.
+    return result.signIn ? Response.redirect(result.signIn, 303) : formSaved(result.entry, request, options.savedPath);
+  }
+  const answer = provisional(result.entry, result.body);
+  if (answer) return answer;
+  if (options.whenQueued === 'reject') return Response.error();
+  return queued(result.entry);
 }

@@ -4,7 +4,8 @@
  */
 import { isSealed, type Entry, type OpenRequest, type QueuedEntry } from './entry.js';
 import { META_KEY, newMeta, type OutboxDb } from './outbox-db.js';
-import type { LaneMeta, PendingWrite, Snapshot } from './protocol.js';
+import type { LaneMeta } from './protocol.js';
+import type { PendingWrite, Snapshot } from './commands.js';
 import { contentTypeOf } from './stored-request.js';
 import { countsOf } from './store-changes.js';
 import { toMeta, visibleTo } from './transitions.js';

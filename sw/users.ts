@@ -7,7 +7,8 @@ import type { AtRest } from './at-rest.js';
 import { checkUser } from './lanes.js';
 import { META_KEY, type Meta } from './outbox-db.js';
 import type { OutboxStore } from './outbox-store.js';
-import type { SignOutPending, SignOutResult, StatusEvent } from './protocol.js';
+import type { StatusEvent } from './protocol.js';
+import type { SignOutPending, SignOutResult } from './commands.js';
 import { bump, countsOf } from './store-changes.js';
 import { purged, userChanged, type Change, type Committed } from './transitions.js';
 

@@ -1,6 +1,6 @@
 import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import type { TestServer } from '../support/test-server.js';
-import type { Snapshot } from '../../sw/protocol.js';
+import type { Snapshot } from '../../sw/commands.js';
 import type { Json } from '../../contract/json-merge.js';
 import { goOnline } from '../support/online.js';
 

@@ -1,6 +1,7 @@
 import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
-import type { QueuedBody, Snapshot } from '../../sw/protocol.js';
+import type { QueuedBody } from '../../sw/protocol.js';
+import type { Snapshot } from '../../sw/commands.js';
 import type { Page } from '@playwright/test';
 import { goOnline } from '../support/online.js';
 

@@ -1,7 +1,8 @@
 import type { Page } from '@playwright/test';
 import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
-import type { Snapshot, StatusMessage } from '../../sw/protocol.js';
+import type { StatusMessage } from '../../sw/protocol.js';
+import type { Snapshot } from '../../sw/commands.js';
 
 const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => window.outbox.snapshot());
 const inLane = (lane: string) => ({ 'Outbox-Lane': lane });

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, openApp, pageControlledBy, test, write } from '../support/fixtures.js';
-import { PROTOCOL_NAME, PROTOCOL_VERSION, type Command, type QueuedBody } from '../../sw/protocol.js';
+import { PROTOCOL_NAME, PROTOCOL_VERSION, type QueuedBody } from '../../sw/protocol.js';
+import { type Command } from '../../sw/commands.js';
 import { goOnline } from '../support/online.js';
 
 /** What a call of the page helper made of the worker: its error's code, and how long it took. */

@@ -2,12 +2,11 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DeviceKeys } from '../../server/device-keys.js';
-import { type Counts, type StatusEvent } from '../../sw/protocol.js';
 import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
 import { resolveOptions } from '../../sw/resolve-options.js';
 import { Outbox } from '../../sw/outbox.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
-import { answer, FakeClock, harness, ORIGIN, refused, settleWindowAtOnce, until, type Server } from '../support/outbox-harness.js';
+import { answer, harness, ORIGIN, refused, settleWindowAtOnce, until, type Server } from '../support/outbox-harness.js';
 
 test('an online write with an empty queue: one transaction before the request goes out, the rest after the answer', async () => {
   const h = harness();
