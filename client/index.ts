@@ -12,7 +12,8 @@ export { CHANNEL_NAME, DEFAULT_LANE, PROTOCOL_NAME, PROTOCOL_VERSION, SYNC_TAG }
 export { DEFAULT_SNAPSHOT_LIMIT } from '../sw/commands.js';
 export type { ChannelMessage, ConfigErrorMessage, ConflictAnswer, ConflictDetails, ConflictPolicy, Counts, DeadReasonCode, EntryMeta, EntryState, LaneMeta, Problem, QueuedBody, Resolution, StatusEvent, StatusMessage } from '../sw/protocol.js';
 export type { CredentialsRequest, PendingWrite, SignOutPending, SignOutResult, Snapshot, StorageState } from '../sw/commands.js';
-export { APPLIED_HEADER, CACHED_AT_HEADER, CHANGED_PROBLEM_TYPE, ENTRY_ID_HEADER, FROM_CACHE_HEADER, HEADERS, IN_FLIGHT_PROBLEM_TYPE, NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER, USER_MISMATCH_PROBLEM_TYPE, WITHDRAWN_HEADER, WRITE_METHODS } from '../contract/http.js';
+export { APPLIED_HEADER, CACHED_AT_HEADER, ENTRY_ID_HEADER, FROM_CACHE_HEADER, HEADERS, NOT_STORED_HEADER, QUEUED_HEADER, WITHDRAWN_HEADER, WRITE_METHODS } from '../contract/http.js';
+export { CHANGED_PROBLEM_TYPE, IN_FLIGHT_PROBLEM_TYPE, NOT_STORED_PROBLEM_TYPE, USER_MISMATCH_PROBLEM_TYPE } from '../contract/problem-types.js';
 export type { WriteMethod } from '../contract/http.js';
 export { OUTBOX_NOT_READY, watchOutbox } from './outbox-state.js';
 export type { OutboxState, OutboxWatch } from './outbox-state.js';

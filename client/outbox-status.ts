@@ -1,6 +1,8 @@
-import type { ConflictDetails, Counts, EntryMeta, StatusMessage } from '../sw/protocol.js';
+import type { Counts, EntryMeta, StatusMessage } from '../sw/protocol.js';
 import type { Snapshot } from '../sw/commands.js';
 import { OutboxClient } from './outbox-client.js';
+import { activityAfter, activityOf, IDLE, type Activity } from './status-activity.js';
+import { button, deadLetterItem, shortPath, sideRows } from './status-items.js';
 
 /** The `<outbox-status>` element: what the outbox is doing, for the person using the app. */
 export interface OutboxStatusElement extends HTMLElement {
@@ -62,22 +64,17 @@ function createElementClass(): CustomElementConstructor {
     #ownClient = false;
     #stop: (() => void) | undefined;
     #ticker: ReturnType<typeof setInterval> | undefined;
-    #retryAt = 0;
-    #sending: EntryMeta | undefined;
-    #lastError: string | null = null;
+    /** What the outbox is doing, as the messages so far tell it (status-activity.ts). */
+    #activity: Activity = IDLE;
     readonly #root = this.attachShadow({ mode: 'open' });
     readonly #network: HTMLElement;
     readonly #pending: HTMLElement;
-    readonly #activity: HTMLElement;
+    readonly #activityLine: HTMLElement;
     readonly #sendNow: HTMLButtonElement;
     readonly #error: HTMLElement;
     readonly #deadLetters: HTMLUListElement;
     readonly #conflicts: HTMLUListElement;
     readonly #refused: HTMLDetailsElement;
-    /** Writes wait for credentials (a 401 or 403 on replay): the person has to sign in. */
-    #needsAuth = false;
-    /** The next attempt waits for a time the server asked for (5xx, Retry-After): Send now cannot help. */
-    #serverWait = false;
     /** This page's client id, and its writes still waiting: "3 waiting (1 from this tab)". */
     #me: string | undefined;
     readonly #mine = new Set<number>();
@@ -87,7 +84,7 @@ function createElementClass(): CustomElementConstructor {
     };
     /** A worker took control: what the element could not ask before, it asks now. */
     readonly #onController = () => {
-      this.#lastError = null;
+      this.#activity = { ...this.#activity, lastError: null };
       this.#renderActivity();
       void this.refresh().catch((error: Error) => this.#showError(error.message));
     };
@@ -114,7 +111,7 @@ function createElementClass(): CustomElementConstructor {
       const part = (selector: string) => this.#root.querySelector(selector) as HTMLElement;
       this.#network = part('.network');
       this.#pending = part('.pending');
-      this.#activity = part('.activity');
+      this.#activityLine = part('.activity');
       this.#sendNow = part('.send-now') as HTMLButtonElement;
       // Network failures wait no longer; a wait the server asked for (Retry-After) holds.
       this.#sendNow.addEventListener('click', () => void this.client?.replay().catch((error: Error) => this.#showError(error.message)));
@@ -167,44 +164,17 @@ function createElementClass(): CustomElementConstructor {
         else this.#mine.delete(message.entry.id);
       }
       this.#renderCounts(message.counts);
+      this.#activity = activityAfter(this.#activity, message);
       switch (message.type) {
-        case 'sending':
-          this.#sending = message.entry;
-          break;
-        case 'sent':
-          this.#sending = undefined;
-          break;
-        case 'retry-scheduled':
-          this.#sending = undefined;
-          this.#lastError = message.error;
-          this.#retryAt = message.retryAt;
-          this.#serverWait = message.entry.waitsFor === 'server';
-          break;
-        case 'needs-auth':
-          this.#sending = undefined;
-          this.#needsAuth = true;
-          break;
-        case 'resumed':
-          this.#needsAuth = false;
-          break;
-        case 'drained':
-          this.#needsAuth = false;
-          this.#sending = undefined;
-          this.#lastError = null;
-          this.#retryAt = 0;
-          this.#serverWait = false;
-          break;
         case 'dead-lettered':
           // Kept up to date from the messages: no snapshot per change. A new one opens the
           // panel: it needs the person's decision.
-          this.#sending = undefined;
           this.#removeDeadLetter(message.entry.id);
           this.#deadLetters.append(deadLetterItem(message.entry));
           this.#refused.open = true;
           break;
         case 'conflict':
           // Its lane waits for the person: the panel opens on both sides and the choice.
-          this.#sending = undefined;
           this.#conflicts.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
           this.#conflicts.append(this.#conflictItem(message.entry));
           this.#refused.open = true;
@@ -213,17 +183,8 @@ function createElementClass(): CustomElementConstructor {
           this.#conflicts.querySelector(`li[data-id="${message.entry.id}"]`)?.remove();
           break;
         case 'retried':
-          this.#removeDeadLetter(message.entry.id);
-          break;
         case 'discarded':
           this.#removeDeadLetter(message.entry.id);
-          break;
-        case 'storage-full':
-          this.#lastError = message.kept
-            ? 'This device is out of storage space; changes already saved here are still being sent.'
-            : 'Changes are not protected: this device would not keep the last one for sending later (no room, or storage blocked).';
-          break;
-        case 'queued':
           break;
       }
       this.#renderActivity();
@@ -237,10 +198,7 @@ function createElementClass(): CustomElementConstructor {
       this.#mine.clear();
       for (const entry of snapshot.entries) if (this.#me !== undefined && entry.madeBy === this.#me) this.#mine.add(entry.id);
       this.#renderCounts(snapshot.counts);
-      this.#lastError = snapshot.lastError;
-      this.#needsAuth = snapshot.lanes.some((lane) => lane.state === 'needs-auth');
-      this.#retryAt = snapshot.counts.pending > 0 && snapshot.lastError ? (snapshot.nextAttemptAt ?? 0) : 0;
-      this.#serverWait = snapshot.entries.some((entry) => entry.waitsFor === 'server' && (entry.nextAttemptAt ?? 0) > Date.now());
+      this.#activity = activityOf(snapshot, this.#activity.sending, Date.now());
       this.#deadLetters.replaceChildren(...snapshot.deadLetters.map(deadLetterItem));
       this.#conflicts.replaceChildren(...snapshot.conflicts.map((entry) => this.#conflictItem(entry)));
       this.#renderActivity();
@@ -261,60 +219,58 @@ function createElementClass(): CustomElementConstructor {
       const parts = [pending > 0 ? `${pending} waiting${mine}` : '', conflicts > 0 ? `${conflicts} in conflict` : '', deadLetters > 0 ? `${deadLetters} refused` : ''].filter(Boolean);
       this.#pending.textContent = parts.length > 0 ? parts.join(', ') : 'All changes saved';
       this.#refused.hidden = deadLetters === 0 && conflicts === 0;
-      if (pending === 0) {
-        this.#retryAt = 0;
-        this.#serverWait = false;
-      }
+      if (pending === 0) this.#activity = { ...this.#activity, retryAt: 0, serverWait: false };
     }
 
     #renderActivity(): void {
       clearInterval(this.#ticker);
       this.#ticker = undefined;
-      const seconds = Math.ceil((this.#retryAt - Date.now()) / 1000);
+      const { sending, needsAuth, retryAt, serverWait, lastError } = this.#activity;
+      const seconds = Math.ceil((retryAt - Date.now()) / 1000);
       const pending = Number(this.getAttribute('pending')) > 0;
       const offline = !navigator.onLine;
-      if (this.#sending) {
-        this.#activity.textContent = `Sending ${this.#sending.method} ${shortPath(this.#sending.url)}…`;
-      } else if (this.#needsAuth && pending) {
+      if (sending) {
+        this.#activityLine.textContent = `Sending ${sending.method} ${shortPath(sending.url)}…`;
+      } else if (needsAuth && pending) {
         // Not an error of the network or of the writes: the session ended.
         const count = Number(this.getAttribute('pending'));
-        this.#activity.textContent = `Sign in to send ${count} change${count === 1 ? '' : 's'}`;
+        this.#activityLine.textContent = `Sign in to send ${count} change${count === 1 ? '' : 's'}`;
       } else if (offline && pending) {
         // Offline is a state, not an error: nothing is wrong with the writes.
-        this.#activity.textContent = 'Sent when back online';
-      } else if (this.#retryAt > 0 && seconds > 0) {
-        this.#activity.textContent = this.#serverWait ? `The server asked to wait: retry in ${seconds} s` : `Next retry in ${seconds} s`;
+        this.#activityLine.textContent = 'Sent when back online';
+      } else if (retryAt > 0 && seconds > 0) {
+        this.#activityLine.textContent = serverWait ? `The server asked to wait: retry in ${seconds} s` : `Next retry in ${seconds} s`;
         this.#ticker = setInterval(() => this.#renderActivity(), 1000);
       } else {
-        this.#activity.textContent = '';
+        this.#activityLine.textContent = '';
       }
-      this.#sendNow.hidden = this.#sending !== undefined || !pending;
+      this.#sendNow.hidden = sending !== undefined || !pending;
       const why = offline
         ? 'Offline: waiting changes are sent when the connection is back.'
-        : this.#needsAuth
+        : needsAuth
           ? 'These changes are sent once you sign in again.'
-          : this.#serverWait && seconds > 0
+          : serverWait && seconds > 0
             ? 'The server asked to wait before the next try.'
             : '';
       this.#sendNow.disabled = why !== '';
       this.#sendNow.title = why || 'Try sending the waiting changes now.';
       // No worker controls the page (before the first install, after a hard reload, or no
       // service workers at all): writes made now bypass the outbox, and the person is told.
-      this.toggleAttribute('needs-auth', this.#needsAuth && pending);
+      this.toggleAttribute('needs-auth', needsAuth && pending);
       const unprotected = !navigator.serviceWorker?.controller;
       this.toggleAttribute('unprotected', unprotected);
       const error = unprotected
         ? 'Changes made on this page now are not kept if the network fails. Reload the page to protect them.'
-        : offline && this.#lastError?.startsWith('network error')
+        : offline && lastError?.startsWith('network error')
           ? null
-          : this.#lastError;
+          : lastError;
       this.#error.hidden = !error;
       this.#error.textContent = error ? (unprotected ? error : `Last error: ${error}`) : '';
       this.#error.title = this.#error.textContent;
     }
 
     #showError(message: string): void {
-      this.#lastError = message;
+      this.#activity = { ...this.#activity, lastError: message };
       this.#renderActivity();
     }
 
@@ -366,79 +322,4 @@ function createElementClass(): CustomElementConstructor {
       }
     }
   };
-}
-
-/** A dead letter: what it was, what the server said (its problem+json when it sent one), and its code. */
-function deadLetterItem(entry: EntryMeta): HTMLLIElement {
-  const item = document.createElement('li');
-  item.dataset.id = String(entry.id);
-  const what = document.createElement('span');
-  what.className = 'what';
-  const write = `${entry.method} ${shortPath(entry.url)}`;
-  what.textContent = `${write} — ${entry.problem?.title ?? entry.deadReason ?? 'refused'} `;
-  what.title = `${entry.method} ${entry.url}`;
-  const code = document.createElement('code');
-  code.textContent = entry.deadCode ?? 'rejected';
-  what.append(code);
-  const why = entry.problem?.detail ?? (entry.problem?.title ? entry.deadReason : undefined);
-  if (why) {
-    const line = document.createElement('span');
-    line.className = 'why';
-    line.textContent = why;
-    what.append(line);
-  }
-  // A write whose device key was revoked can never be read again: retrying it would only fail the same way.
-  if (entry.deadCode !== 'undecryptable') item.append(what, button('Retry', 'retry', `Retry ${write}`));
-  else item.append(what);
-  item.append(button('Discard', 'discard', `Discard ${write}`));
-  return item;
-}
-
-/**
- * "Yours" and "theirs" for what differs: the members the server named as clashing, else
- * every member of the write's JSON body that differs from the server's; the whole values
- * when they are not objects.
- */
-function sideRows({ ours, theirs }: ConflictDetails): HTMLElement[] {
-  const rows: HTMLElement[] = [];
-  const row = (label: string, value: unknown) => {
-    const term = document.createElement('dt');
-    term.textContent = label;
-    const text = document.createElement('dd');
-    text.textContent = value === undefined ? '(not known)' : shown(value);
-    rows.push(term, text);
-  };
-  if (isObject(ours) && isObject(theirs)) {
-    for (const member of Object.keys(ours).filter((name) => JSON.stringify(ours[name]) !== JSON.stringify(theirs[name]))) {
-      row(`${member}, yours`, ours[member]);
-      row(`${member}, theirs`, theirs[member]);
-    }
-  } else {
-    row('Yours', ours);
-    row('Theirs', theirs);
-  }
-  return rows;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function shown(value: unknown): string {
-  const text = typeof value === 'string' ? `“${value}”` : JSON.stringify(value);
-  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
-}
-
-/** A URL's path with long ids shortened (`/api/lists/c9e45693…/items`): the full URL is in the title. */
-function shortPath(url: string): string {
-  return new URL(url).pathname.replace(/[0-9a-f-]{20,}/gi, (id) => `${id.slice(0, 8)}…`);
-}
-
-function button(label: string, action: string, description: string): HTMLButtonElement {
-  const element = document.createElement('button');
-  element.type = 'button';
-  element.textContent = label;
-  element.title = description;
-  element.dataset.action = action;
-  return element;
 }

@@ -1,6 +1,6 @@
 /**
  * The HTTP contract between the outbox (worker and page) and a server: the headers it
- * stamps and reads, the methods it counts as writes, and the problem types it tells apart.
+ * stamps and reads, and the methods it counts as writes (its problem types: problem-types.ts).
  * Neither side owns it: sw/, client/ and server/ import it, and it imports nothing.
  */
 
@@ -26,26 +26,6 @@ export const HEADERS = {
   user: 'Outbox-User',
 } as const;
 
-/**
- * The RFC 9457 problem type of the Idempotency-Key draft's 409 "a request with this key
- * is still being processed", as sw-outbox/server sends it. A tag URI (RFC 4151): a name,
- * not a page to fetch.
- */
-export const IN_FLIGHT_PROBLEM_TYPE = 'tag:sw-outbox,2026:idempotency-key-in-flight';
-
-/**
- * The problem type of sw-outbox/server's 412 for a write made to a version that has
- * changed (conditional-patch.ts): its `current` member is the current representation,
- * the conflict's "theirs", and `conflicts` the members both sides changed.
- */
-export const CHANGED_PROBLEM_TYPE = 'tag:sw-outbox,2026:changed-since';
-
-/**
- * The problem type of sw-outbox/server's 403 for a write whose `Outbox-User` is not the
- * session's user (checkOutboxUser). The outbox holds such a write for its owner.
- */
-export const USER_MISMATCH_PROBLEM_TYPE = 'tag:sw-outbox,2026:outbox-user-mismatch';
-
 /** On a read answered from the outbox's caches: `?1` (option `reads`). */
 export const FROM_CACHE_HEADER = 'Outbox-From-Cache';
 /** When the cached copy of a read was stored, as an HTTP date; on every cached copy. */
@@ -68,11 +48,9 @@ export const QUEUED_HEADER = 'Outbox-Queued';
 /**
  * Response header (`?1`) on the outbox's answer to a write the browser would not store
  * (quota, private mode, storage blocked) and that could not be sent at once either: a 507
- * whose problem type is {@link NOT_STORED_PROBLEM_TYPE}. Nothing of the write was kept.
+ * whose problem type is `NOT_STORED_PROBLEM_TYPE` (problem-types.ts). Nothing of the write was kept.
  */
 export const NOT_STORED_HEADER = 'Outbox-Not-Stored';
-export const NOT_STORED_PROBLEM_TYPE = 'tag:sw-outbox,2026:not-stored';
-
 /**
  * The response header a server sets on a stored reply it sends again for a key it has
  * answered (`?1`), as sw-outbox/server and Stripe do: the outbox reads such a 409 as the

@@ -1,6 +1,6 @@
 import { applyMergePatch, threeWayMerge, type Json } from '../contract/json-merge.js';
 import type { Reply } from './problem.js';
-import { CHANGED_PROBLEM_TYPE } from '../contract/http.js';
+import { CHANGED_PROBLEM_TYPE } from '../contract/problem-types.js';
 
 /** A strong ETag for a version number: `"3"`. */
 export function entityTag(version: number): string {

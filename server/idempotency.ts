@@ -3,7 +3,8 @@ import { InvalidKeyError, parseIdempotencyKey } from './idempotency-key.js';
 import { MemoryIdempotencyStore, type IdempotencyStore, type InFlightRecord } from './idempotency-store.js';
 import { checkOutboxUser } from './outbox-user.js';
 import { htmlProblem, problem, type Reply } from './problem.js';
-import { IN_FLIGHT_PROBLEM_TYPE, REPLAYED_HEADER } from '../contract/http.js';
+import { REPLAYED_HEADER } from '../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../contract/problem-types.js';
 
 export interface IdempotencyOptions {
   /** Where keys and replies are kept. @default a new MemoryIdempotencyStore (one process) */

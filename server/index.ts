@@ -8,7 +8,7 @@ export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_LENGTH } from './idempote
 export { BodyTooLargeError, idempotent, MAX_BODY_BYTES, readRequest, sendReply, headerValue, WRITE_METHODS } from './node-http.js';
 export type { ReadRequest, IdempotentOptions } from './node-http.js';
 export { htmlProblem, json, problem } from './problem.js';
-export { CHANGED_PROBLEM_TYPE, IN_FLIGHT_PROBLEM_TYPE, USER_MISMATCH_PROBLEM_TYPE } from '../contract/http.js';
+export { CHANGED_PROBLEM_TYPE, IN_FLIGHT_PROBLEM_TYPE, USER_MISMATCH_PROBLEM_TYPE } from '../contract/problem-types.js';
 export { checkOutboxUser } from './outbox-user.js';
 export type { Reply } from './problem.js';
 export { applyMergePatch, threeWayMerge } from '../contract/json-merge.js';

@@ -1,4 +1,5 @@
-import { HEADERS, USER_MISMATCH_PROBLEM_TYPE } from '../contract/http.js';
+import { HEADERS } from '../contract/http.js';
+import { USER_MISMATCH_PROBLEM_TYPE } from '../contract/problem-types.js';
 import { problem, type Reply } from './problem.js';
 
 /**

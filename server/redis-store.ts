@@ -1,20 +1,16 @@
 import type { DoneRecord, IdempotencyStore, InFlightRecord, KeyRecord } from './idempotency-store.js';
+import { RedisKeyspace, type RedisEval, type RedisStoreOptions } from './redis-client.js';
 
 /**
  * The commands the store sends, as a node-redis (`redis`, v5 or v6) client has them.
  * Any client, pool or cluster client with these two methods will do.
  */
-export interface RedisCommands {
+export interface RedisCommands extends RedisEval {
   set(key: string, value: string, options: { condition: 'NX'; GET: true; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
-export interface RedisIdempotencyStoreOptions {
-  /** A connected node-redis client: `await createClient({ url }).connect()`. The app owns it (and closes it). */
-  client: RedisCommands;
-  /** Put before every key, to keep these keys apart from the app's own. @default 'sw-outbox:idempotency:' */
-  prefix?: string;
-}
+/** `prefix` defaults to `sw-outbox:idempotency:`. */
+export type RedisIdempotencyStoreOptions = RedisStoreOptions<RedisCommands>;
 
 // A record is replaced or removed only if it is still the claim it was: a request whose
 // lease ran out must not settle the claim of the request that came after it. Redis runs
@@ -27,29 +23,22 @@ const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * the lease as its expiry; a reply is kept with the key's remaining lifetime; Redis
  * expires both itself, so nothing sweeps. Needs Redis 7.0 or later (NX with GET).
  */
-export class RedisIdempotencyStore implements IdempotencyStore {
-  readonly #client: RedisCommands;
-  readonly #prefix: string;
-
-  constructor({ client, prefix = 'sw-outbox:idempotency:' }: RedisIdempotencyStoreOptions) {
-    if (typeof client?.set !== 'function' || typeof client.eval !== 'function') {
-      throw new TypeError('RedisIdempotencyStore: client must be a connected node-redis client, e.g. await createClient({ url: process.env.REDIS_URL }).connect().');
-    }
-    this.#client = client;
-    this.#prefix = prefix;
+export class RedisIdempotencyStore extends RedisKeyspace<RedisCommands> implements IdempotencyStore {
+  constructor(options: RedisIdempotencyStoreOptions) {
+    super('RedisIdempotencyStore', options, 'sw-outbox:idempotency:', ['set', 'eval']);
   }
 
   async claim(key: string, record: InFlightRecord, now: number): Promise<KeyRecord | undefined> {
-    const previous = await this.#client.set(this.#prefix + key, encode(record), { condition: 'NX', GET: true, expiration: { type: 'PX', value: remaining(record, now) } });
+    const previous = await this.client.set(this.prefix + key, encode(record), { condition: 'NX', GET: true, expiration: { type: 'PX', value: remaining(record, now) } });
     return previous === null ? undefined : decode(String(previous));
   }
 
   async complete(key: string, claimed: InFlightRecord, done: DoneRecord, now: number): Promise<void> {
-    await this.#client.eval(COMPLETE, { keys: [this.#prefix + key], arguments: [encode(claimed), encode(done), String(remaining(done, now))] });
+    await this.client.eval(COMPLETE, { keys: [this.prefix + key], arguments: [encode(claimed), encode(done), String(remaining(done, now))] });
   }
 
   async release(key: string, claimed: InFlightRecord): Promise<void> {
-    await this.#client.eval(RELEASE, { keys: [this.#prefix + key], arguments: [encode(claimed)] });
+    await this.client.eval(RELEASE, { keys: [this.prefix + key], arguments: [encode(claimed)] });
   }
 }
 

@@ -1,4 +1,5 @@
-import { NOT_STORED_HEADER, NOT_STORED_PROBLEM_TYPE, QUEUED_HEADER } from '../contract/http.js';
+import { NOT_STORED_HEADER, QUEUED_HEADER } from '../contract/http.js';
+import { NOT_STORED_PROBLEM_TYPE } from '../contract/problem-types.js';
 import type { LiveEntry } from './entry.js';
 import type { WriteResult } from './outbox-deps.js';
 import type { QueuedBody } from './protocol.js';

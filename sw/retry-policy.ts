@@ -1,5 +1,6 @@
 import { type DeadReasonCode, type Problem } from './protocol.js';
-import { IN_FLIGHT_PROBLEM_TYPE, REPLAYED_HEADER } from '../contract/http.js';
+import { REPLAYED_HEADER } from '../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../contract/problem-types.js';
 import { toPathTest } from './route-matcher.js';
 import { parseRetryAfter } from './retry-after.js';
 

@@ -8,7 +8,7 @@ import type { Json } from '../contract/json-merge.js';
 import type { ConflictEntry, DeadEntry, Entry, KeptRequest, LiveEntry, NeedsAuthEntry, NewEntry, PendingEntry, QueuedEntry, SendingEntry, StoredRequest } from './entry.js';
 import { OutboxError } from './outbox-error.js';
 import { newIdempotencyKey, type ConflictAnswer, type Counts, type EntryMeta, type StatusEvent } from './protocol.js';
-import { CHANGED_PROBLEM_TYPE } from '../contract/http.js';
+import { CHANGED_PROBLEM_TYPE } from '../contract/problem-types.js';
 import { decide, type AttemptResult, type RetryPolicy, type Verdict } from './retry-policy.js';
 import { PRECONDITIONS } from './stored-request.js';
 import type { IdentityRecord } from './identities.js';

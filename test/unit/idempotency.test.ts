@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { IN_FLIGHT_PROBLEM_TYPE, USER_MISMATCH_PROBLEM_TYPE } from '../../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE, USER_MISMATCH_PROBLEM_TYPE } from '../../contract/problem-types.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';

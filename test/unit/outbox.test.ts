@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DeviceKeys } from '../../server/device-keys.js';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/problem-types.js';
 import { resolveOptions } from '../../sw/resolve-options.js';
 import { Outbox } from '../../sw/outbox.js';
 import { OutboxStore } from '../../sw/outbox-store.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
+import { IN_FLIGHT_PROBLEM_TYPE } from '../../contract/problem-types.js';
 import { backoffDelay, decide, inFlightDelay, outageDelay, type AttemptHistory, type AttemptResult, type RetryPolicy } from '../../sw/retry-policy.js';
 
 const policy: RetryPolicy = { baseMs: 1_000, maxMs: 60_000, maxRetryableAnswers: 5 };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConflictEntry, DeadEntry, PendingEntry, SendingEntry, StoredRequest } from '../../sw/entry.js';
-import { CHANGED_PROBLEM_TYPE, IN_FLIGHT_PROBLEM_TYPE } from '../../contract/http.js';
+import { CHANGED_PROBLEM_TYPE, IN_FLIGHT_PROBLEM_TYPE } from '../../contract/problem-types.js';
 import type { AttemptResult } from '../../sw/retry-policy.js';
 import { answered, cancelled, claimed, discarded, expired, isDue, isExpired, keySpent, resolved, retried, stored, type AnswerContext } from '../../sw/transitions.js';
 
