@@ -93,7 +93,8 @@ export class OutboxClient {
    * Calls `listener` each time a create that was kept for later, and answered with a
    * provisional identity, is delivered and the server's identity known (option
    * `collections`, decision 0022). The worker already sends writes naming the provisional
-   * one to the real one; an app that keeps its own records may update them.
+   * one to the real one; an app that keeps its own records may update them. Returns the
+   * function that stops it.
    */
   onIdentified(listener: (identity: { provisional: { id: string; url: string }; real: { id: string | number; url: string } }) => void): () => void {
     return this.subscribe((message) => {
@@ -105,6 +106,7 @@ export class OutboxClient {
    * Called when a worker fails to install because its options are invalid (codes
    * `invalid-option`, `unknown-option`), or when a worker of another release speaks on the
    * channel (code `protocol-mismatch`: this page's calls will fail until it is reloaded).
+   * Returns the function that stops it.
    */
   onConfigError(listener: (error: OutboxError) => void): () => void {
     this.#configErrorListeners.add(listener);

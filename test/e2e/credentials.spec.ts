@@ -1,4 +1,4 @@
-import { everythingStored, expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+import { everythingStored, expect, logged, openApp, statusSince, statusTypes, test, write } from '../support/fixtures.js';
 import { goOnline } from '../support/online.js';
 
 test('a token that expires while offline: the replay gets 401, the writes wait as needs-auth, the page gives a fresh token, each is committed once, in order; no token is ever in IndexedDB', async ({ context, server }) => {
@@ -17,9 +17,11 @@ test('a token that expires while offline: the replay gets 401, the writes wait a
 
   // The session expires meanwhile; back online, the first write meets 401 and its lane waits.
   server.token = FRESH;
+  const offline = await logged(page);
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])))).toEqual([['needs-auth', 2]]);
+  await statusSince(page, offline, 'needs-auth');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => [lane.state, lane.waiting])))).toEqual([['needs-auth', 2]]);
   await expect(page.locator('outbox-status .activity')).toHaveText('Sign in to send 2 changes');
   await expect(page.locator('outbox-status')).toHaveAttribute('needs-auth', '');
   await expect(page.locator('outbox-status .pending')).toHaveText('2 waiting');
@@ -33,6 +35,7 @@ test('a token that expires while offline: the replay gets 401, the writes wait a
   expect(server.arrivals.map((arrival) => arrival.headers.authorization)).toEqual([`Bearer ${OLD}`]);
 
   // The person signs in again: the page gives the worker the new token when it asks.
+  const signedIn = await logged(page);
   await page.evaluate((token) => {
     window.outbox.onCredentials(() => ({ Authorization: `Bearer ${token}` }));
     return window.outbox.credentialsChanged();
@@ -40,7 +43,8 @@ test('a token that expires while offline: the replay gets 401, the writes wait a
   await server.waitForCommits(2);
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2]);
   expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(2);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(page, signedIn, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
   await expect(page.locator('outbox-status .pending')).toHaveText('All changes saved');
   const stored = await everythingStored(page);
   expect(stored).not.toContain(OLD);
@@ -73,10 +77,12 @@ for (const wiring of ['callback', 'credentialsChanged'] as const) {
       for (const i of [1, 2]) expect((await write(page, 'POST', '/api/items', { i }, { Authorization: `Bearer ${OLD}` })).status).toBe(202);
       server.token = FRESH; // the old token expires meanwhile
       if (order === 'refreshed offline') await refresh();
+      const offline = await logged(page);
       await goOnline(context);
       await page.evaluate(() => window.outbox.replay());
       if (order === '401 first') {
-        await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => lane.state)))).toEqual(['needs-auth']);
+        await statusSince(page, offline, 'needs-auth');
+        expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => lane.state)))).toEqual(['needs-auth']);
         expect(server.commits).toEqual([]);
         await refresh();
         // With a callback only, nothing tells the worker: the person opening the app again does.

@@ -1,5 +1,5 @@
 import type { QueuedBody, StatusMessage } from '../../sw/protocol.js';
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { goOnline } from '../support/online.js';
 
 const rename = (name: string) => ({ name });
@@ -17,13 +17,15 @@ test('with fold on, 100 renames of one item made offline send one write, with th
   const folded = await page.evaluate(() => window.statusLog.filter((message): message is Extract<StatusMessage, { type: 'folded' }> => message.type === 'folded').map(({ entry, into }) => [entry.id, into]));
   expect(folded).toEqual(ids.slice(0, -1).map((id, i) => [id, ids[i + 1]]));
 
+  const offline = await logged(page);
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
   await server.waitForCommits(2);
   expect(server.commits.map((commit) => `${commit.method} ${commit.path}`)).toEqual(['POST /api/items', 'PATCH /api/items/7']);
   expect(server.arrivals.filter((arrival) => arrival.method === 'PATCH')).toHaveLength(1);
   expect(JSON.parse(server.commits[1]!.body)).toEqual({ name: 'name 100' });
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
+  await statusSince(page, offline, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.pending))).toBe(0);
 });
 
 test('with fold on, a write that had an attempt is never folded: both are sent, in order', async ({ context, server }) => {

@@ -59,7 +59,7 @@ test('a write that fails unanswered while other writes to its origin are answere
   const [lane] = (await snapshot(page)).lanes;
   expect(lane).toMatchObject({ lane: 'a', failingAlone: true, lastError: expect.stringContaining('other writes to this origin are answered') });
   const scheduledMessages = () => page.evaluate(() => window.statusLog.filter((message: StatusMessage) => message.type === 'retry-scheduled'));
-  await expect.poll(() => scheduledMessages().then((messages) => messages.length)).toBeGreaterThan(0);
+  await statusSince(page, 0, 'retry-scheduled');
   const scheduled = await scheduledMessages();
   for (const message of scheduled) expect(message).toMatchObject({ failingAlone: true });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { goOnline } from '../support/online.js';
 
 /** The page helper's snippet, exactly as the status guide shows it. */
@@ -20,14 +20,17 @@ test('the status guide’s page-helper snippet runs as written, on an outbox wit
   server.fail({ kind: 'status', status: 422 });
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2, conflicts: 0 });
+  await statusSince(page, 0, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 2, conflicts: 0 });
   // A conflict, in a lane of its own.
   await context.setOffline(true);
   expect((await write(page, 'PUT', '/api/items/9', { i: 9 }, { 'Outbox-Lane': 'docs' })).status).toBe(202);
   server.fail({ kind: 'status', status: 412 });
+  const offline = await logged(page);
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.conflicts))).toBe(1);
+  await statusSince(page, offline, 'conflict');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts.conflicts))).toBe(1);
   // A write that waits a day, as the server asked: nothing sends it during the snippet.
   server.fail({ kind: 'status', status: 503, retryAfter: '86400' });
   expect((await write(page, 'POST', '/api/items', { i: 3 })).status).toBe(202);

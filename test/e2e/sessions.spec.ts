@@ -1,4 +1,4 @@
-import { expect, openApp, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 
 const snapshot = (page: import('@playwright/test').Page) => page.evaluate(() => window.outbox.snapshot());
 
@@ -17,7 +17,8 @@ test('a cookie session that ends while writes wait: each is redirected to the si
   for (const i of [3, 4, 5]) expect((await write(page, 'POST', '/api/items', { i })).status).toBe(202);
   await server.listen();
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(async () => (await snapshot(page)).lanes.map((lane) => [lane.state, lane.waiting])).toEqual([['needs-auth', 4]]);
+  await statusSince(page, 0, 'needs-auth');
+  expect((await snapshot(page)).lanes.map((lane) => [lane.state, lane.waiting])).toEqual([['needs-auth', 4]]);
   expect((await snapshot(page)).entries[0]).toMatchObject({ state: 'needs-auth', lastStatus: 200 });
   // The status element says what they wait for.
   await page.evaluate(async (helper) => {
@@ -34,12 +35,14 @@ test('a cookie session that ends while writes wait: each is redirected to the si
 
   // The person signs in again, and a page of the app opens: no app code asks for anything.
   server.endedSessions.delete('ana');
+  const signedIn = await logged(page);
   const other = await context.newPage();
   await other.goto(`${server.url}/?sw=none`); // a page with no page helper: the navigation alone
   await server.waitForCommits(5);
   expect(server.commits.map((commit) => JSON.parse(commit.body).i)).toEqual([1, 2, 3, 4, 5]);
   expect(new Set(server.commits.map((commit) => commit.key)).size).toBe(5);
-  await expect.poll(async () => (await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(page, signedIn, 'drained');
+  expect((await snapshot(page)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test('a form post whose session ended takes the person to the sign-in page and is kept; once they sign in, it is committed once; a post/redirect/get settles as before', async ({ context, server }) => {
@@ -60,12 +63,15 @@ test('a form post whose session ended takes the person to the sign-in page and i
 
   // The session ends: the next post meets the sign-in page. The person is shown it, and the note is kept.
   server.endedSessions.add('ana');
+  const ended = await logged(app);
   await save('two');
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   expect(server.commits.map((commit) => new URLSearchParams(commit.body).get('note'))).toEqual(['one']);
-  await expect.poll(async () => (await snapshot(app)).lanes.map((lane) => [lane.state, lane.waiting])).toEqual([['needs-auth', 1]]);
+  await statusSince(app, ended, 'needs-auth');
+  expect((await snapshot(app)).lanes.map((lane) => [lane.state, lane.waiting])).toEqual([['needs-auth', 1]]);
 
   // They sign in; the app takes them back to the notes, and the kept note goes.
+  const signedIn = await logged(app);
   await page.getByLabel('User').fill('ana');
   await Promise.all([page.waitForURL(/\/notes\.html$/), page.getByRole('button', { name: 'Sign in' }).click()]);
   await server.waitForCommits(2);
@@ -74,5 +80,6 @@ test('a form post whose session ended takes the person to the sign-in page and i
   // The sign-in itself never went through the outbox.
   expect(await app.evaluate(() => window.statusLog.filter((message) => 'entry' in message && message.entry.url.includes('/login')))).toEqual([]);
   expect(await app.evaluate(() => window.statusLog.filter((message) => 'entry' in message).length)).toBeGreaterThan(0);
-  await expect.poll(async () => (await snapshot(app)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(app, signedIn, 'drained');
+  expect((await snapshot(app)).counts).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });

@@ -1,5 +1,5 @@
 import { chromium } from '@playwright/test';
-import { expect, openApp, test } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, test } from '../support/fixtures.js';
 import type { StatusMessage } from '../../sw/protocol.js';
 import { goOnline } from '../support/online.js';
 
@@ -30,10 +30,12 @@ test('over quota: a write the outbox accepted is still delivered; one that did n
     const { storage } = await page.evaluate(() => window.outbox.snapshot());
     expect(storage).toMatchObject({ quota: expect.any(Number), usage: expect.any(Number), persisted: expect.any(Boolean) });
     expect(storage!.usage).toBeGreaterThan(256 * 1024);
+    const offline = await logged(page);
     await goOnline(context); // Chromium's sync event replays
     await server.waitForCommits(1, 30_000);
     expect(server.commits.map((commit) => JSON.parse(commit.body.slice(0, commit.body.indexOf('\n'))).size)).toEqual([256]);
-    await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+    await statusSince(page, offline, 'drained');
+    expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
     // The page was told that the write it did not get kept was not kept.
     const full = await page.evaluate(() => window.statusLog.filter((message: StatusMessage) => message.type === 'storage-full'));
     expect(full[0]).toMatchObject({ type: 'storage-full', kept: false, error: expect.stringContaining('QuotaExceededError') });

@@ -1,4 +1,4 @@
-import { expect, openApp, statusTypes, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, statusTypes, test, write } from '../support/fixtures.js';
 import { PROTOCOL_VERSION } from '../../sw/protocol.js';
 import { goOnline } from '../support/online.js';
 
@@ -44,7 +44,8 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   // A long backoff, so that only the steps below make the worker try again.
   const page = await openApp(context, server, { retryBaseMs: 600_000, retryMaxMs: 600_000 });
   await write(page, 'POST', '/api/items', { secret: 'body-online' });
-  await expect.poll(() => statusTypes(page)).toEqual(['queued', 'sending', 'sent', 'drained']);
+  await statusSince(page, 0, 'drained');
+  expect(await statusTypes(page)).toEqual(['queued', 'sending', 'sent', 'drained']);
 
   await page.evaluate(() => (window.statusLog.length = 0));
   await server.stop();
@@ -52,14 +53,17 @@ test('the page helper receives queued, sending, sent, retry-scheduled, dead-lett
   // The page has its queued answer first; the message follows the bookkeeping. Chromium,
   // which thinks it is online, may fire the sync event registered on failure at once:
   // more attempts, also refused (once in a few runs under load, two of them).
-  await expect.poll(() => statusTypes(page).then((types) => types.slice(0, 3))).toEqual(['queued', 'sending', 'retry-scheduled']);
+  await statusSince(page, 0, 'retry-scheduled');
+  expect((await statusTypes(page)).slice(0, 3)).toEqual(['queued', 'sending', 'retry-scheduled']);
   const refused = await statusTypes(page);
   expect(refused.slice(3).join()).toMatch(/^(sending,retry-scheduled,?)*(sending)?$/);
 
   await server.listen();
   server.fail({ kind: 'status', status: 422 });
+  const refusedNow = await logged(page);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => statusTypes(page).then((types) => types.slice(-3))).toEqual(['sending', 'dead-lettered', 'drained']);
+  await statusSince(page, refusedNow, 'drained');
+  expect((await statusTypes(page)).slice(-3)).toEqual(['sending', 'dead-lettered', 'drained']);
 
   const log = await page.evaluate(() => window.statusLog);
   expect(log.at(-1)?.counts).toEqual({ pending: 0, deadLetters: 1, conflicts: 0 });

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { everythingStored, expect, openApp, test, write } from '../support/fixtures.js';
+import { everythingStored, expect, logged, openApp, statusSince, test, write } from '../support/fixtures.js';
 import { goOnline } from '../support/online.js';
 
 /** A sign-in as the app does it: the session cookie the server reads, then the outbox told who it is. */
@@ -66,9 +66,11 @@ test('a write whose Outbox-User is not the session’s is refused by checkOutbox
   await write(page, 'POST', '/api/sales', { i: 1 });
   // The session changed under the page, without signIn: the server sees bo's cookie.
   await page.evaluate(() => (document.cookie = 'session=bo; path=/'));
+  const offline = await logged(page);
   await goOnline(context);
   await page.evaluate(() => window.outbox.replay());
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => lane.state)))).toEqual(['needs-auth']);
+  await statusSince(page, offline, 'needs-auth');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.lanes.map((lane) => lane.state)))).toEqual(['needs-auth']);
   expect(server.commits).toEqual([]);
   expect((await page.evaluate(() => window.outbox.snapshot())).counts.deadLetters).toBe(0);
   // Her session back: the write goes once credentials are said to have changed.

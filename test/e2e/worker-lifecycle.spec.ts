@@ -1,5 +1,5 @@
 import { chromium } from '@playwright/test';
-import { expect, openApp, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
+import { expect, logged, openApp, statusSince, stopWorkerMidReplay, test, write } from '../support/fixtures.js';
 import { TestServer } from '../support/test-server.js';
 import { SYNC_TAG } from '../../sw/protocol.js';
 
@@ -10,13 +10,15 @@ test('the worker is killed in the middle of a replay: nothing lost, nothing appl
   await stopWorkerMidReplay(context, page, server);
 
   // The held answer died with the worker. A page message starts a new one.
+  const killed = await logged(page);
   await page.evaluate(() => window.outbox.replay());
   await server.waitForCommits(5);
   expect(bodies(server)).toEqual([1, 2, 3, 4, 5]);
   const third = server.commits[2]!.key;
   expect(server.arrivalsFor(third)).toHaveLength(2);
   expect(server.commitsFor(third)).toHaveLength(1);
-  await expect.poll(() => page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+  await statusSince(page, killed, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
 test(`a sync event with tag "${SYNC_TAG}" (DevTools' Sync button) replays the outbox`, async ({ context, server }) => {
