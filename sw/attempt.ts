@@ -53,8 +53,22 @@ export class Attempts {
     this.#c = context;
   }
 
-  async run({ entry, request }: Claimed, clientId: string): Promise<Attempted> {
+  /**
+   * Sends a claimed entry's request as it is: for a write sent while its transaction runs
+   * (decision 0029), which names no provisional identity and is not sealed.
+   */
+  send(entry: SendingEntry, request: StoredRequest, clientId: string): Promise<AttemptResult> {
+    const { deps, credentials } = this.#c;
+    return credentials.addTo(entry, request).then((withCredentials) => sendAttempt(deps.fetch, entry, withCredentials, { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#c.timeoutMs, deps.timer));
+  }
+
+  /** One attempt of `claimed`; `sent`: its request went out already (see send()), and this is its answer. */
+  async run({ entry, request }: Claimed, clientId: string, sent?: Promise<AttemptResult>): Promise<Attempted> {
     const { deps, atRest, identities, credentials } = this.#c;
+    if (sent && !isSealed(request)) {
+      const result = await sent;
+      return { kind: 'done', result, transition: await this.#judged(entry, result, request), plain: request, held: credentials.held(entry.id), sentTo: entry.url };
+    }
     // Only a sealed request costs an await more on the way out.
     const opened = !isSealed(request) ? { request } : atRest ? await atRest.open(request) : { revoked: 'it was sealed at rest, and this worker has no encryptionKeyPath to open it with' };
     if ('revoked' in opened) return { kind: 'unsendable', code: 'undecryptable', why: opened.revoked };

@@ -36,6 +36,9 @@ export interface CommitResult extends Committed {
   nextDueAt: number | undefined;
 }
 
+/** A write's transaction begun from the meta record expected: `checked`, whether it was as expected; `stored`, undefined if not. */
+type Begun = { transition: Transition<LiveEntry>; clientId: string; checked: Promise<boolean>; stored: Promise<Added | undefined> };
+
 /** The meta record was not what this store expected: another worker wrote since. */
 class StaleMeta extends Error {}
 
@@ -43,6 +46,8 @@ class StaleMeta extends Error {}
 export class OutboxStore {
   readonly #open: () => Promise<OutboxDb>;
   #db: Promise<OutboxDb> | undefined;
+  /** The database once open: what a transaction begun without an await needs. */
+  #opened: OutboxDb | undefined;
   #clientId: string | undefined;
   /**
    * The meta record as the last transaction this store began will leave it, when that is
@@ -54,15 +59,26 @@ export class OutboxStore {
   #begun = 0;
 
   constructor(origin: string, name?: string) {
-    this.#open = () => openOutboxDb(origin, () => (this.#db = undefined), name);
+    this.#open = () =>
+      openOutboxDb(
+        origin,
+        () => {
+          this.#db = undefined;
+          this.#opened = undefined;
+        },
+        name,
+      );
   }
 
   /** The database, opened once (again after the browser closed it). For the store's parts beside their concepts. @internal */
   db(): Promise<OutboxDb> {
-    this.#db ??= this.#open().catch((error: unknown) => {
-      this.#db = undefined;
-      throw error;
-    });
+    this.#db ??= this.#open().then(
+      (db) => (this.#opened = db),
+      (error: unknown) => {
+        this.#db = undefined;
+        throw error;
+      },
+    );
     return this.#db;
   }
 
@@ -130,18 +146,42 @@ export class OutboxStore {
   async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = [], folds = false): Promise<Added> {
     // Folding reads the lane's last write: when anything waits, that takes the reading way.
     if (folds && (this.#meta === undefined || this.#meta.pending > 0)) return this.#addReading(draft, now, claim, settled, folds);
-    return (await this.#addKnowing(draft, now, claim, settled)) ?? this.#addReading(draft, now, claim, settled, folds);
+    return (await this.#beginKnowing(await this.db(), draft, now, claim, settled)?.stored) ?? this.#addReading(draft, now, claim, settled, folds);
+  }
+
+  /**
+   * add() for a write that is sent while it is stored (decision 0029): the claimed entry,
+   * made now from the meta record this store expects, and its transaction, begun before
+   * this returns. Undefined when that cannot be done without a read first (nothing known
+   * yet, anything waiting, the database not open yet): add() then.
+   *
+   * `mine` is true once the transaction has read the meta record as expected: it then
+   * holds the store, so the entry's id and sequence number are this write's (unless the
+   * transaction fails, which `stored` says). False when another worker wrote meanwhile:
+   * nothing of this transaction is written, and `stored` is the write stored anew by
+   * add(), with its key but maybe another id and sequence number.
+   */
+  addAtOnce(draft: Draft, now: number, claim: { owner: string; timeoutMs: number }, settled: Change[]): { entry: SendingEntry; clientId: string; mine: Promise<boolean>; stored: Promise<Added> } | undefined {
+    let begun: Begun | undefined;
+    try {
+      begun = this.#opened && this.#beginKnowing(this.#opened, draft, now, claim, settled);
+    } catch {
+      return undefined; // the database is closing: add() opens it again, and says what fails
+    }
+    if (!begun || begun.transition.entry.state !== 'sending') return undefined;
+    const stored = begun.stored.then((added) => added ?? this.#addReading(draft, now, claim, settled, false));
+    return { entry: begun.transition.entry, clientId: begun.clientId, mine: begun.checked, stored };
   }
 
   /**
    * add() without a read before the writes, so the transaction costs one round trip: the
    * sequence number and counts come from the meta record this store expects, and the lane
-   * is known to be free when no write waits at all. The expected record is read in the
-   * same transaction, and any difference (another worker wrote) aborts it, writes and all:
-   * undefined then, and add() takes the reading way.
+   * is known to be free when no write waits at all. The transaction is begun before this
+   * returns. The expected record is read in the same transaction, and any difference
+   * (another worker wrote) aborts it, writes and all: `stored` gives undefined then, and
+   * add() takes the reading way. Undefined when nothing is known to begin from.
    */
-  async #addKnowing(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[]): Promise<Added | undefined> {
-    const db = await this.db();
+  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[]): Begun | undefined {
     const known = this.#meta;
     if (!known || settled.some((change) => change.was === undefined)) return undefined;
     const meta = { ...known };
@@ -163,15 +203,18 @@ export class OutboxStore {
     const writes = settled.map((change) => write(tx, change.id, change.transition));
     writes.push(tx.objectStore('entries').put(transition.entry), tx.objectStore('requests').put(request, id), tx.objectStore('meta').put(meta, META_KEY));
     if (identity) writes.push(tx.objectStore('identities').put(identity));
-    try {
-      await Promise.all([checked, tx.done, ...writes]);
-    } catch (error) {
-      this.#forget(begun);
-      if (error instanceof StaleMeta) return undefined;
-      throw error;
-    }
-    this.#clientId = meta.clientId;
-    return { transition, applied: [...settled, { id, transition }], counts: countsOf(meta), clientId: meta.clientId };
+    const stored = Promise.all([checked, tx.done, ...writes]).then(
+      (): Added => {
+        this.#clientId = meta.clientId;
+        return { transition, applied: [...settled, { id, transition }], counts: countsOf(meta), clientId: meta.clientId };
+      },
+      (error: unknown) => {
+        this.#forget(begun);
+        if (error instanceof StaleMeta) return undefined;
+        throw error;
+      },
+    );
+    return { transition, clientId: meta.clientId, checked: checked.then(() => true, () => false), stored };
   }
 
   /** add() reading first: the meta record, whether the lane is busy, and, with `folds`, the lane's last write. */
@@ -203,6 +246,29 @@ export class OutboxStore {
     void tx.objectStore('meta').put(meta, META_KEY);
     await done(meta);
     return { transition, applied, counts: countsOf(meta), clientId: meta.clientId };
+  }
+
+  /**
+   * The write another worker was sending when it stopped, if `draft` is that same write
+   * made again: a browser hands a fetch whose worker stopped before answering it to the
+   * next worker (Chromium does), and the write must not be kept twice. The same page,
+   * lane, method, URL and body, at the head of its lane, sent by another worker. Ask only
+   * when the store may hold a write being sent (`mayHoldSending`): nothing is read on the
+   * way of a write while nothing waits.
+   */
+  async resent(draft: Draft, owner: string): Promise<SendingEntry | undefined> {
+    if (draft.madeBy === undefined) return undefined;
+    const tx = (await this.db()).transaction(['entries', 'requests'], 'readonly');
+    const head = (await tx.objectStore('entries').index('queue').openCursor(laneRange(draft.lane)))?.value as QueuedEntry | undefined;
+    if (head?.state !== 'sending' || head.owner === owner || head.madeBy !== draft.madeBy || head.method !== draft.method || head.url !== draft.url) return undefined;
+    const kept = await tx.objectStore('requests').get(head.id);
+    // A sealed body cannot be compared here: such a write is kept again, and its key differs.
+    return kept && !isSealed(kept) && sameBytes(kept.body, draft.request.body) ? head : undefined;
+  }
+
+  /** Whether a write may be being sent: unknown until a transaction has read the meta record, else while any waits. */
+  mayHoldSending(): boolean {
+    return this.#meta === undefined || this.#meta.pending > 0;
   }
 
   /**
@@ -389,4 +455,11 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
     // After an expiry, the next entry of the lane is its head.
     cursor = fate.kind === 'expire' ? await cursor.continue() : await cursor.continue([head.lane, Infinity]);
   }
+}
+
+function sameBytes(a: ArrayBuffer | null, b: ArrayBuffer | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.byteLength !== b.byteLength) return false;
+  const [x, y] = [new Uint8Array(a), new Uint8Array(b)];
+  return x.every((byte, i) => byte === y[i]);
 }

@@ -5,12 +5,12 @@ import { AtRest } from './at-rest.js';
 import { BackgroundSync } from './background-sync.js';
 import { Conflicts } from './conflicts.js';
 import { Credentials } from './credentials.js';
-import { isSealed, type ConflictEntry, type Draft, type Entry, type PendingEntry, type SendingEntry } from './entry.js';
+import { isSealed, type ConflictEntry, type Draft, type Entry, type LiveEntry, type PendingEntry, type SendingEntry } from './entry.js';
 import type { IdentityRecord } from './identities.js';
 import { laneOf, userLane } from './lanes.js';
 import { NeedsAuth } from './needs-auth.js';
 import type { OutboxOptions } from './options.js';
-import type { OutboxDeps, OutboxHooks, Trigger, WriteResult } from './outbox-deps.js';
+import type { OutboxDeps, OutboxHooks, Trigger, WaiterAnswer, WriteResult } from './outbox-deps.js';
 import { describe, OutboxError } from './outbox-error.js';
 import type { Added, Claimed } from './outbox-store.js';
 import { withWaitingWrites } from './own-writes.js';
@@ -20,6 +20,7 @@ import { cancelBody, invalidLane, pageAnswer } from './page-answers.js';
 import { type ConflictDetails, type Counts, type EntryMeta, type Resolution, type StatusEvent } from './protocol.js';
 import { type PendingWrite, type SignOutPending, type SignOutResult, type Snapshot } from './commands.js';
 import { ProvisionalIdentities } from './provisional-identities.js';
+import type { AttemptResult } from './retry-policy.js';
 import { toPathTest } from './route-matcher.js';
 import { Scheduler } from './scheduler.js';
 import { takeCredentials, toDraft, toRequest } from './stored-request.js';
@@ -36,6 +37,12 @@ const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
 const SETTLE_WINDOW_MS = 25;
 /** At most this many of a page's earlier reads are fetched into the cache at once. */
 const MAX_KEPT_READS = 100;
+
+/** An attempt's response; what it failed with, thrown. */
+function responseOf(result: AttemptResult): Response {
+  if (result.kind === 'response') return result.response;
+  throw new Error(result.kind === 'timeout' ? 'no answer in time' : result.message);
+}
 /** Events by which an entry leaves the queue: when none is left after one, the outbox is drained. */
 const LEAVING: ReadonlySet<StatusEvent['type']> = new Set(['sent', 'dead-lettered', 'conflict', 'discarded']);
 
@@ -175,6 +182,15 @@ export class Outbox {
       const withdrawn = deleted && (await this.#withdrawCreate(deleted));
       if (withdrawn) return { kind: 'answered', response: withdrawn };
     }
+    // The same write again, handed to this worker by the browser after its worker stopped
+    // while sending it: its page waits for that write's answer, and nothing new is kept.
+    const resent = store.mayHoldSending() ? await store.resent(draft, this.#owners.me) : undefined;
+    if (resent) {
+      this.#deps.log(`#${resent.id}`, 'made again by its page, its worker having stopped while sending it: not kept twice');
+      const answer = this.#waiters.wait(resent.id, resent.lane);
+      waitUntil(this.replay('write'));
+      return this.#answered(resent, answer, draft.request.body);
+    }
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     // Only a site with conflict policies keeps versions to merge from: no await on the write path otherwise.
     if (this.#conflicts.keepsVersions) await this.#conflicts.attachBase(draft);
@@ -184,13 +200,29 @@ export class Outbox {
     if (claim) scheduler.claimingLanes.add(lane);
     // Answers not yet persisted ride along in this write's transaction.
     const settled = scheduler.take();
+    const claimed = claim ? { owner: this.#owners.me, timeoutMs: this.#options.timeoutMs } : undefined;
+    // A write whose lane is free goes out while its write-ahead transaction runs, and its
+    // page waits for both: the longer of the two, not their sum (decision 0029).
+    // It goes once its transaction holds the store: its id and sequence number are its own.
+    const atOnce = claimed && this.#sendsAtOnce(draft) ? store.addAtOnce(draft, now(), claimed, settled) : undefined;
+    let early: Promise<AttemptResult> | undefined;
+    const sending = atOnce?.mine.then((mine) => {
+      if (!mine) return;
+      this.#credentials.hold(atOnce.entry.id, secrets);
+      early = this.#attempts.send(atOnce.entry, draft.request, atOnce.clientId);
+    });
     let added: Added;
     try {
-      // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
-      if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
-      added = await store.add(draft, now(), claim ? { owner: this.#owners.me, timeoutMs: this.#options.timeoutMs } : undefined, settled, this.#folds(draft));
+      if (atOnce) [added] = await Promise.all([atOnce.stored, sending]);
+      else {
+        // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
+        if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
+        added = await store.add(draft, now(), claimed, settled, this.#folds(draft));
+      }
     } catch (error) {
       if (claim) scheduler.claimingLanes.delete(lane);
+      await sending;
+      if (early) this.#credentials.drop(atOnce!.entry.id);
       scheduler.giveBack(settled);
       // Storage refused (quota, private mode, blocked), or no key to seal it with: send the
       // write as the app would have, and say so loudly, rather than lose it or keep it
@@ -199,7 +231,8 @@ export class Outbox {
       console.error('[sw-outbox] could not keep this write on this device, so it is sent once without the outbox:', draft.method, draft.url, error);
       this.#dispatch({ applied: [] }, storageFull(false, describe(error)));
       try {
-        return { kind: 'answered', response: await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
+        // A write sent while it was being stored is already on its way: that is its one send.
+        return { kind: 'answered', response: early ? responseOf(await early) : await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
       } catch (failed) {
         return { kind: 'not-stored', error: `${describe(error)}; sent at once instead, which failed: ${describe(failed)}` };
       }
@@ -211,7 +244,7 @@ export class Outbox {
     if (entry.state === 'sending') {
       scheduler.inFlight.set(entry.id, lane);
       // The transaction gave the client id, so the request goes out before anything below.
-      waitUntil(this.#run({ entry, request: draft.request }, added.clientId));
+      waitUntil(this.#run({ entry, request: draft.request }, added.clientId, early));
     }
     // After the request is on its way: nothing but the write-ahead record stands before it.
     this.#dispatch(added);
@@ -226,10 +259,15 @@ export class Outbox {
         waitUntil(this.replay('write'));
       }
     }
+    return this.#answered(entry, answer, draft.request.body);
+  }
+
+  /** The write's answer, if it comes within `pageWaitMs`: else it is kept, and its page told so. */
+  async #answered(entry: LiveEntry, answer: Promise<WaiterAnswer>, body: ArrayBuffer | null): Promise<WriteResult> {
     const cancelTimer = this.#deps.timer(() => this.#waiters.answer(entry.id, undefined), this.#options.pageWaitMs);
     const { response, signIn } = await answer;
     cancelTimer();
-    return response ? { kind: 'answered', response } : { kind: 'kept', entry, body: draft.request.body, ...(signIn ? { signIn } : {}) };
+    return response ? { kind: 'answered', response } : { kind: 'kept', entry, body, ...(signIn ? { signIn } : {}) };
   }
 
   /**
@@ -449,6 +487,15 @@ export class Outbox {
     return new Response(null, { status: 204, headers: { [WITHDRAWN_HEADER]: '?1' } });
   }
 
+  /**
+   * Whether a write may go out while it is stored (decision 0029): not one sealed at rest
+   * (sealing must end before its transaction begins), nor one naming a provisional
+   * identity (it is rewritten, or waits, once stored). The store adds its own conditions.
+   */
+  #sendsAtOnce(draft: Draft): boolean {
+    return !this.#atRest && !this.#identities?.names(draft);
+  }
+
   /** Whether a write may replace the last waiting write of its lane (option `fold`): the store decides if it does. */
   #folds(draft: Draft): boolean {
     // A sealed write cannot be read inside the store's transaction, where folding happens.
@@ -456,10 +503,13 @@ export class Outbox {
     return (draft.method === 'PUT' || draft.method === 'PATCH' || draft.method === 'DELETE') && this.#foldPaths.some((test) => test(new URL(draft.url).pathname));
   }
 
-  /** Runs one claimed attempt (see attempt.ts), hands a waiting page its answer, and queues the transition. */
-  async #run(claimed: Claimed, knownClientId?: string): Promise<void> {
+  /**
+   * Runs one claimed attempt (see attempt.ts), hands a waiting page its answer, and queues
+   * the transition. `sent`: the attempt's request is on its way already (decision 0029).
+   */
+  async #run(claimed: Claimed, knownClientId?: string, sent?: Promise<AttemptResult>): Promise<void> {
     const { entry } = claimed;
-    const attempted = await this.#attempts.run(claimed, knownClientId ?? (await this.#deps.store.clientId()));
+    const attempted = await this.#attempts.run(claimed, knownClientId ?? (await this.#deps.store.clientId()), sent);
     if (attempted.kind === 'unsendable') return this.#settleUnsent(entry, attempted.code, attempted.why);
     const { result, plain, held, sentTo } = attempted;
     let { transition } = attempted;

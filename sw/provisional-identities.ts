@@ -70,6 +70,11 @@ export class ProvisionalIdentities {
   }
 
   /** The write as it is to be sent: every provisional identity it names replaced by the real one. */
+  /** Whether a write names a provisional identity (in its URL or its body): it is then rewritten, or waits, before it is sent. */
+  names(draft: Pick<Draft, 'url' | 'request'>): boolean {
+    return this.#mentions(draft.url, draft.request).length > 0;
+  }
+
   async resolve(entry: Pick<LiveEntry, 'id' | 'url'>, request: StoredRequest): Promise<Resolved> {
     const ids = this.#mentions(entry.url, request);
     if (ids.length === 0) return { kind: 'send', url: entry.url, request };

@@ -21,6 +21,30 @@ test('the worker is killed in the middle of a replay: nothing lost, nothing appl
   expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
+test('the worker is killed while an online write, sent as it was stored, waits for its answer: the write the browser hands the next worker is the same write, sent again with its key, and applied once', async ({ context, server }) => {
+  const page = await openApp(context, server);
+  // The store knows its meta record after one write: the next one on its free lane goes
+  // out while its transaction runs (decision 0029).
+  expect((await write(page, 'POST', '/api/items', { i: 1 })).status).toBe(201);
+  server.fail({ kind: 'hold' }, TestServer.bodyHas('i', 2));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  const killedWrite = write(page, 'POST', '/api/items', { i: 2 });
+  await server.waitFor(() => server.arrivals.some(TestServer.bodyHas('i', 2)), 'the 2nd write to arrive');
+  const killed = await logged(page);
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  // Chromium hands the page's fetch to the next worker, which finds it is the write the
+  // stopped worker was sending: it sends that one again, with its key, and keeps no other.
+  expect((await killedWrite).status).toBe(201);
+  await server.waitForCommits(2);
+  expect(bodies(server)).toEqual([1, 2]);
+  const second = server.commits[1]!.key;
+  expect(server.arrivals.filter(TestServer.bodyHas('i', 2)).map((arrival) => arrival.key)).toEqual([second, second]);
+  expect(server.commitsFor(second)).toHaveLength(1);
+  await statusSince(page, killed, 'drained');
+  expect(await page.evaluate(() => window.outbox.snapshot().then((s) => s.counts))).toEqual({ pending: 0, deadLetters: 0, conflicts: 0 });
+});
+
 test(`a sync event with tag "${SYNC_TAG}" (DevTools' Sync button) replays the outbox`, async ({ context, server }) => {
   // A long backoff, so no timer replays before the sync event does.
   const page = await openApp(context, server, { retryBaseMs: 600_000, retryMaxMs: 600_000 });

@@ -70,6 +70,13 @@ export function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {
       return original(...args);
     };
   }
+  // A write sent while it is stored (decision 0029): its transaction begins before its fetch.
+  const addAtOnce = store.addAtOnce.bind(store);
+  store.addAtOnce = (...args) => {
+    const begun = addAtOnce(...args);
+    if (begun) steps.push('add at once');
+    return begun;
+  };
   const events: (StatusEvent & { counts: Counts })[] = [];
   const sent: Request[] = [];
   const logs: string[] = [];

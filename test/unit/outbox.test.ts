@@ -28,7 +28,7 @@ test('writes one after another: each one’s transaction carries the previous an
   const h = harness();
   for (const n of [1, 2, 3]) assert.equal((await h.write(`/api/items/${n}`)).status, 201);
   await h.settle();
-  assert.deepEqual(h.steps, ['add', 'fetch', 'add', 'fetch', 'add', 'fetch', 'commit']);
+  assert.deepEqual(h.steps, ['add', 'fetch', 'add at once', 'fetch', 'add at once', 'fetch', 'commit']);
   assert.deepEqual(h.events.at(-1)?.counts, { pending: 0, deadLetters: 0, conflicts: 0 });
 });
 
