@@ -71,25 +71,39 @@ interface OnlineRound {
   fourLanes: number;
 }
 
-/** Sequential writes, each timed from fetch() to its body read, then 10 at once in one lane and in four. */
-function onlineRound(page: Page): Promise<OnlineRound> {
-  return page.evaluate(async (writes) => {
-    const post = (i: number, lane?: string) =>
-      fetch('/api/bench', { method: 'POST', body: JSON.stringify({ i }), headers: { 'Content-Type': 'application/json', ...(lane ? { 'Outbox-Lane': lane } : {}) } }).then((r) => r.text());
-    for (let i = 0; i < 5; i++) await post(-1); // warm the worker and the connection
-    const sequential: number[] = [];
-    for (let i = 0; i < writes; i++) {
-      const start = performance.now();
-      await post(i);
-      sequential.push(performance.now() - start);
-    }
-    const burst = async (lanes: number) => {
-      const start = performance.now();
-      await Promise.all(Array.from({ length: 10 }, (_, i) => post(i, lanes > 1 ? `lane-${i % lanes}` : undefined)));
-      return performance.now() - start;
-    };
-    return { sequential, oneLane: await burst(1), fourLanes: await burst(4) };
-  }, WRITES);
+/** One POST from the page, timed from fetch() to its body read. */
+function timedWrite(page: Page, i: number): Promise<number> {
+  return page.evaluate(async (i) => {
+    const start = performance.now();
+    await fetch('/api/bench', { method: 'POST', body: JSON.stringify({ i }), headers: { 'Content-Type': 'application/json' } }).then((r) => r.text());
+    return performance.now() - start;
+  }, i);
+}
+
+/** Ten POSTs at once, in one lane or spread over four; the time until the last answer. */
+function burst(page: Page, lanes: number): Promise<number> {
+  return page.evaluate(async (lanes) => {
+    const post = (i: number) =>
+      fetch('/api/bench', { method: 'POST', body: JSON.stringify({ i }), headers: { 'Content-Type': 'application/json', ...(lanes > 1 ? { 'Outbox-Lane': `lane-${i % lanes}` } : {}) } }).then((r) => r.text());
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => post(i)));
+    return performance.now() - start;
+  }, lanes);
+}
+
+/**
+ * One round: every arm's page open at once, its worker warm, then the sequential writes
+ * taken in turn, arm after arm, so that a slow moment of the machine falls on every arm
+ * alike; then each arm's bursts.
+ */
+async function onlineRound(browser: Browser, server: TestServer, arms: Arm[]): Promise<Map<Arm, OnlineRound>> {
+  const opened = await Promise.all(arms.map((arm) => open(browser, server, arm)));
+  for (const { page } of opened) for (let i = 0; i < 5; i++) await timedWrite(page, -1); // the worker and the connection warm
+  const rounds = new Map<Arm, OnlineRound>(arms.map((arm) => [arm, { sequential: [], oneLane: 0, fourLanes: 0 }]));
+  for (let i = 0; i < WRITES; i++) for (const [a, arm] of arms.entries()) rounds.get(arm)!.sequential.push(await timedWrite(opened[a]!.page, i));
+  for (const [a, arm] of arms.entries()) Object.assign(rounds.get(arm)!, { oneLane: await burst(opened[a]!.page, 1), fourLanes: await burst(opened[a]!.page, 4) });
+  await Promise.all(opened.map(({ context }) => context.close()));
+  return rounds;
 }
 
 /** Writes made one after another while offline; resolves with writes per second. */
@@ -150,19 +164,16 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const row = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 12)).join('');
 
-/** 1. The online path: alternating arms, a new profile each round. */
+/** 1. The online path: a new profile for every arm each round, the arms' writes taken in turn. */
 async function onlinePath(browser: Browser, server: TestServer): Promise<void> {
   const online = new Map<Arm, OnlineRound[]>();
   const arms = Object.keys(WORKERS) as Arm[];
   for (let r = 0; r < ROUNDS; r++) {
-    for (const arm of [...arms.slice(r % arms.length), ...arms.slice(0, r % arms.length)]) {
-      process.stderr.write(`  online round ${r + 1}, ${arm}\n`);
-      const { context, page } = await open(browser, server, arm);
-      online.set(arm, [...(online.get(arm) ?? []), await onlineRound(page)]);
-      await context.close();
-    }
+    process.stderr.write(`  online round ${r + 1}\n`);
+    // Which arm goes first turns each round.
+    for (const [arm, round] of await onlineRound(browser, server, [...arms.slice(r % arms.length), ...arms.slice(0, r % arms.length)])) online.set(arm, [...(online.get(arm) ?? []), round]);
   }
-  console.log(`Chromium ${browser.version()}, loopback server; ${ROUNDS} rounds of ${WRITES} sequential POSTs, then 10 at once in one lane and in four\n`);
+  console.log(`Chromium ${browser.version()}, loopback server; ${ROUNDS} rounds of ${WRITES} sequential POSTs per arm, taken in turn across the arms, then 10 at once in one lane and in four\n`);
   const widths = [16, 12, 12, 12, 12, 16, 16];
   console.log(row(['online write', 'median', 'p95', '+median', '+p95', '10 at once, 1', '10 at once, 4'], widths));
   const base = online.get('no worker')!.flatMap((round) => round.sequential);

@@ -59,7 +59,9 @@ export class Attempts {
    */
   send(entry: SendingEntry, request: StoredRequest, clientId: string): Promise<AttemptResult> {
     const { deps, credentials } = this.#c;
-    return credentials.addTo(entry, request).then((withCredentials) => sendAttempt(deps.fetch, entry, withCredentials, { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#c.timeoutMs, deps.timer));
+    const go = (withCredentials: StoredRequest) => sendAttempt(deps.fetch, entry, withCredentials, { clientId, seq: entry.seq, lane: entry.lane, user: entry.user }, this.#c.timeoutMs, deps.timer);
+    // Without credentials to add, the request goes out before this returns.
+    return request.credentialNames ? credentials.addTo(entry, request).then(go) : go(request);
   }
 
   /** One attempt of `claimed`; `sent`: its request went out already (see send()), and this is its answer. */

@@ -36,8 +36,8 @@ export interface CommitResult extends Committed {
   nextDueAt: number | undefined;
 }
 
-/** A write's transaction begun from the meta record expected: `checked`, whether it was as expected; `stored`, undefined if not. */
-type Begun = { transition: Transition<LiveEntry>; clientId: string; checked: Promise<boolean>; stored: Promise<Added | undefined> };
+/** A write's transaction begun from the meta record expected: `stored` is undefined if it was not. */
+type Begun = { transition: Transition<LiveEntry>; stored: Promise<Added | undefined> };
 
 /** The meta record was not what this store expected: another worker wrote since. */
 class StaleMeta extends Error {}
@@ -155,22 +155,21 @@ export class OutboxStore {
    * this returns. Undefined when that cannot be done without a read first (nothing known
    * yet, anything waiting, the database not open yet): add() then.
    *
-   * `mine` is true once the transaction has read the meta record as expected: it then
-   * holds the store, so the entry's id and sequence number are this write's (unless the
-   * transaction fails, which `stored` says). False when another worker wrote meanwhile:
-   * nothing of this transaction is written, and `stored` is the write stored anew by
-   * add(), with its key but maybe another id and sequence number.
+   * `send` is called once the transaction has read the meta record as expected, before
+   * its writes are issued: it then holds the store, so the entry's id and sequence number
+   * are this write's (unless the transaction fails, which `stored` says). It is not called
+   * when another worker wrote meanwhile: nothing of this transaction is written, and
+   * `stored` is the write stored anew by add(), with its key but maybe another id and
+   * sequence number.
    */
-  addAtOnce(draft: Draft, now: number, claim: { owner: string; timeoutMs: number }, settled: Change[]): { entry: SendingEntry; clientId: string; mine: Promise<boolean>; stored: Promise<Added> } | undefined {
+  addAtOnce(draft: Draft, now: number, claim: { owner: string; timeoutMs: number }, settled: Change[], send: (entry: SendingEntry, clientId: string) => void): { stored: Promise<Added> } | undefined {
     let begun: Begun | undefined;
     try {
-      begun = this.#opened && this.#beginKnowing(this.#opened, draft, now, claim, settled);
+      begun = this.#opened && this.#beginKnowing(this.#opened, draft, now, claim, settled, (transition, clientId) => send(transition.entry as SendingEntry, clientId));
     } catch {
       return undefined; // the database is closing: add() opens it again, and says what fails
     }
-    if (!begun || begun.transition.entry.state !== 'sending') return undefined;
-    const stored = begun.stored.then((added) => added ?? this.#addReading(draft, now, claim, settled, false));
-    return { entry: begun.transition.entry, clientId: begun.clientId, mine: begun.checked, stored };
+    return begun && { stored: begun.stored.then((added) => added ?? this.#addReading(draft, now, claim, settled, false)) };
   }
 
   /**
@@ -179,31 +178,38 @@ export class OutboxStore {
    * is known to be free when no write waits at all. The transaction is begun before this
    * returns. The expected record is read in the same transaction, and any difference
    * (another worker wrote) aborts it, writes and all: `stored` gives undefined then, and
-   * add() takes the reading way. Undefined when nothing is known to begin from.
+   * add() takes the reading way. Undefined when nothing is known to begin from. With
+   * `checked` (a write sent while it is stored, claimed), the writes wait for the read,
+   * and `checked` is called between the two.
    */
-  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[]): Begun | undefined {
+  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], checked?: (transition: Transition<LiveEntry>, clientId: string) => void): Begun | undefined {
     const known = this.#meta;
-    if (!known || settled.some((change) => change.was === undefined)) return undefined;
-    const meta = { ...known };
-    for (const { was, transition } of settled) {
-      bump(meta, was!, -1);
-      if (transition.entry) bump(meta, transition.entry, +1);
-    }
+    const meta = this.#expected(settled);
+    if (!known || !meta) return undefined;
     if (claim && meta.pending > 0) return undefined; // the lane may be busy: that takes a read
     const tx = db.transaction(ALL, 'readwrite', DURABILITY);
     const { id, request, transition, identity } = newEntry(meta, draft, now, claim);
     const begun = this.#begin(meta);
-    const checked = tx.objectStore('meta').get(META_KEY).then((current) => {
+    const check = tx.objectStore('meta').get(META_KEY).then((current) => {
       if (!sameMeta(current, known)) {
         tx.abort();
         throw new StaleMeta();
       }
     });
+    const writeAll = () => {
+      const writes = settled.map((change) => write(tx, change.id, change.transition));
+      writes.push(tx.objectStore('entries').put(transition.entry), tx.objectStore('requests').put(request, id), tx.objectStore('meta').put(meta, META_KEY));
+      if (identity) writes.push(tx.objectStore('identities').put(identity));
+      return Promise.all(writes);
+    };
     // Awaited together, so that an abort's failed requests are not left unhandled.
-    const writes = settled.map((change) => write(tx, change.id, change.transition));
-    writes.push(tx.objectStore('entries').put(transition.entry), tx.objectStore('requests').put(request, id), tx.objectStore('meta').put(meta, META_KEY));
-    if (identity) writes.push(tx.objectStore('identities').put(identity));
-    const stored = Promise.all([checked, tx.done, ...writes]).then(
+    const written = checked
+      ? check.then(() => {
+          checked(transition, meta.clientId);
+          return writeAll();
+        })
+      : Promise.all([check, writeAll()]);
+    const stored = Promise.all([written, tx.done]).then(
       (): Added => {
         this.#clientId = meta.clientId;
         return { transition, applied: [...settled, { id, transition }], counts: countsOf(meta), clientId: meta.clientId };
@@ -214,7 +220,7 @@ export class OutboxStore {
         throw error;
       },
     );
-    return { transition, clientId: meta.clientId, checked: checked.then(() => true, () => false), stored };
+    return { transition, stored };
   }
 
   /** add() reading first: the meta record, whether the lane is busy, and, with `folds`, the lane's last write. */
@@ -266,9 +272,25 @@ export class OutboxStore {
     return kept && !isSealed(kept) && sameBytes(kept.body, draft.request.body) ? head : undefined;
   }
 
-  /** Whether a write may be being sent: unknown until a transaction has read the meta record, else while any waits. */
-  mayHoldSending(): boolean {
-    return this.#meta === undefined || this.#meta.pending > 0;
+  /**
+   * Whether another worker's write may be being sent: unknown until a transaction has read
+   * the meta record; else whether more wait, once `settled` is persisted, than the `own`
+   * writes this worker is sending.
+   */
+  mayHoldSending(settled: Change[], own: number): boolean {
+    const meta = this.#expected(settled);
+    return meta === undefined || meta.pending > own;
+  }
+
+  /** The meta record as it will be once `settled` is persisted; undefined when it is not known without a read. */
+  #expected(settled: Change[]): Meta | undefined {
+    if (!this.#meta || settled.some((change) => change.was === undefined)) return undefined;
+    const meta = { ...this.#meta };
+    for (const { was, transition } of settled) {
+      bump(meta, was!, -1);
+      if (transition.entry) bump(meta, transition.entry, +1);
+    }
+    return meta;
   }
 
   /**

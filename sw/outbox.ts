@@ -182,15 +182,6 @@ export class Outbox {
       const withdrawn = deleted && (await this.#withdrawCreate(deleted));
       if (withdrawn) return { kind: 'answered', response: withdrawn };
     }
-    // The same write again, handed to this worker by the browser after its worker stopped
-    // while sending it: its page waits for that write's answer, and nothing new is kept.
-    const resent = store.mayHoldSending() ? await store.resent(draft, this.#owners.me) : undefined;
-    if (resent) {
-      this.#deps.log(`#${resent.id}`, 'made again by its page, its worker having stopped while sending it: not kept twice');
-      const answer = this.#waiters.wait(resent.id, resent.lane);
-      waitUntil(this.replay('write'));
-      return this.#answered(resent, answer, draft.request.body);
-    }
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     // Only a site with conflict policies keeps versions to merge from: no await on the write path otherwise.
     if (this.#conflicts.keepsVersions) await this.#conflicts.attachBase(draft);
@@ -200,20 +191,31 @@ export class Outbox {
     if (claim) scheduler.claimingLanes.add(lane);
     // Answers not yet persisted ride along in this write's transaction.
     const settled = scheduler.take();
+    // The same write again, handed to this worker by the browser after its worker stopped
+    // while sending it: its page waits for that write's answer, and nothing new is kept.
+    const resent = store.mayHoldSending(settled, scheduler.inFlight.size) ? await store.resent(draft, this.#owners.me) : undefined;
+    if (resent) {
+      if (claim) scheduler.claimingLanes.delete(lane);
+      scheduler.giveBack(settled);
+      this.#deps.log(`#${resent.id}`, 'made again by its page, its worker having stopped while sending it: not kept twice');
+      const answer = this.#waiters.wait(resent.id, resent.lane);
+      waitUntil(this.replay('write'));
+      return this.#answered(resent, answer, draft.request.body);
+    }
     const claimed = claim ? { owner: this.#owners.me, timeoutMs: this.#options.timeoutMs } : undefined;
     // A write whose lane is free goes out while its write-ahead transaction runs, and its
     // page waits for both: the longer of the two, not their sum (decision 0029).
     // It goes once its transaction holds the store: its id and sequence number are its own.
-    const atOnce = claimed && this.#sendsAtOnce(draft) ? store.addAtOnce(draft, now(), claimed, settled) : undefined;
-    let early: Promise<AttemptResult> | undefined;
-    const sending = atOnce?.mine.then((mine) => {
-      if (!mine) return;
-      this.#credentials.hold(atOnce.entry.id, secrets);
-      early = this.#attempts.send(atOnce.entry, draft.request, atOnce.clientId);
-    });
+    let early: { id: number; result: Promise<AttemptResult> } | undefined;
+    const atOnce = claimed && this.#sendsAtOnce(draft)
+      ? store.addAtOnce(draft, now(), claimed, settled, (entry, clientId) => {
+          this.#credentials.hold(entry.id, secrets);
+          early = { id: entry.id, result: this.#attempts.send(entry, draft.request, clientId) };
+        })
+      : undefined;
     let added: Added;
     try {
-      if (atOnce) [added] = await Promise.all([atOnce.stored, sending]);
+      if (atOnce) added = await atOnce.stored;
       else {
         // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
         if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
@@ -221,8 +223,7 @@ export class Outbox {
       }
     } catch (error) {
       if (claim) scheduler.claimingLanes.delete(lane);
-      await sending;
-      if (early) this.#credentials.drop(atOnce!.entry.id);
+      if (early) this.#credentials.drop(early.id);
       scheduler.giveBack(settled);
       // Storage refused (quota, private mode, blocked), or no key to seal it with: send the
       // write as the app would have, and say so loudly, rather than lose it or keep it
@@ -232,7 +233,7 @@ export class Outbox {
       this.#dispatch({ applied: [] }, storageFull(false, describe(error)));
       try {
         // A write sent while it was being stored is already on its way: that is its one send.
-        return { kind: 'answered', response: early ? responseOf(await early) : await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
+        return { kind: 'answered', response: early ? responseOf(await early.result) : await this.#deps.fetch(toRequest(draft, { ...draft.request, headers: [...draft.request.headers, ...secrets] })) };
       } catch (failed) {
         return { kind: 'not-stored', error: `${describe(error)}; sent at once instead, which failed: ${describe(failed)}` };
       }
@@ -244,7 +245,7 @@ export class Outbox {
     if (entry.state === 'sending') {
       scheduler.inFlight.set(entry.id, lane);
       // The transaction gave the client id, so the request goes out before anything below.
-      waitUntil(this.#run({ entry, request: draft.request }, added.clientId, early));
+      waitUntil(this.#run({ entry, request: draft.request }, added.clientId, early?.result));
     }
     // After the request is on its way: nothing but the write-ahead record stands before it.
     this.#dispatch(added);

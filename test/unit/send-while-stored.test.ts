@@ -51,12 +51,10 @@ test('sent while stored: the request leaves before the transaction ends, and the
 
 /** The store of `h` made to fail the transaction of a write sent at once, after the request left: nothing of it is stored. */
 function failingStore(h: ReturnType<typeof harness>, error: Error) {
-  h.store.addAtOnce = (draft, now, claim) => ({
-    entry: stored(draft, 99, now, claim).entry as never,
-    clientId: 'client-1',
-    mine: Promise.resolve(true),
-    stored: Promise.reject(error),
-  });
+  h.store.addAtOnce = (draft, now, claim, _settled, send) => {
+    send(stored(draft, 99, now, claim).entry as never, 'client-1');
+    return { stored: Promise.reject(error) };
+  };
 }
 
 test('sent while stored, and its transaction fails (a full disk): the page gets the server’s answer, sent once as without the outbox, and is told so; nothing is kept', async () => {
