@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import config from '../playwright.config.js';
+import { DeviceKeys } from '../server/device-keys.js';
 import { TestServer } from '../test/support/test-server.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -28,12 +29,14 @@ const SCALE_KB = Number(process.env.BENCH_SCALE_KB ?? 10);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 200);
 const ROOT = new URL('..', import.meta.url).pathname;
 
-type Arm = 'no worker' | 'pass-through' | 'Workbox 7.4' | 'sw-outbox';
+type Arm = 'no worker' | 'pass-through' | 'Workbox 7.4' | 'sw-outbox' | 'sw-outbox, encrypted';
 const WORKERS: Record<Arm, string | null> = {
   'no worker': null,
   'pass-through': '/passthrough-sw.js',
   'Workbox 7.4': '/workbox-sw.js',
   'sw-outbox': '/outbox-sw.js',
+  // Encryption at rest: each write sealed to the device key of the session's user (decision 0021).
+  'sw-outbox, encrypted': '/outbox-sw.js?encryptionKeyPath=/outbox-key',
 };
 
 async function buildWorkbox(): Promise<string> {
@@ -46,7 +49,10 @@ async function buildWorkbox(): Promise<string> {
 
 /** A fresh profile with the arm's worker in control of a page of the app. */
 async function open(browser: Browser, server: TestServer, arm: Arm): Promise<{ context: BrowserContext; page: Page }> {
-  return controlled(await browser.newContext(), server, WORKERS[arm]);
+  const context = await browser.newContext();
+  // Every arm signed in alike: the encrypted arm's key is its user's.
+  await context.addCookies([{ name: 'session', value: 'bench', url: server.url }]);
+  return controlled(context, server, WORKERS[arm]);
 }
 
 /** A page of the app in `context`, with `worker` (a script URL; null: none) in control of it. */
@@ -174,7 +180,7 @@ async function onlinePath(browser: Browser, server: TestServer): Promise<void> {
     for (const [arm, round] of await onlineRound(browser, server, [...arms.slice(r % arms.length), ...arms.slice(0, r % arms.length)])) online.set(arm, [...(online.get(arm) ?? []), round]);
   }
   console.log(`Chromium ${browser.version()}, loopback server; ${ROUNDS} rounds of ${WRITES} sequential POSTs per arm, taken in turn across the arms, then 10 at once in one lane and in four\n`);
-  const widths = [16, 12, 12, 12, 12, 16, 16];
+  const widths = [22, 12, 12, 12, 12, 16, 16];
   console.log(row(['online write', 'median', 'p95', '+median', '+p95', '10 at once, 1', '10 at once, 4'], widths));
   const base = online.get('no worker')!.flatMap((round) => round.sequential);
   for (const arm of arms) {
@@ -193,7 +199,7 @@ async function drains(browser: Browser, server: TestServer): Promise<void> {
   console.log(row(['', 'enqueue', 'drain', 'drain per write'], widths));
   // On loopback the drain is bound by the 2 cores; with a network's round trip (20 ms
   // here), by how many requests are out at once.
-  const runs: [Arm, number, number][] = [['Workbox 7.4', 1, 0], ['sw-outbox', 1, 0], ['sw-outbox', 4, 0], ['sw-outbox', 6, 0], ['Workbox 7.4', 1, 20], ['sw-outbox', 1, 20], ['sw-outbox', 4, 20], ['sw-outbox', 6, 20]];
+  const runs: [Arm, number, number][] = [['Workbox 7.4', 1, 0], ['sw-outbox', 1, 0], ['sw-outbox', 4, 0], ['sw-outbox', 6, 0], ['sw-outbox, encrypted', 1, 0], ['Workbox 7.4', 1, 20], ['sw-outbox', 1, 20], ['sw-outbox', 4, 20], ['sw-outbox', 6, 20]];
   for (const [arm, lanes, latencyMs] of runs) {
     server.latencyMs = latencyMs;
     const count = latencyMs > 0 ? Math.min(DRAIN, 200) : DRAIN;
@@ -206,7 +212,7 @@ async function drains(browser: Browser, server: TestServer): Promise<void> {
     await context.setOffline(false);
     await server.waitFor(() => server.arrivals.length - before >= count, `${arm}'s drain`, 600_000);
     const drainMs = Date.now() - start;
-    const name = `${arm}${arm === 'sw-outbox' ? `, ${lanes} lane${lanes > 1 ? 's' : ''}` : ''}${latencyMs > 0 ? `, ${count} at ${latencyMs} ms RTT` : ''}`;
+    const name = `${arm}${arm.startsWith('sw-outbox') ? `, ${lanes} lane${lanes > 1 ? 's' : ''}` : ''}${latencyMs > 0 ? `, ${count} at ${latencyMs} ms RTT` : ''}`;
     console.log(row([name, latencyMs > 0 ? '' : `${rate.toFixed(0)} writes/s`, `${(drainMs / 1000).toFixed(2)} s`, ms(drainMs / count)], widths));
     await context.close();
   }
@@ -298,6 +304,7 @@ async function identities(browser: Browser, server: TestServer): Promise<void> {
 const browser = await chromium.launch(config.use?.launchOptions ?? {});
 const server = await TestServer.start();
 server.requireKey = false; // Workbox and the baselines send no key: every arm's writes are applied alike
+server.keys = new DeviceKeys();
 server.files.set('/passthrough-sw.js', join(ROOT, 'bench/workers/passthrough-sw.js'));
 server.files.set('/workbox-sw.js', await buildWorkbox());
 try {

@@ -255,24 +255,6 @@ export class OutboxStore {
   }
 
   /**
-   * The write another worker was sending when it stopped, if `draft` is that same write
-   * made again: a browser hands a fetch whose worker stopped before answering it to the
-   * next worker (Chromium does), and the write must not be kept twice. The same page,
-   * lane, method, URL and body, at the head of its lane, sent by another worker. Ask only
-   * when the store may hold a write being sent (`mayHoldSending`): nothing is read on the
-   * way of a write while nothing waits.
-   */
-  async resent(draft: Draft, owner: string): Promise<SendingEntry | undefined> {
-    if (draft.madeBy === undefined) return undefined;
-    const tx = (await this.db()).transaction(['entries', 'requests'], 'readonly');
-    const head = (await tx.objectStore('entries').index('queue').openCursor(laneRange(draft.lane)))?.value as QueuedEntry | undefined;
-    if (head?.state !== 'sending' || head.owner === owner || head.madeBy !== draft.madeBy || head.method !== draft.method || head.url !== draft.url) return undefined;
-    const kept = await tx.objectStore('requests').get(head.id);
-    // A sealed body cannot be compared here: such a write is kept again, and its key differs.
-    return kept && !isSealed(kept) && sameBytes(kept.body, draft.request.body) ? head : undefined;
-  }
-
-  /**
    * Whether another worker's write may be being sent: unknown until a transaction has read
    * the meta record; else whether more wait, once `settled` is persisted, than the `own`
    * writes this worker is sending.
@@ -477,11 +459,4 @@ async function claimHeads(tx: Tx, meta: Meta, rules: ClaimRules, result: CommitR
     // After an expiry, the next entry of the lane is its head.
     cursor = fate.kind === 'expire' ? await cursor.continue() : await cursor.continue([head.lane, Infinity]);
   }
-}
-
-function sameBytes(a: ArrayBuffer | null, b: ArrayBuffer | null): boolean {
-  if (a === null || b === null) return a === b;
-  if (a.byteLength !== b.byteLength) return false;
-  const [x, y] = [new Uint8Array(a), new Uint8Array(b)];
-  return x.every((byte, i) => byte === y[i]);
 }

@@ -8,6 +8,7 @@ import { Credentials } from './credentials.js';
 import { isSealed, type ConflictEntry, type Draft, type Entry, type LiveEntry, type PendingEntry, type SendingEntry } from './entry.js';
 import type { IdentityRecord } from './identities.js';
 import { laneOf, userLane } from './lanes.js';
+import { madeAgain } from './made-again.js';
 import { NeedsAuth } from './needs-auth.js';
 import type { OutboxOptions } from './options.js';
 import type { OutboxDeps, OutboxHooks, Trigger, WaiterAnswer, WriteResult } from './outbox-deps.js';
@@ -193,7 +194,7 @@ export class Outbox {
     const settled = scheduler.take();
     // The same write again, handed to this worker by the browser after its worker stopped
     // while sending it: its page waits for that write's answer, and nothing new is kept.
-    const resent = store.mayHoldSending(settled, scheduler.inFlight.size) ? await store.resent(draft, this.#owners.me) : undefined;
+    const resent = store.mayHoldSending(settled, scheduler.inFlight.size) ? await madeAgain(store, draft, this.#owners.me) : undefined;
     if (resent) {
       if (claim) scheduler.claimingLanes.delete(lane);
       scheduler.giveBack(settled);

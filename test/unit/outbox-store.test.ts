@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Draft, LiveEntry, PendingEntry, StoredRequest } from '../../sw/entry.js';
 import { OutboxError } from '../../sw/outbox-error.js';
+import { madeAgain } from '../../sw/made-again.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
 import { answered, cancelled, deadLetter, discarded, retried, type ClaimRules } from '../../sw/transitions.js';
 
@@ -266,8 +267,8 @@ test('a write its page made again after its worker stopped while sending it is f
   const sending = (await stopped.add(page(1), 0, OTHER)).transition.entry;
   const next = new OutboxStore(ORIGIN, name);
   assert.equal(next.mayHoldSending([], 0), true, 'a store that has read nothing yet may hold one');
-  assert.equal((await next.resent(page(1), 'me'))?.id, sending.id);
-  assert.equal(await next.resent(page(2, 'page-1', sending.url), 'me'), undefined, 'another body');
-  assert.equal(await next.resent(page(1, 'page-2'), 'me'), undefined, 'another page');
-  assert.equal(await next.resent(page(1), 'other'), undefined, 'a write this worker sends is its own');
+  assert.equal((await madeAgain(next, page(1), 'me'))?.id, sending.id);
+  assert.equal(await madeAgain(next, page(2, 'page-1', sending.url), 'me'), undefined, 'another body');
+  assert.equal(await madeAgain(next, page(1, 'page-2'), 'me'), undefined, 'another page');
+  assert.equal(await madeAgain(next, page(1), 'other'), undefined, 'a write this worker sends is its own');
 });
