@@ -7,9 +7,10 @@
  *   npm run bench                     everything (about 10 minutes on the 2-core machine)
  *   BENCH_ROUNDS=3 BENCH_WRITES=100   online rounds, and sequential writes per round
  *   BENCH_DRAIN=1000                  writes queued offline, then drained
+ *   BENCH_BURSTS=500                  writes queued offline in bursts of 10 at once
  *   BENCH_SCALE=10000 BENCH_SCALE_KB=10   the scale run
  *   BENCH_IDENTITIES=200              creates kept offline, plain and with provisional identities, and reads over them
- * A size of 0 skips its section (BENCH_ROUNDS=0, BENCH_DRAIN=0, BENCH_SCALE=0, BENCH_IDENTITIES=0).
+ * A size of 0 skips its section (BENCH_ROUNDS=0, BENCH_DRAIN=0, BENCH_BURSTS=0, BENCH_SCALE=0, BENCH_IDENTITIES=0).
  */
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import { build } from 'esbuild';
@@ -24,6 +25,7 @@ import { TestServer } from '../test/support/test-server.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WRITES = Number(process.env.BENCH_WRITES ?? 100);
 const DRAIN = Number(process.env.BENCH_DRAIN ?? 1000);
+const BURSTS = Number(process.env.BENCH_BURSTS ?? 500);
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const SCALE_KB = Number(process.env.BENCH_SCALE_KB ?? 10);
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 200);
@@ -112,22 +114,37 @@ async function onlineRound(browser: Browser, server: TestServer, arms: Arm[]): P
   return rounds;
 }
 
-/** Writes made one after another while offline; resolves with writes per second. */
-function enqueue(page: Page, count: number, { lanes = 1, bodyBytes = 40 } = {}): Promise<number> {
+/** Writes made while offline, one after another or `burst` at once; resolves with writes per second. */
+function enqueue(page: Page, count: number, { lanes = 1, bodyBytes = 40, burst = 1 } = {}): Promise<number> {
   return page.evaluate(
-    async ({ count, lanes, bodyBytes }) => {
+    async ({ count, lanes, bodyBytes, burst }) => {
       const filler = 'x'.repeat(Math.max(0, bodyBytes - 20));
-      const start = performance.now();
-      for (let i = 0; i < count; i++) {
+      const post = (i: number) => {
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
         if (lanes > 1) headers['Outbox-Lane'] = `lane-${i % lanes}`;
         // Workbox's page gets a network error for a kept write; sw-outbox's gets 202.
-        await fetch('/api/queued', { method: 'POST', body: JSON.stringify({ i, filler }), headers }).then((r) => r.text(), () => '');
-      }
+        return fetch('/api/queued', { method: 'POST', body: JSON.stringify({ i, filler }), headers }).then((r) => r.text(), () => '');
+      };
+      const start = performance.now();
+      for (let i = 0; i < count; i += burst) await Promise.all(Array.from({ length: Math.min(burst, count - i) }, (_, j) => post(i + j)));
       return count / ((performance.now() - start) / 1000);
     },
-    { count, lanes, bodyBytes },
+    { count, lanes, bodyBytes, burst },
   );
+}
+
+/** 2b. Offline writes made ten at once (a form's rows saved together, a list synced): each arm's enqueue rate. */
+async function bursts(browser: Browser, server: TestServer): Promise<void> {
+  const count = BURSTS;
+  console.log(`\n${count} writes made offline in bursts of 10 at once`);
+  for (const arm of ['Workbox 7.4', 'sw-outbox', 'sw-outbox, encrypted'] as const) {
+    process.stderr.write(`  bursts, ${arm}\n`);
+    const { context, page } = await open(browser, server, arm);
+    for (let i = 0; i < 2; i++) await timedWrite(page, -1); // the encrypted arm's device key
+    await context.setOffline(true);
+    console.log(row([arm, `${(await enqueue(page, count, { burst: 10 })).toFixed(0)} writes/s`], [40, 14]));
+    await context.close();
+  }
 }
 
 /** The JS heap in bytes of `page`'s service worker, after a garbage collection, over the DevTools protocol. */
@@ -313,6 +330,7 @@ server.files.set('/workbox-sw.js', await buildWorkbox());
 try {
   if (ROUNDS > 0) await onlinePath(browser, server);
   if (DRAIN > 0) await drains(browser, server);
+  if (BURSTS > 0) await bursts(browser, server);
   if (SCALE > 0) await scale(server);
   if (IDENTITIES > 0) await identities(browser, server);
 } finally {
