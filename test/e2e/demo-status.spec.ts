@@ -39,6 +39,9 @@ async function renameClash(browser: Browser, page: Page, demo: DemoServer, itemI
   const otherProfile = await browser.newContext();
   const other = await openDemo(otherProfile, demo);
   await renameItem(other, itemId, theirs);
+  // On the server before the other profile closes: "All changes saved" is also what its
+  // status says before its write has left, and a profile closed then never sends it.
+  await expect.poll(() => itemsOnServer(demo, seeded(demo).listId).some(({ name }) => name === theirs)).toBe(true);
   await expect(statusOf(other).pending).toHaveText('All changes saved');
   await otherProfile.close();
   await goOnline(page.context());
