@@ -3,18 +3,16 @@
  * the next worker, and the write must not be kept twice (decision 0029).
  */
 import { isSealed, type Draft, type QueuedEntry, type SendingEntry } from './entry.js';
-import type { OutboxStore } from './outbox-store.js';
-import { laneRange } from './store-changes.js';
+import { laneRange, type Tx } from './store-changes.js';
 
 /**
  * The write another worker was sending when it stopped, if `draft` is that same write
  * made again: the same page, lane, method, URL and body, at the head of its lane, sent by
- * another worker. Ask only when the store may hold one (`OutboxStore.mayHoldSending`):
- * nothing is read on the way of a write while nothing waits.
+ * another worker than `owner`. Read in the write's own transaction (OutboxStore.add), and
+ * only when the store may hold one (OutboxStore.mayHoldSending).
  */
-export async function madeAgain(store: OutboxStore, draft: Draft, owner: string): Promise<SendingEntry | undefined> {
+export async function madeAgain(tx: Tx, draft: Draft, owner: string): Promise<SendingEntry | undefined> {
   if (draft.madeBy === undefined) return undefined;
-  const tx = (await store.db()).transaction(['entries', 'requests'], 'readonly');
   const head = (await tx.objectStore('entries').index('queue').openCursor(laneRange(draft.lane)))?.value as QueuedEntry | undefined;
   if (head?.state !== 'sending' || head.owner === owner || head.madeBy !== draft.madeBy || head.method !== draft.method || head.url !== draft.url) return undefined;
   const kept = await tx.objectStore('requests').get(head.id);

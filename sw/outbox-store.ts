@@ -7,6 +7,7 @@ import { fold } from './folding.js';
 import type { IdentityRecord } from './identities.js';
 import { ALL, DURABILITY, abort, applyLater, applyTo, bump, bumpCounts, countsOf, laneRange, readMeta, sameMeta, write, type Tx } from './store-changes.js';
 import { readPending, readSnapshot } from './store-views.js';
+import { madeAgain } from './made-again.js';
 import { claimed, folded, headOf, stillConflict, stored, type ClaimRules, type Transition, type Change, type Committed } from './transitions.js';
 
 type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta' | 'identities')[], 'entries', 'queue', 'readwrite'>;
@@ -16,6 +17,20 @@ export interface Added extends Committed {
   transition: Transition<LiveEntry>;
   /** The outbox's client id, read or known in the same transaction. */
   clientId: string;
+}
+
+/**
+ * A write found to be one another worker was sending when it stopped, made again by its
+ * page (see made-again.ts): nothing new is stored; `applied` holds the changes it carried.
+ */
+export interface Resent extends Committed {
+  resent: SendingEntry;
+}
+
+/** How add() looks at the lane: `folds` folds the write into the lane's last one (see folding.ts); `resentBy`, this worker's owner id, looks for the write made again (see made-again.ts). */
+export interface AddOptions {
+  folds?: boolean;
+  resentBy?: string | undefined;
 }
 
 /** An entry claimed for an attempt, with the request to send. */
@@ -143,10 +158,12 @@ export class OutboxStore {
    * carries transitions still to persist (the previous write's answer, say): they are
    * applied first, so that one transaction serves both.
    */
-  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = [], folds = false): Promise<Added> {
+  add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled?: Change[], options?: AddOptions & { resentBy?: undefined }): Promise<Added>;
+  add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], options: AddOptions): Promise<Added | Resent>;
+  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = [], { folds = false, resentBy }: AddOptions = {}): Promise<Added | Resent> {
     // Folding reads the lane's last write: when anything waits, that takes the reading way.
-    if (folds && (this.#meta === undefined || this.#meta.pending > 0)) return this.#addReading(draft, now, claim, settled, folds);
-    return (await this.#beginKnowing(await this.db(), draft, now, claim, settled)?.stored) ?? this.#addReading(draft, now, claim, settled, folds);
+    if (folds && (this.#meta === undefined || this.#meta.pending > 0)) return this.#addReading(draft, now, claim, settled, folds, resentBy);
+    return (await this.#beginKnowing(await this.db(), draft, now, claim, settled, undefined, resentBy)?.stored) ?? this.#addReading(draft, now, claim, settled, folds, resentBy);
   }
 
   /**
@@ -169,7 +186,7 @@ export class OutboxStore {
     } catch {
       return undefined; // the database is closing: add() opens it again, and says what fails
     }
-    return begun && { stored: begun.stored.then((added) => added ?? this.#addReading(draft, now, claim, settled, false)) };
+    return begun && { stored: begun.stored.then((added) => added ?? (this.#addReading(draft, now, claim, settled, false) as Promise<Added>)) };
   }
 
   /**
@@ -180,9 +197,11 @@ export class OutboxStore {
    * (another worker wrote) aborts it, writes and all: `stored` gives undefined then, and
    * add() takes the reading way. Undefined when nothing is known to begin from. With
    * `checked` (a write sent while it is stored, claimed), the writes wait for the read,
-   * and `checked` is called between the two.
+   * and `checked` is called between the two. With `resentBy`, the lane head is read as
+   * well, and a write made again (see made-again.ts) aborts it the same way: the reading
+   * way then persists `settled` and finds it again.
    */
-  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], checked?: (transition: Transition<LiveEntry>, clientId: string) => void): Begun | undefined {
+  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], checked?: (transition: Transition<LiveEntry>, clientId: string) => void, resentBy?: string): Begun | undefined {
     const known = this.#meta;
     const meta = this.#expected(settled);
     if (!known || !meta) return undefined;
@@ -190,8 +209,9 @@ export class OutboxStore {
     const tx = db.transaction(ALL, 'readwrite', DURABILITY);
     const { id, request, transition, identity } = newEntry(meta, draft, now, claim);
     const begun = this.#begin(meta);
-    const check = tx.objectStore('meta').get(META_KEY).then((current) => {
-      if (!sameMeta(current, known)) {
+    const again = resentBy === undefined ? undefined : madeAgain(tx, draft, resentBy);
+    const check = Promise.all([tx.objectStore('meta').get(META_KEY), again]).then(([current, resent]) => {
+      if (!sameMeta(current, known) || resent) {
         tx.abort();
         throw new StaleMeta();
       }
@@ -223,16 +243,49 @@ export class OutboxStore {
     return { transition, stored };
   }
 
-  /** add() reading first: the meta record, whether the lane is busy, and, with `folds`, the lane's last write. */
-  async #addReading(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], folds: boolean): Promise<Added> {
+  /**
+   * Stores writes that waited for the transaction before them (group commit, see
+   * write-ahead.ts) in one transaction, in the order given, none claimed. Each one's
+   * `settled` changes are applied first; with `resentBy`, a write made again is found (as
+   * add() does). All are stored, or none is and it throws.
+   */
+  async addMany(writes: { draft: Draft; now: number; settled: Change[]; resentBy?: string | undefined }[]): Promise<(Added | Resent)[]> {
+    return this.change(async (tx, meta) => {
+      const settling = writes.flatMap(({ settled }) => settled.map(({ id, transition }) => applyLater(tx, id, transition)));
+      const againReads = writes.map(({ draft, resentBy }) => (resentBy === undefined ? undefined : madeAgain(tx, draft, resentBy)));
+      for (const bump of await Promise.all(settling)) bump(meta);
+      const resent = await Promise.all(againReads);
+      const made = writes.map(({ draft, now, settled }, index): Omit<Added, 'counts' | 'clientId'> | Omit<Resent, 'counts'> => {
+        const again = resent[index];
+        if (again) return { resent: again, applied: [...settled] };
+        const { id, request, transition, identity } = newEntry(meta, draft, now, undefined);
+        if (identity) void tx.objectStore('identities').put(identity);
+        void tx.objectStore('entries').put(transition.entry);
+        void tx.objectStore('requests').put(request, id);
+        return { transition, applied: [...settled, { id, transition }] };
+      });
+      const counts = countsOf(meta);
+      return made.map((added) => ({ ...added, counts, clientId: meta.clientId }));
+    });
+  }
+
+  /** add() reading first: the meta record, whether the lane is busy, with `folds` the lane's last write, and with `resentBy` its head. */
+  async #addReading(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], folds: boolean, resentBy?: string): Promise<Added | Resent> {
     const { tx, done } = await this.#tx();
     const metaRead = readMeta(tx);
+    const againRead = resentBy === undefined ? undefined : madeAgain(tx, draft, resentBy);
     const settling = settled.map(({ id, transition }) => applyLater(tx, id, transition));
     const busyRead = claim === undefined ? Promise.resolve(true) : laneBusy(tx, draft.lane);
     // A sealed write cannot be read here (decryption would end the transaction): it is not folded.
     const tailRead = folds && !draft.sealed ? laneTail(tx, draft.lane) : undefined;
     const meta = await metaRead;
     for (const bump of await Promise.all(settling)) bump(meta);
+    const resent = await againRead;
+    if (resent) {
+      void tx.objectStore('meta').put(meta, META_KEY);
+      await done(meta);
+      return { resent, applied: [...settled], counts: countsOf(meta) };
+    }
     const busy = await busyRead;
     const tail = await tailRead;
     const tailRequest = tail && (await tx.objectStore('requests').get(tail.id));

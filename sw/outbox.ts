@@ -8,12 +8,11 @@ import { Credentials } from './credentials.js';
 import { isSealed, type ConflictEntry, type Draft, type Entry, type LiveEntry, type PendingEntry, type SendingEntry } from './entry.js';
 import type { IdentityRecord } from './identities.js';
 import { laneOf, userLane } from './lanes.js';
-import { madeAgain } from './made-again.js';
 import { NeedsAuth } from './needs-auth.js';
 import type { OutboxOptions } from './options.js';
 import type { OutboxDeps, OutboxHooks, Trigger, WaiterAnswer, WriteResult } from './outbox-deps.js';
 import { describe, OutboxError } from './outbox-error.js';
-import type { Added, Claimed } from './outbox-store.js';
+import type { Added, Claimed, Resent } from './outbox-store.js';
 import { withWaitingWrites } from './own-writes.js';
 import { Owners } from './owners.js';
 import { PageWaiters } from './page-waiters.js';
@@ -27,6 +26,7 @@ import { Scheduler } from './scheduler.js';
 import { takeCredentials, toDraft, toRequest } from './stored-request.js';
 import { cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type Change, type Committed, type Dispatched, type Transition } from './transitions.js';
 import { DEFAULT_FLUSH_MS, Users } from './users.js';
+import { WriteAhead } from './write-ahead.js';
 
 /** The triggers that give reason to think the network is back: an entry waiting only for the network is tried at once. */
 const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
@@ -78,6 +78,8 @@ export class Outbox {
   readonly #users: Users;
   readonly #waiters = new PageWaiters();
   readonly #attempts: Attempts;
+  /** How writes reach the store: those arriving together share a transaction. */
+  readonly #writeAhead: WriteAhead;
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
   readonly #backgroundSync: BackgroundSync;
@@ -128,6 +130,7 @@ export class Outbox {
       timeoutMs: options.timeoutMs,
       pageWaiting: (id) => this.#waiters.has(id),
     });
+    this.#writeAhead = new WriteAhead(store);
     this.#owners = new Owners(deps.locks, now, options.timeoutMs);
     this.#scheduler = new Scheduler({
       store,
@@ -193,34 +196,27 @@ export class Outbox {
     // Answers not yet persisted ride along in this write's transaction.
     const settled = scheduler.take();
     // The same write again, handed to this worker by the browser after its worker stopped
-    // while sending it: its page waits for that write's answer, and nothing new is kept.
-    const resent = store.mayHoldSending(settled, scheduler.inFlight.size) ? await madeAgain(store, draft, this.#owners.me) : undefined;
-    if (resent) {
-      if (claim) scheduler.claimingLanes.delete(lane);
-      scheduler.giveBack(settled);
-      this.#deps.log(`#${resent.id}`, 'made again by its page, its worker having stopped while sending it: not kept twice');
-      const answer = this.#waiters.wait(resent.id, resent.lane);
-      waitUntil(this.replay('write'));
-      return this.#answered(resent, answer, draft.request.body);
-    }
+    // while sending it (see made-again.ts): looked for in the write's own transaction,
+    // when the store may hold another worker's write.
+    const resentBy = store.mayHoldSending(settled, scheduler.inFlight.size) ? this.#owners.me : undefined;
     const claimed = claim ? { owner: this.#owners.me, timeoutMs: this.#options.timeoutMs } : undefined;
     // A write whose lane is free goes out while its write-ahead transaction runs, and its
     // page waits for both: the longer of the two, not their sum (decision 0029).
     // It goes once its transaction holds the store: its id and sequence number are its own.
     let early: { id: number; result: Promise<AttemptResult> } | undefined;
-    const atOnce = claimed && this.#sendsAtOnce(draft)
-      ? store.addAtOnce(draft, now(), claimed, settled, (entry, clientId) => {
+    const atOnce = claimed && resentBy === undefined && this.#sendsAtOnce(draft)
+      ? this.#writeAhead.addAtOnce(draft, now(), claimed, settled, (entry, clientId) => {
           this.#credentials.hold(entry.id, secrets);
           early = { id: entry.id, result: this.#attempts.send(entry, draft.request, clientId) };
         })
       : undefined;
-    let added: Added;
+    let added: Added | Resent;
     try {
       if (atOnce) added = await atOnce.stored;
       else {
         // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
         if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
-        added = await store.add(draft, now(), claimed, settled, this.#folds(draft));
+        added = await this.#writeAhead.add(draft, now(), claimed, settled, { folds: this.#folds(draft), resentBy });
       }
     } catch (error) {
       if (claim) scheduler.claimingLanes.delete(lane);
@@ -239,8 +235,17 @@ export class Outbox {
         return { kind: 'not-stored', error: `${describe(error)}; sent at once instead, which failed: ${describe(failed)}` };
       }
     }
-    const entry = added.transition.entry;
     if (claim) scheduler.claimingLanes.delete(lane);
+    if ('resent' in added) {
+      // Its page waits for that write's answer, and nothing new was kept.
+      const { resent } = added;
+      this.#dispatch(added);
+      this.#deps.log(`#${resent.id}`, 'made again by its page, its worker having stopped while sending it: not kept twice');
+      const answer = this.#waiters.wait(resent.id, resent.lane);
+      waitUntil(this.replay('write'));
+      return this.#answered(resent, answer, draft.request.body);
+    }
+    const entry = added.transition.entry;
     this.#credentials.hold(entry.id, secrets);
     const answer = this.#waiters.wait(entry.id, lane);
     if (entry.state === 'sending') {

@@ -63,7 +63,7 @@ export function harness(options: OutboxOptionsInput = {}, hooks: OutboxHooks = {
   const clock = new FakeClock();
   const store = new OutboxStore(ORIGIN, `outbox-${++dbCount}`);
   const steps: string[] = [];
-  for (const method of ['add', 'commit'] as const) {
+  for (const method of ['add', 'addMany', 'commit'] as const) {
     const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
     (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
       steps.push(method);

@@ -19,7 +19,7 @@ function write(method: string, path: string, body?: unknown, headers: [string, s
   };
 }
 const patch = (body: unknown, ifMatch?: string) => write('PATCH', '/api/items/1', body, [['content-type', 'application/merge-patch+json'], ...(ifMatch ? [['if-match', ifMatch] as [string, string]] : [])]);
-const add = (store: OutboxStore, draft: Draft) => store.add(draft, 1_000, undefined, [], true);
+const add = (store: OutboxStore, draft: Draft) => store.add(draft, 1_000, undefined, [], { folds: true });
 /** The waiting write a stored one replaced, as the store reports it: a `folded` change. */
 const foldedIn = (added: Added) => added.applied.find(({ transition }) => transition.events[0]?.type === 'folded')?.was;
 const waiting = async (store: OutboxStore) =>

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Draft, LiveEntry, PendingEntry, StoredRequest } from '../../sw/entry.js';
 import { OutboxError } from '../../sw/outbox-error.js';
-import { madeAgain } from '../../sw/made-again.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
 import { answered, cancelled, deadLetter, discarded, retried, type ClaimRules } from '../../sw/transitions.js';
 
@@ -267,8 +266,14 @@ test('a write its page made again after its worker stopped while sending it is f
   const sending = (await stopped.add(page(1), 0, OTHER)).transition.entry;
   const next = new OutboxStore(ORIGIN, name);
   assert.equal(next.mayHoldSending([], 0), true, 'a store that has read nothing yet may hold one');
-  assert.equal((await madeAgain(next, page(1), 'me'))?.id, sending.id);
-  assert.equal(await madeAgain(next, page(2, 'page-1', sending.url), 'me'), undefined, 'another body');
-  assert.equal(await madeAgain(next, page(1, 'page-2'), 'me'), undefined, 'another page');
-  assert.equal(await madeAgain(next, page(1), 'other'), undefined, 'a write this worker sends is its own');
+  const resent = (write: Awaited<ReturnType<OutboxStore['add']>>) => ('resent' in write ? write.resent.id : undefined);
+  assert.equal(resent(await next.add(page(1), 0, undefined, [], { resentBy: 'me' })), sending.id);
+  assert.equal(resent((await next.addMany([{ draft: page(1), now: 0, settled: [], resentBy: 'me' }]))[0]!), sending.id, 'the same in a group');
+  assert.equal((await next.snapshot(5, 0)).counts.pending, 1, 'nothing new kept');
+  assert.equal(resent(await next.add(page(2, 'page-1', sending.url), 0, undefined, [], { resentBy: 'me' })), undefined, 'another body');
+  assert.equal(resent(await next.add(page(1, 'page-2'), 0, undefined, [], { resentBy: 'me' })), undefined, 'another page');
+  assert.equal(resent(await next.add(page(1), 0, undefined, [], { resentBy: 'other' })), undefined, 'a write this worker sends is its own');
+  assert.equal((await next.snapshot(5, 0)).counts.pending, 4, 'those three kept');
+  assert.equal(resent(await next.add(page(1), 0, undefined, [], { resentBy: 'me' })), sending.id, 'found by a store that knows its meta record, with no read first');
+  assert.equal((await next.snapshot(5, 0)).counts.pending, 4);
 });
