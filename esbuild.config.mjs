@@ -1,7 +1,11 @@
-// Builds the three things users load:
-//   dist/outbox-sw.js     the drop-in worker: one classic script, no imports, so it works
-//                         registered on its own or through importScripts(); readable in DevTools
+// Builds the things users load:
+//   dist/outbox-sw.js     the drop-in worker with every feature: one classic script, no
+//                         imports, so it works registered on its own or through
+//                         importScripts(); readable in DevTools
 //   dist/outbox-sw.min.js the same, minified, for sites that count bytes
+//   dist/outbox-sw/       the drop-in as a core and one file per feature, loaded with
+//                         importScripts() when an option asks for it (sw/features.ts):
+//                         minified, each with a source map for DevTools
 //   dist/outbox-register.js the page's one line: registers the worker beside it, and has it
 //                         claim a page loaded with a hard reload
 //   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
@@ -16,6 +20,9 @@ import { rmSync } from 'node:fs';
 // No file of an earlier build (a chunk under an old name) may reach the package.
 rmSync('dist', { recursive: true, force: true });
 
+/** The feature files of dist/outbox-sw/, as sw/features.ts names them (a package test checks the two agree). */
+const FEATURE_FILES = { reads: 'outbox-sw-reads.js', atRest: 'outbox-sw-at-rest.js', collections: 'outbox-sw-collections.js' };
+
 const common = {
   bundle: true,
   // Service workers with module-free classic scripts reach back to these engines.
@@ -29,6 +36,19 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.js', format: 'iife' }),
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.min.js', format: 'iife', minify: true, sourcemap: 'linked' }),
+  build({ ...common, entryPoints: ['sw/outbox-sw-core.ts'], outfile: 'dist/outbox-sw/outbox-sw.js', format: 'iife', minify: true, sourcemap: 'linked' }),
+  // Each feature's file provides that feature alone (sw/all-features.ts); the names are
+  // those of FEATURE_FILES in sw/features.ts.
+  ...Object.entries(FEATURE_FILES).map(([name, file]) =>
+    build({
+      ...common,
+      stdin: { contents: `import { ${name} } from './all-features.js'; import { provide } from './features.js'; provide({ ${name} });`, resolveDir: 'sw', sourcefile: `${file}.ts`, loader: 'ts' },
+      outfile: `dist/outbox-sw/${file}`,
+      format: 'iife',
+      minify: true,
+      sourcemap: 'linked',
+    }),
+  ),
   build({ ...common, entryPoints: ['client/outbox-register.ts'], outfile: 'dist/outbox-register.js', format: 'iife', minify: true }),
   build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import config from '../playwright.config.js';
 import { DeviceKeys } from '../server/device-keys.js';
+import { FEATURE_FILES } from '../sw/features.js';
 import { TestServer } from '../test/support/test-server.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -338,8 +339,16 @@ try {
   await server.stop();
 }
 
+// The drop-in whole and split (a core, and one file per feature, loaded when an option asks
+// for it: sw/features.ts), the page's files, and the Workbox worker of the Workbox arm.
 console.log('\nsize');
-for (const file of ['dist/outbox-sw.js', 'dist/outbox-sw.min.js', 'dist/client/index.js', 'dist/outbox-register.js']) {
-  const bytes = readFileSync(join(ROOT, file));
-  console.log(`  ${file.padEnd(24)}${kib(bytes.length).padEnd(12)}${kib(gzipSync(bytes, { level: 9 }).length)} gzipped`);
-}
+const SPLIT = ['outbox-sw.js', ...Object.values(FEATURE_FILES).map(({ file }) => file)].map((file) => `dist/outbox-sw/${file}`);
+const sized = (file: string) => {
+  const bytes = readFileSync(file.startsWith('/') ? file : join(ROOT, file));
+  return { raw: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
+};
+const sizeRow = (label: string, { raw, gzipped }: { raw: number; gzipped: number }) => console.log(`  ${label.padEnd(40)}${kib(raw).padEnd(12)}${kib(gzipped)} gzipped`);
+for (const file of ['dist/outbox-sw.js', 'dist/outbox-sw.min.js', ...SPLIT, 'dist/client/index.js', 'dist/outbox-register.js']) sizeRow(file, sized(file));
+const split = SPLIT.map(sized);
+sizeRow('dist/outbox-sw/, core and every feature', { raw: split.reduce((sum, size) => sum + size.raw, 0), gzipped: split.reduce((sum, size) => sum + size.gzipped, 0) });
+sizeRow('Workbox 7.4 (bench/workers/workbox-sw.ts)', sized(server.files.get('/workbox-sw.js')!));

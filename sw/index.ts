@@ -1,3 +1,9 @@
+import { ALL_FEATURES } from './all-features.js';
+import { provide } from './features.js';
+
+// Every feature is provided to the ES module API, as to the everything build (features.ts).
+provide(ALL_FEATURES);
+
 export { installOutbox } from './install.js';
 export { listenForOutbox, runCommand } from './listen-for-outbox.js';
 export { OutboxPlugin } from './outbox-plugin.js';

@@ -3,10 +3,9 @@ import { type OutboxOptionsInput } from './options.js';
 import { resolveOptions } from './resolve-options.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxHooks } from './outbox-deps.js';
-import { createOfflineReads } from './offline-reads.js';
+import { feature, featuresFor } from './features.js';
 import { createRouteMatcher, toPathTest } from './route-matcher.js';
 import { listenForOutbox } from './listen-for-outbox.js';
-import { provisionalIdsIn } from './identities.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -18,7 +17,9 @@ declare const self: ServiceWorkerGlobalScope;
  */
 export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks = {}): Outbox {
   const options = resolveOptions(input);
-  const reads = options.reads.shell.length > 0 || options.reads.paths.length > 0 ? createOfflineReads(options.reads) : undefined;
+  const used = featuresFor(options);
+  const reads = used.includes('reads') ? feature('reads').createOfflineReads(options.reads) : undefined;
+  const provisionalIdsIn = used.includes('collections') ? feature('collections').provisionalIdsIn : undefined;
   // A delivered write refreshes the cached reads it changed, so that they show it offline later.
   const outbox = createOutbox(options, hooks, reads ? { delivered: (url) => void reads.refreshAfterWrite(url), keepReads: (urls) => reads.keep(urls) } : {});
   const methods = new Set<string>(options.methods);
@@ -32,7 +33,7 @@ export function installOutbox(input: OutboxOptionsInput = {}, hooks: OutboxHooks
     if (request.mode === 'navigate' && request.method === 'GET') outbox.pageOpened();
     if (request.method === 'GET') {
       // A read of a record the outbox gave a provisional identity: the real URL, or what the outbox knows.
-      if (options.collections.paths.length > 0 && provisionalIdsIn(request.url).length > 0) {
+      if (provisionalIdsIn && provisionalIdsIn(request.url).length > 0) {
         event.respondWith(outbox.readProvisional(request).then((response) => response ?? fetch(request)));
         return;
       }

@@ -11,8 +11,6 @@ import type { ReadsOptions } from './options.js';
 import { CACHED_AT_HEADER, FROM_CACHE_HEADER } from '../contract/http.js';
 import { toPathTest } from './route-matcher.js';
 
-declare const self: ServiceWorkerGlobalScope;
-
 export const SHELL_CACHE = 'sw-outbox-shell';
 export const READS_CACHE = 'sw-outbox-reads';
 export { CACHED_AT_HEADER, FROM_CACHE_HEADER };
@@ -68,15 +66,15 @@ export function createOfflineReads(options: ReadsOptions, now: () => number = Da
   };
   return {
     async warm() {
-      const urls = options.paths.filter((path) => !path.includes('*')).map((path) => new URL(path, self.location.origin).href);
+      const urls = options.paths.filter((path) => !path.includes('*')).map((path) => new URL(path, location.origin).href);
       await Promise.all(urls.map((url) => store(url).catch(() => {})));
     },
     async keep(urls) {
       const kept = new Set<string>();
       for (const url of urls) {
         try {
-          const parsed = new URL(url, self.location.origin);
-          if (parsed.origin === self.location.origin && reads.some((test) => test(parsed.pathname))) kept.add(parsed.href);
+          const parsed = new URL(url, location.origin);
+          if (parsed.origin === location.origin && reads.some((test) => test(parsed.pathname))) kept.add(parsed.href);
         } catch {
           // Not a URL: nothing to keep.
         }
@@ -85,12 +83,12 @@ export function createOfflineReads(options: ReadsOptions, now: () => number = Da
     },
     refreshAfterWrite(written) {
       const url = new URL(written);
-      if (url.origin !== self.location.origin) return Promise.resolve();
+      if (url.origin !== location.origin) return Promise.resolve();
       const urls = [url.href.replace(/[?#].*$/, ''), `${url.origin}${url.pathname.replace(/\/[^/]+\/?$/, '')}`];
       return Promise.all(urls.filter((candidate) => reads.some((test) => test(new URL(candidate).pathname))).map(refresh)).then(() => undefined);
     },
     route(request, url) {
-      if (request.method !== 'GET' || url.origin !== self.location.origin) return undefined;
+      if (request.method !== 'GET' || url.origin !== location.origin) return undefined;
       if (shell.has(url.pathname)) return shellStrategy;
       if (request.mode !== 'navigate' && reads.some((test) => test(url.pathname))) return readStrategy;
       return undefined;

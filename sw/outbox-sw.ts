@@ -1,38 +1,11 @@
 /**
- * The drop-in worker, built to dist/outbox-sw.js: register it, or importScripts() it
- * from an existing worker. Options come from the worker URL's query string: plain
- * (`?include=/api/`) or, beside a host worker's own parameters, prefixed
- * (`/sw.js?v=2&outbox.include=/api/`).
+ * The everything build of the drop-in worker, dist/outbox-sw.js (and .min.js): every
+ * feature in one classic script, no imports, so it works registered on its own or through
+ * importScripts() from any host worker. See drop-in.ts for its options.
  */
-import { installOutbox } from './install.js';
-import { hostQueryParameters, parseOptionsQuery, QUERY_PREFIX } from './options-query.js';
-import { OutboxError } from './outbox-error.js';
-import { CHANNEL_NAME, PROTOCOL_NAME, PROTOCOL_VERSION, type ConfigErrorMessage } from './protocol.js';
+import { ALL_FEATURES } from './all-features.js';
+import { dropIn } from './drop-in.js';
+import { provide } from './features.js';
 
-declare const self: ServiceWorkerGlobalScope;
-
-try {
-  const { search } = self.location;
-  installOutbox(parseOptionsQuery(search));
-  const host = hostQueryParameters(search);
-  if (host.length > 0 && !search.includes(QUERY_PREFIX)) {
-    // Not an error: they may be the host worker's own. But they may be a typo of ours.
-    console.warn(`[sw-outbox] left the query parameters ${host.join(', ')} to the worker: they are no outbox options. Name outbox options ${QUERY_PREFIX}<option> to have such names checked.`);
-  }
-} catch (error) {
-  if (!(error instanceof OutboxError)) throw error;
-  // Fail the install, not the script: a worker already running with good options stays
-  // in charge, and the pages are told why on the status channel.
-  console.error(`[sw-outbox] ${error.message}`);
-  self.addEventListener('install', (event) => {
-    const message: ConfigErrorMessage = {
-      protocol: PROTOCOL_NAME,
-      version: PROTOCOL_VERSION,
-      at: Date.now(),
-      type: 'config-error',
-      error: { code: error.code, message: error.message },
-    };
-    new BroadcastChannel(CHANNEL_NAME).postMessage(message);
-    event.waitUntil(Promise.reject(error));
-  });
-}
+provide(ALL_FEATURES);
+dropIn();

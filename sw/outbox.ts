@@ -1,7 +1,7 @@
 import { WITHDRAWN_HEADER } from '../contract/http.js';
 import { adopt } from './adoption.js';
 import { Attempts } from './attempt.js';
-import { AtRest } from './at-rest.js';
+import type { AtRest } from './at-rest.js';
 import { BackgroundSync } from './background-sync.js';
 import { Conflicts } from './conflicts.js';
 import { Credentials } from './credentials.js';
@@ -13,13 +13,13 @@ import type { OutboxOptions } from './options.js';
 import type { OutboxDeps, OutboxHooks, Trigger, WaiterAnswer, WriteResult } from './outbox-deps.js';
 import { describe, OutboxError } from './outbox-error.js';
 import type { Added, Claimed, Resent } from './outbox-store.js';
-import { withWaitingWrites } from './own-writes.js';
 import { Owners } from './owners.js';
 import { PageWaiters } from './page-waiters.js';
 import { cancelBody, invalidLane, pageAnswer } from './page-answers.js';
 import { type ConflictDetails, type Counts, type EntryMeta, type Resolution, type StatusEvent } from './protocol.js';
 import { type PendingWrite, type SignOutPending, type SignOutResult, type Snapshot } from './commands.js';
-import { ProvisionalIdentities } from './provisional-identities.js';
+import type { ProvisionalIdentities } from './provisional-identities.js';
+import { feature } from './features.js';
 import type { AttemptResult } from './retry-policy.js';
 import { toPathTest } from './route-matcher.js';
 import { Scheduler } from './scheduler.js';
@@ -91,9 +91,9 @@ export class Outbox {
     this.#deps = deps;
     const { store, fetch, now, log } = deps;
     this.#credentials = new Credentials({ hook: hooks.credentials, pages: deps.askPages, names: options.credentialHeaders, log });
-    this.#identities = options.collections.paths.length > 0 ? new ProvisionalIdentities(options.collections, store) : undefined;
+    this.#identities = options.collections.paths.length > 0 ? new (feature('collections').ProvisionalIdentities)(options.collections, store) : undefined;
     const keyUrl = options.encryptionKeyPath && new URL(options.encryptionKeyPath, deps.origin).href;
-    this.#atRest = keyUrl === undefined ? undefined : new AtRest({ url: keyUrl, fetch, log, db: () => store.db(), clientId: () => store.clientId(), credentials: () => this.#credentials.forKeyRequest(keyUrl) });
+    this.#atRest = keyUrl === undefined ? undefined : new (feature('atRest').AtRest)({ url: keyUrl, fetch, log, db: () => store.db(), clientId: () => store.clientId(), credentials: () => this.#credentials.forKeyRequest(keyUrl) });
     const dispatch = (committed: Committed, ...events: StatusEvent[]) => this.#dispatch(committed, ...events);
     this.#users = new Users({ store, now, timer: deps.timer, atRest: this.#atRest, dispatch, replay: () => this.replay('page'), flush: () => this.#scheduler.flush(), inFlight: () => this.#scheduler.inFlight.size });
     this.#conflicts = new Conflicts({
@@ -413,7 +413,7 @@ export class Outbox {
   async withWaitingWrites(request: Request, response: Response): Promise<Response> {
     await this.#verifyCounts();
     if (this.#counts.pending === 0) return response;
-    return withWaitingWrites(request, response, { pending: (limit) => this.pending(limit, true), identities: this.#identities, options: this.#options.collections, log: this.#deps.log });
+    return feature('reads').withWaitingWrites(request, response, { pending: (limit) => this.pending(limit, true), identities: this.#identities, options: this.#options.collections, log: this.#deps.log });
   }
 
   /** Reads a page made before this worker controlled it: those under `reads` are cached now (a first visit). */

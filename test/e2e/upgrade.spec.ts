@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { DeviceKeys } from '../../server/device-keys.js';
 import { deviceKeys, everythingStored, expect, pageControlledBy, test, write } from '../support/fixtures.js';
-import type { TestServer } from '../support/test-server.js';
+import { SPLIT_WORKER, type TestServer } from '../support/test-server.js';
 import { buildWorkerAt, RELEASE_0_1, STORE_V2, STORE_V3, STORE_V4 } from '../support/earlier-releases.js';
 /** The queued answer's body as the earlier releases gave it (before decision 0022 took its `id` away). */
 interface EarlierQueuedBody {
@@ -36,11 +36,13 @@ const replayFromThisRelease = (page: Page) =>
 const storeVersion = (page: Page) => page.evaluate(async () => (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version);
 
 /**
- * The site deploys this release; the browser's update check finds it, and it takes control.
- * With `options`, the site also changes its one line to add them (a new registration URL).
+ * The site deploys this release, as the core and feature files of dist/outbox-sw/ (the
+ * everything build's code is the same, and every other spec runs it); the browser's
+ * update check finds it, and it takes control. With `options`, the site also changes its
+ * one line to add them (a new registration URL), and the features they use are loaded.
  */
 async function deployThisRelease(page: Page, server: TestServer, options?: string): Promise<void> {
-  server.workerScript = new URL('../../dist/outbox-sw.js', import.meta.url).pathname;
+  server.workerScript = SPLIT_WORKER;
   const controllerChanged = page.evaluate(() => new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })));
   if (options === undefined) await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
   else await page.evaluate((url) => navigator.serviceWorker.register(url), `${WORKER_URL}${options}`);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
+import { FEATURE_FILES } from '../../sw/features.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -34,6 +35,9 @@ test('the tarball holds the built files, the licence and no sources or tests', (
     assert.ok(files.includes(file), `${file} is in the tarball`);
   }
   assert.deepEqual(files.filter((file) => /^package\/(sw|client|server|test|demo|bench)\//.test(file)), []);
+  // The drop-in as a core and one file per feature, each with its source map: the files sw/features.ts loads.
+  const split = ['outbox-sw.js', ...Object.values(FEATURE_FILES).map(({ file }) => file)];
+  assert.deepEqual(files.filter((file) => file.startsWith('package/dist/outbox-sw/')).sort(), split.flatMap((file) => [`package/dist/outbox-sw/${file}`, `package/dist/outbox-sw/${file}.map`]).sort());
 });
 
 test('sw-outbox/server works under Node, and sw-outbox/sw and sw-outbox/client import there without side effects', () => {

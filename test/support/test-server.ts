@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { applyMergePatch, type Json } from '../../contract/json-merge.js';
 import { keyEndpoint, type DeviceKeys } from '../../server/device-keys.js';
 import { checkOutboxUser } from '../../server/outbox-user.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** The drop-in's core, with its feature files beside it (dist/outbox-sw/). */
+export const SPLIT_WORKER = join(ROOT, 'dist/outbox-sw/outbox-sw.js');
 
 /** A write the server applied. */
 export interface Commit {
@@ -101,6 +103,8 @@ export class TestServer {
    * release, or OUTBOX_SW names one (to show that a case fails on an older build).
    */
   workerScript = process.env.OUTBOX_SW ?? join(ROOT, 'dist/outbox-sw.js');
+  /** The worker's files served, in order: /outbox-sw.js, and the feature files beside it (dist/outbox-sw/). */
+  readonly workerFiles: string[] = [];
   /** When set, the 409 for a key still in flight carries this Retry-After. */
   inFlightRetryAfter: string | undefined;
   /**
@@ -241,7 +245,10 @@ export class TestServer {
       return void res.writeHead(303, { Location: new URLSearchParams(url.search).get('next') ?? '/', 'Set-Cookie': `session=${user}; Path=/` }).end();
     }
     if (url.pathname === '/login') return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Sign in</title><h1>Sign in</h1><form method="post"><label>User <input name="user"></label><button>Sign in</button></form>`);
-    if (url.pathname === '/outbox-sw.js') return this.#file(res, this.workerScript);
+    if (url.pathname === '/outbox-sw.js' || /^\/outbox-sw-[a-z-]+\.js$/.test(url.pathname)) {
+      this.workerFiles.push(url.pathname);
+      return this.#file(res, join(dirname(this.workerScript), url.pathname === '/outbox-sw.js' ? basename(this.workerScript) : url.pathname));
+    }
     if (url.pathname === '/outbox-register.js') return this.#file(res, join(ROOT, 'dist/outbox-register.js'));
     const extra = this.files.get(url.pathname);
     if (extra) return this.#file(res, extra);

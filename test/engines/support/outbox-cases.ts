@@ -12,7 +12,7 @@ import { DeviceKeys } from '../../../server/device-keys.js';
 import { markedBinary, MARKERS } from '../../support/markers.js';
 import { filesContaining } from '../../support/profile-search.js';
 import { STORED_STRINGS } from '../../support/stored-strings.js';
-import { TestServer } from '../../support/test-server.js';
+import { SPLIT_WORKER, TestServer } from '../../support/test-server.js';
 import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 
 // Retries drawn below a day: the odds that one falls within a case's 20 s wait are 1 in
@@ -20,6 +20,17 @@ import type { Engine, EngineBrowser, EnginePage } from './engine.js';
 const FAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 86_400_000, retryMaxMs: 86_400_000 };
 // Retries soon after a failure, so that a case waits on the outbox rather than its backoff.
 const NEAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 200, retryMaxMs: 1_000 };
+
+/**
+ * A test server serving the drop-in as a core and feature files (dist/outbox-sw/): in these
+ * engines, the features a case's options use are loaded with importScripts(). Chromium's
+ * suite runs the everything build, dist/outbox-sw.js.
+ */
+async function startServer(): Promise<TestServer> {
+  const server = await TestServer.start();
+  server.workerScript = SPLIT_WORKER;
+  return server;
+}
 
 /** A case, with a time limit of its own (a describe's limit would cover all of them). */
 const test = (name: string, run: () => Promise<void>) => nodeTest(name, { timeout: 60_000 }, run);
@@ -39,7 +50,7 @@ async function openApp(browser: EngineBrowser, server: TestServer, options: Outb
 
 /** A fresh server, browser and page for one case; all closed after it, whatever happens. */
 async function withApp(engine: Engine, options: OutboxOptionsInput, run: (app: App) => Promise<void>, sw?: string): Promise<void> {
-  const server = await TestServer.start();
+  const server = await startServer();
   const browser = await engine.launch();
   try {
     await run({ server, browser, page: await openApp(browser, server, options, sw) });
@@ -328,7 +339,7 @@ export function defineOutboxCases(engine: Engine): void {
     test('a cookie session that ends while writes wait: redirected to the sign-in page, none is settled there; once the person signs in again and a page opens, each is committed once, in order', async () => {
       // On a profile, so that the page opened last shares the first one's worker.
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-      const server = await TestServer.start();
+      const server = await startServer();
       const browser = await engine.launch({ profile });
       try {
         const page = await openApp(browser, server, FAR_TIMERS);
@@ -361,7 +372,7 @@ export function defineOutboxCases(engine: Engine): void {
     test('a form post whose session ended takes the person to the sign-in page and is kept; once they sign in, it is committed once; a post/redirect/get settles as before', async () => {
       // On a profile, so that the form's page shares the first page's worker.
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-      const server = await TestServer.start();
+      const server = await startServer();
       const browser = await engine.launch({ profile });
       // The page's address and heading once a navigation has ended (a run during one may fail: asked again).
       const where = (page: EnginePage) => page.run<string>("return document.readyState === 'complete' ? location.pathname + location.search + ' ' + document.querySelector('h1')?.textContent : 'loading';").catch(() => 'loading');
@@ -403,7 +414,7 @@ export function defineOutboxCases(engine: Engine): void {
         test(`credentials wired by ${wiring === 'callback' ? 'a callback only' : 'credentialsChanged() after each refresh'}, token ${order}: each write committed once, in order, with the fresh token`, async () => {
           // On a profile, so that a page opened later shares the first one's worker.
           const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-          const server = await TestServer.start();
+          const server = await startServer();
           const browser = await engine.launch({ profile });
           const [OLD, FRESH] = ['old-token-31f0', 'fresh-token-8d2a'];
           const opened = () => openApp(browser, server, FAR_TIMERS, undefined, { token: 'local' });
@@ -508,7 +519,7 @@ export function defineOutboxCases(engine: Engine): void {
       ));
 
     test(`a site updates from 0.1 (${RELEASE_0_1}) with writes waiting: each is delivered once, in order, with its 0.1 key and sequence`, async () => {
-      const server = await TestServer.start();
+      const server = await startServer();
       server.workerScript = await buildWorkerAt(RELEASE_0_1);
       const browser = await engine.launch();
       try {
@@ -530,7 +541,7 @@ export function defineOutboxCases(engine: Engine): void {
         await server.listen();
         const version = () => page.run<number | undefined>("return (await indexedDB.databases()).find((db) => db.name === 'sw-outbox')?.version;");
         assert.equal(await version(), 1, '0.1 keeps its writes in its own database');
-        server.workerScript = new URL('../../../dist/outbox-sw.js', import.meta.url).pathname;
+        server.workerScript = SPLIT_WORKER;
         await page.run(`const changed = new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
           await (await navigator.serviceWorker.getRegistration()).update();
           await changed;
@@ -555,7 +566,7 @@ export function defineOutboxCases(engine: Engine): void {
       const options: OutboxOptionsInput = { shell: ['/', '/dist/client/index.js'], reads: ['/api/items'] };
       // On a profile, so that the second page shares the first one's worker and caches.
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-      const server = await TestServer.start();
+      const server = await startServer();
       const browser = await engine.launch({ profile });
       try {
         const page = await openApp(browser, server, options);
@@ -585,7 +596,7 @@ export function defineOutboxCases(engine: Engine): void {
     test('with forms, a form post with a file part made while the server is down is saved on the device, the person is told so, and it is delivered once with the same bytes', async () => {
       const options: OutboxOptionsInput = { include: ['/api/'], forms: true };
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-      const server = await TestServer.start();
+      const server = await startServer();
       const browser = await engine.launch({ profile });
       try {
         await openApp(browser, server, options);
@@ -615,7 +626,7 @@ export function defineOutboxCases(engine: Engine): void {
 
     test('a browser restart on the same profile with writes in the outbox: all replayed once a page of the app opens (no Background Sync to start the worker alone)', async () => {
       const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-      const server = await TestServer.start();
+      const server = await startServer();
       try {
         let browser = await engine.launch({ profile });
         let queued: QueuedBody['outbox'][];
@@ -645,7 +656,7 @@ export function defineOutboxCases(engine: Engine): void {
         : 'encryption off, the control: the same two searches find the body and header markers', async () => {
         const options: OutboxOptionsInput = { ...FAR_TIMERS, include: ['/api/'], shell: ['/', '/dist/client/index.js'], ...(encrypted ? { encryptionKeyUrl: '/outbox-key' } : {}) };
         const profile = await mkdtemp(join(tmpdir(), 'sw-outbox-profile-'));
-        const server = await TestServer.start();
+        const server = await startServer();
         server.keys = new DeviceKeys();
         const marked = (tag: 'one' | 'two') => { const { body, header, bin } = MARKERS[tag]; return { body, header, bin }; };
         const binary = markedBinary;
