@@ -8,7 +8,8 @@
 //                         minified, each with a source map for DevTools
 //   dist/outbox-register.js the page's one line: registers the worker beside it, and has it
 //                         claim a page loaded with a hard reload
-//   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker
+//   dist/sw/index.js      the worker API as an ES module, for apps that bundle their worker;
+//                         core.js without the optional features, *-feature.js each one
 //   dist/client/index.js  the page helper as an ES module
 //   dist/client/react.js  its useOutbox() hook for React
 //   dist/server/*.js      the Idempotency-Key module for Node servers, and its adapters for
@@ -20,8 +21,8 @@ import { rmSync } from 'node:fs';
 // No file of an earlier build (a chunk under an old name) may reach the package.
 rmSync('dist', { recursive: true, force: true });
 
-/** The feature files of dist/outbox-sw/, as sw/features.ts names them (a package test checks the two agree). */
-const FEATURE_FILES = { reads: 'outbox-sw-reads.js', atRest: 'outbox-sw-at-rest.js', collections: 'outbox-sw-collections.js' };
+/** The feature files of dist/outbox-sw/ by their modules, sw/<module>-feature.ts, as sw/features.ts names them (a package test checks the two agree). */
+const FEATURE_FILES = { reads: 'outbox-sw-reads.js', 'at-rest': 'outbox-sw-at-rest.js', collections: 'outbox-sw-collections.js' };
 
 const common = {
   bundle: true,
@@ -37,20 +38,21 @@ await Promise.all([
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.js', format: 'iife' }),
   build({ ...common, entryPoints: ['sw/outbox-sw.ts'], outfile: 'dist/outbox-sw.min.js', format: 'iife', minify: true, sourcemap: 'linked' }),
   build({ ...common, entryPoints: ['sw/outbox-sw-core.ts'], outfile: 'dist/outbox-sw/outbox-sw.js', format: 'iife', minify: true, sourcemap: 'linked' }),
-  // Each feature's file provides that feature alone (sw/all-features.ts); the names are
-  // those of FEATURE_FILES in sw/features.ts.
-  ...Object.entries(FEATURE_FILES).map(([name, file]) =>
-    build({
-      ...common,
-      stdin: { contents: `import { ${name} } from './all-features.js'; import { provide } from './features.js'; provide({ ${name} });`, resolveDir: 'sw', sourcefile: `${file}.ts`, loader: 'ts' },
-      outfile: `dist/outbox-sw/${file}`,
-      format: 'iife',
-      minify: true,
-      sourcemap: 'linked',
-    }),
+  // Each feature's file: its module, which provides it to the core when it runs.
+  ...Object.entries(FEATURE_FILES).map(([module, file]) =>
+    build({ ...common, entryPoints: [`sw/${module}-feature.ts`], outfile: `dist/outbox-sw/${file}`, format: 'iife', minify: true, sourcemap: 'linked' }),
   ),
   build({ ...common, entryPoints: ['client/outbox-register.ts'], outfile: 'dist/outbox-register.js', format: 'iife', minify: true }),
-  build({ ...common, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm' }),
+  // The worker API: with every feature (index), without (core), and each feature alone,
+  // sharing their code in chunks, so that a bundler takes only what an app imports.
+  build({
+    ...common,
+    entryPoints: ['sw/index.ts', 'sw/core.ts', ...Object.keys(FEATURE_FILES).map((module) => `sw/${module}-feature.ts`)],
+    outdir: 'dist/sw',
+    chunkNames: 'chunk-[hash]',
+    splitting: true,
+    format: 'esm',
+  }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm' }),
   // The React hook imports React (a peer) and the page helper's own entry, both left as imports.
   build({ ...common, entryPoints: ['client/react.ts'], outfile: 'dist/client/react.js', format: 'esm', external: ['react', './index.js'] }),

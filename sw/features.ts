@@ -1,9 +1,10 @@
 /**
  * Features loaded only when an option asks for them (decision 0031). The drop-in's core
  * (dist/outbox-sw/outbox-sw.js) loads each one's file with importScripts() while the worker
- * is first evaluated; the everything build (dist/outbox-sw.js) and the ES module API
- * provide them all up front (all-features.ts). Each feature file provides itself here.
- * The core imports only their types.
+ * is first evaluated; the everything build (dist/outbox-sw.js) and `sw-outbox/sw` import
+ * them all, and `sw-outbox/sw/core` none. Each feature's module (reads-feature.ts,
+ * at-rest-feature.ts, collections-feature.ts) provides it here when it is imported. The
+ * core imports only their types.
  */
 import type { AtRest } from './at-rest.js';
 import type { provisionalIdsIn } from './identities.js';
@@ -30,6 +31,9 @@ export const FEATURE_FILES: Record<FeatureName, { file: string; option: string }
   collections: { file: 'outbox-sw-collections.js', option: 'collections' },
 };
 
+/** Each feature's module in the ES module API: `sw-outbox/sw/<subpath>`. */
+const SUBPATHS: Record<FeatureName, string> = { reads: 'reads', atRest: 'at-rest', collections: 'collections' };
+
 /** The features these options use. */
 export function featuresFor(options: OutboxOptions): FeatureName[] {
   const used: FeatureName[] = [];
@@ -54,5 +58,5 @@ export function feature<K extends FeatureName>(name: K): Features[K] {
   const found = registry()[name];
   if (found) return found;
   const { file, option } = FEATURE_FILES[name];
-  throw new OutboxError('invalid-option', `sw-outbox: option ${option} needs ${file}, which was not loaded. Serve every file of dist/outbox-sw/ beside outbox-sw.js, or use dist/outbox-sw.js, which has every feature.`);
+  throw new OutboxError('invalid-option', `sw-outbox: option ${option} needs its feature, which was not loaded: serve ${file} beside the drop-in's outbox-sw.js (every file of dist/outbox-sw/), or, with sw-outbox/sw/core, import 'sw-outbox/sw/${SUBPATHS[name]}'.`);
 }

@@ -3,9 +3,9 @@
  * feature in one classic script, no imports, so it works registered on its own or through
  * importScripts() from any host worker. See drop-in.ts for its options.
  */
-import { ALL_FEATURES } from './all-features.js';
+import './reads-feature.js';
+import './at-rest-feature.js';
+import './collections-feature.js';
 import { dropIn } from './drop-in.js';
-import { provide } from './features.js';
 
-provide(ALL_FEATURES);
 dropIn();

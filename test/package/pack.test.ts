@@ -86,9 +86,22 @@ test('every entry bundles with esbuild: the worker API, the page helper, and the
   }
 });
 
+test('sw-outbox/sw/core bundles without the optional features, and each feature\'s subpath brings its own in', async () => {
+  const bundle = async (contents: string) => (await build({ stdin: { contents, resolveDir: project, sourcefile: 'worker.js' }, bundle: true, format: 'esm', write: false, absWorkingDir: project, logLevel: 'silent' })).outputFiles[0]!.text;
+  // A class of each feature, as esbuild names it in an unminified bundle.
+  const has = (code: string) => ({ reads: /\bNetworkFirst\d* = class\b/.test(code), atRest: /\bAtRest\d* = class\b/.test(code), collections: /\bProvisionalIdentities\d* = class\b/.test(code) });
+  const install = "installOutbox({ include: ['/api/'] });";
+  assert.deepEqual(has(await bundle(`import { installOutbox } from 'sw-outbox/sw/core'; ${install}`)), { reads: false, atRest: false, collections: false });
+  assert.deepEqual(has(await bundle(`import { installOutbox } from 'sw-outbox/sw/core'; import 'sw-outbox/sw/reads'; ${install}`)), { reads: true, atRest: false, collections: false });
+  assert.deepEqual(has(await bundle(`import { installOutbox } from 'sw-outbox/sw/core'; import 'sw-outbox/sw/at-rest'; import 'sw-outbox/sw/collections'; ${install}`)), { reads: false, atRest: true, collections: true });
+  assert.deepEqual(has(await bundle(`import { installOutbox } from 'sw-outbox/sw'; ${install}`)), { reads: true, atRest: true, collections: true });
+});
+
 test('the types resolve under node16 and bundler module resolution', () => {
   writeFileSync(join(project, 'use.ts'), [
     "import { installOutbox, type OutboxOptions } from 'sw-outbox/sw';",
+    "import { createOutbox } from 'sw-outbox/sw/core';",
+    "import 'sw-outbox/sw/reads';",
     "import { OutboxClient, type PendingWrite } from 'sw-outbox/client';",
     "import { Idempotency, RedisIdempotencyStore, type Reply } from 'sw-outbox/server';",
     "import { idempotency as forExpress } from 'sw-outbox/server/express';",
@@ -96,7 +109,7 @@ test('the types resolve under node16 and bundler module resolution', () => {
     "import { idempotency as forHono } from 'sw-outbox/server/hono';",
     "import { useOutbox, type UseOutbox } from 'sw-outbox/react';",
     'const options: Partial<OutboxOptions> = { include: ["/api/"] };',
-    'export const uses: unknown[] = [installOutbox, options, OutboxClient, Idempotency, RedisIdempotencyStore, forExpress, forFastify, forHono, useOutbox, {} as PendingWrite | Reply | UseOutbox];',
+    'export const uses: unknown[] = [installOutbox, createOutbox, options, OutboxClient, Idempotency, RedisIdempotencyStore, forExpress, forFastify, forHono, useOutbox, {} as PendingWrite | Reply | UseOutbox];',
   ].join('\n'));
   for (const [module, moduleResolution] of [['node16', 'node16'], ['esnext', 'bundler']] as const) {
     // A Node project has @types/node, which sw-outbox/server's types (node:http) need.

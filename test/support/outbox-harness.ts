@@ -2,18 +2,13 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { type OutboxOptionsInput } from '../../sw/options.js';
 import { resolveOptions } from '../../sw/resolve-options.js';
-import { AtRest } from '../../sw/at-rest.js';
-import { provide } from '../../sw/features.js';
-import { provisionalIdsIn } from '../../sw/identities.js';
-import { ProvisionalIdentities } from '../../sw/provisional-identities.js';
+// The features the unit tests use (offline reads, with workbox-strategies, run only in a worker).
+import '../../sw/at-rest-feature.js';
+import '../../sw/collections-feature.js';
 import { Outbox } from '../../sw/outbox.js';
 import type { OutboxDeps, OutboxHooks } from '../../sw/outbox-deps.js';
 import { OutboxStore } from '../../sw/outbox-store.js';
 import type { Counts, StatusEvent } from '../../sw/protocol.js';
-
-// The features the unit tests use (sw/all-features.ts has them all; offline reads, with
-// workbox-strategies, run only in a worker).
-provide({ atRest: { AtRest }, collections: { ProvisionalIdentities, provisionalIdsIn } });
 
 /** The unit tests' outbox: fake-indexeddb, an injected clock and an injected server. */
 export const ORIGIN = 'https://app.test';
