@@ -347,7 +347,7 @@ const sized = (file: string) => {
   const bytes = readFileSync(file.startsWith('/') ? file : join(ROOT, file));
   return { raw: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
 };
-const sizeRow = (label: string, { raw, gzipped }: { raw: number; gzipped: number }) => console.log(`  ${label.padEnd(40)}${kib(raw).padEnd(12)}${kib(gzipped)} gzipped`);
+const sizeRow = (label: string, { raw, gzipped }: { raw: number; gzipped: number }) => console.log(`  ${label.padEnd(44)}${kib(raw).padEnd(12)}${kib(gzipped)} gzipped`);
 for (const file of ['dist/outbox-sw.js', 'dist/outbox-sw.min.js', ...SPLIT, 'dist/client/index.js', 'dist/outbox-register.js']) sizeRow(file, sized(file));
 const split = SPLIT.map(sized);
 sizeRow('dist/outbox-sw/, core and every feature', { raw: split.reduce((sum, size) => sum + size.raw, 0), gzipped: split.reduce((sum, size) => sum + size.gzipped, 0) });
