@@ -27,6 +27,7 @@ import { takeCredentials, toDraft, toRequest } from './stored-request.js';
 import { cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type Change, type Committed, type Dispatched, type Transition } from './transitions.js';
 import { DEFAULT_FLUSH_MS, Users } from './users.js';
 import { WriteAhead } from './write-ahead.js';
+import { ArrivalOrder } from './arrival-order.js';
 
 /** The triggers that give reason to think the network is back: an entry waiting only for the network is tried at once. */
 const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
@@ -80,6 +81,7 @@ export class Outbox {
   readonly #attempts: Attempts;
   /** How writes reach the store: those arriving together share a transaction. */
   readonly #writeAhead: WriteAhead;
+  readonly #arrivals = new ArrivalOrder();
   /** When the last forcing trigger came (a sync event, a page's online signal, a new write). */
   #forcedAt = -Infinity;
   readonly #backgroundSync: BackgroundSync;
@@ -170,6 +172,16 @@ export class Outbox {
    * first attempt in the same transaction), then waits up to timeoutMs for its answer.
    */
   async write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy?: string): Promise<WriteResult> {
+    // Taken before any await: the writes reach the store in the order their fetch events came.
+    const turn = this.#arrivals.take();
+    try {
+      return await this.#write(request, waitUntil, madeBy, turn);
+    } finally {
+      turn.pass(); // if it failed before the store had it
+    }
+  }
+
+  async #write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy: string | undefined, turn: { ready: Promise<void>; pass: () => void }): Promise<WriteResult> {
     const { store, now, online } = this.#deps;
     await this.#users.known();
     const user = this.#users.current;
@@ -189,6 +201,7 @@ export class Outbox {
     const secrets = takeCredentials(draft, this.#options.credentialHeaders);
     // Only a site with conflict policies keeps versions to merge from: no await on the write path otherwise.
     if (this.#conflicts.keepsVersions) await this.#conflicts.attachBase(draft);
+    await turn.ready;
     const offline = !online();
     const scheduler = this.#scheduler;
     const claim = !offline && scheduler.freeSlots() > 0 && !scheduler.claimingLanes.has(lane) && !scheduler.sendingIn(lane);
@@ -212,13 +225,18 @@ export class Outbox {
       : undefined;
     let added: Added | Resent;
     try {
-      if (atOnce) added = await atOnce.stored;
-      else {
+      if (atOnce) {
+        turn.pass();
+        added = await atOnce.stored;
+      } else {
         // Sealed before the transaction: WebCrypto's promises would let IndexedDB end it.
         if (this.#atRest) draft.sealed = await this.#atRest.sealRequest(draft.request, user);
-        added = await this.#writeAhead.add(draft, now(), claimed, settled, { folds: this.#folds(draft), resentBy });
+        const stored = this.#writeAhead.add(draft, now(), claimed, settled, { folds: this.#folds(draft), resentBy });
+        turn.pass();
+        added = await stored;
       }
     } catch (error) {
+      turn.pass();
       if (claim) scheduler.claimingLanes.delete(lane);
       if (early) this.#credentials.drop(early.id);
       scheduler.giveBack(settled);

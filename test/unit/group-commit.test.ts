@@ -37,6 +37,21 @@ test('a write that may be sent at once goes behind the writes of a group still w
   assert.deepEqual(sequences(h.sent), ['/api/items/1 1', '/api/items/2 2', '/api/items/3 3']);
 });
 
+test('writes arriving while a write that may be sent at once waits behind a group go after it, not ahead', async () => {
+  const h = harness();
+  h.state.online = false;
+  const first = h.write('/api/items/1');
+  const second = h.write('/api/items/2');
+  await until(() => adds(h.steps).length === 1, 'the first write’s transaction begun');
+  h.state.online = true;
+  const third = h.write('/api/items/3');
+  const fourth = h.write('/api/items/4');
+  const fifth = h.write('/api/items/5');
+  assert.deepEqual((await Promise.all([first, second, third, fourth, fifth])).map((page) => page.status), [202, 202, 201, 201, 201]);
+  await h.settle();
+  assert.deepEqual(sequences(h.sent), ['/api/items/1 1', '/api/items/2 2', '/api/items/3 3', '/api/items/4 4', '/api/items/5 5']);
+});
+
 test('a group’s transaction fails (a full disk): nothing of it is kept, and each of its writes is told so, none answered queued', async () => {
   const h = harness();
   h.state.online = false;

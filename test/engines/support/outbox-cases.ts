@@ -28,7 +28,8 @@ const NEAR_TIMERS: OutboxOptionsInput = { retryBaseMs: 200, retryMaxMs: 1_000 };
  */
 async function startServer(): Promise<TestServer> {
   const server = await TestServer.start();
-  server.workerScript = SPLIT_WORKER;
+  // OUTBOX_SW, when set, names another build (to show that a case fails on an older one).
+  server.workerScript = process.env.OUTBOX_SW ?? SPLIT_WORKER;
   return server;
 }
 
@@ -193,6 +194,20 @@ export function defineOutboxCases(engine: Engine): void {
         assertDeliveredOnceInOrder(server, queued);
         await statusSince(page, mark, DRAINED, 'an empty outbox');
         assert.deepEqual((await snapshot(page)).counts, { pending: 0, deadLetters: 0, conflicts: 0 });
+      }));
+
+    test('ten writes made at once while the server refuses connections, in two lanes (group commit): each reaches it once, each lane in the order made', () =>
+      withApp(engine, FAR_TIMERS, async ({ server, page }) => {
+        await server.stop();
+        const statuses = await page.run<number[]>("return (await Promise.all(Array.from({ length: 10 }, (_, n) => window.write('POST', '/api/items', { n }, { 'Outbox-Lane': 'lane-' + (n % 2) })))).map((answer) => answer.status);");
+        assert.deepEqual(statuses, Array(10).fill(202));
+        await server.listen();
+        await page.run('await window.outbox.replay(); return true;');
+        await server.waitForCommits(10);
+        const made = server.commits.map((commit) => (JSON.parse(commit.body) as { n: number }).n);
+        assert.deepEqual(made.filter((n) => n % 2 === 0), [0, 2, 4, 6, 8]);
+        assert.deepEqual(made.filter((n) => n % 2 === 1), [1, 3, 5, 7, 9]);
+        assert.equal(new Set(server.commits.map((commit) => commit.key)).size, 10);
       }));
 
     test('the next write that succeeds sends the queued writes before it', () =>
