@@ -5,6 +5,12 @@
  * when its fetch event comes, and, once ready, waits for the writes that came before it to
  * be handed to the store: so a lane keeps the order in which the page made its writes.
  */
+/** A write's turn: `ready` once every earlier write has passed; `pass()` lets the next one go. */
+export interface Turn {
+  ready: Promise<void>;
+  pass: () => void;
+}
+
 export class ArrivalOrder {
   #last: Promise<void> = Promise.resolve();
 
@@ -13,7 +19,7 @@ export class ArrivalOrder {
    * once every earlier write has passed; `pass()` lets the next one go, and must be called
    * once this write has been handed to the store, or has failed before that.
    */
-  take(): { ready: Promise<void>; pass: () => void } {
+  take(): Turn {
     const ready = this.#last;
     let pass!: () => void;
     this.#last = new Promise((resolve) => (pass = resolve));

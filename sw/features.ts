@@ -24,15 +24,15 @@ export interface Features {
 }
 export type FeatureName = keyof Features;
 
-/** Each feature's file in dist/outbox-sw/, beside the core, and the option that asks for it. */
-export const FEATURE_FILES: Record<FeatureName, { file: string; option: string }> = {
-  reads: { file: 'outbox-sw-reads.js', option: 'reads' },
-  atRest: { file: 'outbox-sw-at-rest.js', option: 'encryptionKeyPath' },
-  collections: { file: 'outbox-sw-collections.js', option: 'collections' },
+/**
+ * Each feature's file in dist/outbox-sw/, beside the core; its module, sw/<module>-feature.ts,
+ * which is also its subpath `sw-outbox/sw/<module>`; and the option that asks for it.
+ */
+export const FEATURE_FILES: Record<FeatureName, { file: string; module: string; option: string }> = {
+  reads: { file: 'outbox-sw-reads.js', module: 'reads', option: 'reads' },
+  atRest: { file: 'outbox-sw-at-rest.js', module: 'at-rest', option: 'encryptionKeyPath' },
+  collections: { file: 'outbox-sw-collections.js', module: 'collections', option: 'collections' },
 };
-
-/** Each feature's module in the ES module API: `sw-outbox/sw/<subpath>`. */
-const SUBPATHS: Record<FeatureName, string> = { reads: 'reads', atRest: 'at-rest', collections: 'collections' };
 
 /** The features these options use. */
 export function featuresFor(options: OutboxOptions): FeatureName[] {
@@ -57,6 +57,6 @@ export function provide(features: Partial<Features>): void {
 export function feature<K extends FeatureName>(name: K): Features[K] {
   const found = registry()[name];
   if (found) return found;
-  const { file, option } = FEATURE_FILES[name];
-  throw new OutboxError('invalid-option', `sw-outbox: option ${option} needs its feature, which was not loaded: serve ${file} beside the drop-in's outbox-sw.js (every file of dist/outbox-sw/), or, with sw-outbox/sw/core, import 'sw-outbox/sw/${SUBPATHS[name]}'.`);
+  const { file, module, option } = FEATURE_FILES[name];
+  throw new OutboxError('invalid-option', `sw-outbox: option ${option} needs its feature, which was not loaded: serve ${file} beside the drop-in's outbox-sw.js (every file of dist/outbox-sw/), or, with sw-outbox/sw/core, import 'sw-outbox/sw/${module}'.`);
 }

@@ -8,7 +8,7 @@ import type { IdentityRecord } from './identities.js';
 import { ALL, DURABILITY, abort, applyLater, applyTo, bump, bumpCounts, countsOf, laneRange, readMeta, sameMeta, write, type Tx } from './store-changes.js';
 import { readPending, readSnapshot } from './store-views.js';
 import { madeAgain } from './made-again.js';
-import { claimed, folded, headOf, stillConflict, stored, type ClaimRules, type Transition, type Change, type Committed } from './transitions.js';
+import { claimed, folded, headOf, stillConflict, stored, type Claim, type ClaimRules, type Transition, type Change, type Committed } from './transitions.js';
 
 type QueueCursor = IDBPCursorWithValue<OutboxSchema, ('entries' | 'requests' | 'meta' | 'identities')[], 'entries', 'queue', 'readwrite'>;
 
@@ -158,9 +158,9 @@ export class OutboxStore {
    * carries transitions still to persist (the previous write's answer, say): they are
    * applied first, so that one transaction serves both.
    */
-  add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled?: Change[], options?: AddOptions & { resentBy?: undefined }): Promise<Added>;
-  add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], options: AddOptions): Promise<Added | Resent>;
-  async add(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[] = [], { folds = false, resentBy }: AddOptions = {}): Promise<Added | Resent> {
+  add(draft: Draft, now: number, claim: Claim | undefined, settled?: Change[], options?: AddOptions & { resentBy?: undefined }): Promise<Added>;
+  add(draft: Draft, now: number, claim: Claim | undefined, settled: Change[], options: AddOptions): Promise<Added | Resent>;
+  async add(draft: Draft, now: number, claim: Claim | undefined, settled: Change[] = [], { folds = false, resentBy }: AddOptions = {}): Promise<Added | Resent> {
     // Folding reads the lane's last write: when anything waits, that takes the reading way.
     if (folds && (this.#meta === undefined || this.#meta.pending > 0)) return this.#addReading(draft, now, claim, settled, folds, resentBy);
     return (await this.#beginKnowing(await this.db(), draft, now, claim, settled, undefined, resentBy)?.stored) ?? this.#addReading(draft, now, claim, settled, folds, resentBy);
@@ -179,7 +179,7 @@ export class OutboxStore {
    * `stored` is the write stored anew by add(), with its key but maybe another id and
    * sequence number.
    */
-  addAtOnce(draft: Draft, now: number, claim: { owner: string; timeoutMs: number }, settled: Change[], send: (entry: SendingEntry, clientId: string) => void): { stored: Promise<Added> } | undefined {
+  addAtOnce(draft: Draft, now: number, claim: Claim, settled: Change[], send: (entry: SendingEntry, clientId: string) => void): { stored: Promise<Added> } | undefined {
     let begun: Begun | undefined;
     try {
       begun = this.#opened && this.#beginKnowing(this.#opened, draft, now, claim, settled, (transition, clientId) => send(transition.entry as SendingEntry, clientId));
@@ -201,7 +201,7 @@ export class OutboxStore {
    * well, and a write made again (see made-again.ts) aborts it the same way: the reading
    * way then persists `settled` and finds it again.
    */
-  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], checked?: (transition: Transition<LiveEntry>, clientId: string) => void, resentBy?: string): Begun | undefined {
+  #beginKnowing(db: OutboxDb, draft: Draft, now: number, claim: Claim | undefined, settled: Change[], checked?: (transition: Transition<LiveEntry>, clientId: string) => void, resentBy?: string): Begun | undefined {
     const known = this.#meta;
     const meta = this.#expected(settled);
     if (!known || !meta) return undefined;
@@ -270,7 +270,7 @@ export class OutboxStore {
   }
 
   /** add() reading first: the meta record, whether the lane is busy, with `folds` the lane's last write, and with `resentBy` its head. */
-  async #addReading(draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined, settled: Change[], folds: boolean, resentBy?: string): Promise<Added | Resent> {
+  async #addReading(draft: Draft, now: number, claim: Claim | undefined, settled: Change[], folds: boolean, resentBy?: string): Promise<Added | Resent> {
     const { tx, done } = await this.#tx();
     const metaRead = readMeta(tx);
     const againRead = resentBy === undefined ? undefined : madeAgain(tx, draft, resentBy);
@@ -467,7 +467,7 @@ async function laneTail(tx: Tx, lane: string): Promise<QueuedEntry | undefined> 
 }
 
 /** A draft as the next entry: its sequence number and counts taken from `meta`, which it moves on. */
-function newEntry(meta: Meta, draft: Draft, now: number, claim: { owner: string; timeoutMs: number } | undefined) {
+function newEntry(meta: Meta, draft: Draft, now: number, claim: Claim | undefined) {
   const id = meta.lastSeq + 1;
   const { request, sealed, ...fields } = draft;
   meta.lastSeq = id;

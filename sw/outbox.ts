@@ -27,7 +27,7 @@ import { takeCredentials, toDraft, toRequest } from './stored-request.js';
 import { cancelled, deadLetter, discarded, renewed, retried, stillConflict, storageFull, toMeta, unsendable, type Change, type Committed, type Dispatched, type Transition } from './transitions.js';
 import { DEFAULT_FLUSH_MS, Users } from './users.js';
 import { WriteAhead } from './write-ahead.js';
-import { ArrivalOrder } from './arrival-order.js';
+import { ArrivalOrder, type Turn } from './arrival-order.js';
 
 /** The triggers that give reason to think the network is back: an entry waiting only for the network is tried at once. */
 const FORCING: ReadonlySet<Trigger> = new Set(['write', 'sync', 'page']);
@@ -181,7 +181,7 @@ export class Outbox {
     }
   }
 
-  async #write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy: string | undefined, turn: { ready: Promise<void>; pass: () => void }): Promise<WriteResult> {
+  async #write(request: Request, waitUntil: (promise: Promise<unknown>) => void, madeBy: string | undefined, turn: Turn): Promise<WriteResult> {
     const { store, now, online } = this.#deps;
     await this.#users.known();
     const user = this.#users.current;

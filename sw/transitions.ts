@@ -44,7 +44,10 @@ export type Dispatched = Pick<Committed, 'applied'> & Partial<Pick<Committed, 'c
  * A write is stored. With `owner`, it is claimed for its first attempt in the same step
  * (its lane was free), so an online write costs one transaction before it is sent.
  */
-export function stored(draft: NewEntry, id: number, now: number, claim?: { owner: string; timeoutMs: number }): Transition<LiveEntry> {
+/** A write claimed for its first attempt as it is stored: by which worker, for how long. */
+export type Claim = { owner: string; timeoutMs: number };
+
+export function stored(draft: NewEntry, id: number, now: number, claim?: Claim): Transition<LiveEntry> {
   const pending: PendingEntry = {
     ...draft,
     id,

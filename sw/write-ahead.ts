@@ -1,8 +1,7 @@
 import type { Draft, SendingEntry } from './entry.js';
 import type { AddOptions, Added, OutboxStore, Resent } from './outbox-store.js';
-import type { Change } from './transitions.js';
+import type { Change, Claim } from './transitions.js';
 
-type Claim = { owner: string; timeoutMs: number };
 type Stored = Added | Resent;
 type Member = { draft: Draft; now: number; settled: Change[]; resentBy: string | undefined; resolve: (added: Stored) => void; reject: (error: unknown) => void };
 /** What waits for the transaction under way: writes that share one (a group), or one write that reads its lane. */

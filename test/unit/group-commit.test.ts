@@ -24,13 +24,19 @@ test('ten offline writes made at once: two transactions, not ten, and they go ou
   assert.equal(new Set(h.sent.map((request) => request.headers.get('Idempotency-Key'))).size, 10);
 });
 
-test('a write that may be sent at once goes behind the writes of a group still waiting: its lane keeps the order they were made in', async () => {
+/** An outbox with two writes made offline: the first one's transaction under way, the second waiting in a group. Then it is online. */
+async function groupWaiting() {
   const h = harness();
   h.state.online = false;
   const first = h.write('/api/items/1');
   const second = h.write('/api/items/2');
   await until(() => adds(h.steps).length === 1, 'the first write’s transaction begun');
   h.state.online = true;
+  return { h, first, second };
+}
+
+test('a write that may be sent at once goes behind the writes of a group still waiting: its lane keeps the order they were made in', async () => {
+  const { h, first, second } = await groupWaiting();
   const third = h.write('/api/items/3');
   assert.deepEqual([(await first).status, (await second).status, (await third).status], [202, 202, 201]);
   await h.settle();
@@ -38,12 +44,7 @@ test('a write that may be sent at once goes behind the writes of a group still w
 });
 
 test('writes arriving while a write that may be sent at once waits behind a group go after it, not ahead', async () => {
-  const h = harness();
-  h.state.online = false;
-  const first = h.write('/api/items/1');
-  const second = h.write('/api/items/2');
-  await until(() => adds(h.steps).length === 1, 'the first write’s transaction begun');
-  h.state.online = true;
+  const { h, first, second } = await groupWaiting();
   const third = h.write('/api/items/3');
   const fourth = h.write('/api/items/4');
   const fifth = h.write('/api/items/5');
